@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE to netops.tcp: the TCP census behind ``ansible_facts.tcp``.
+
+One dump of every socket per address family (netlink, or /proc/net/tcp{,6}) feeds
+the state counts and, when asked, the per-socket details. Only aggregates are
+kept while walking, so memory does not grow with the number of sockets.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import socket
+
+from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
+from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
+
+STATES = diag.TCP_STATES
+FAMILIES = ((socket.AF_INET, 'ipv4', 'tcp'), (socket.AF_INET6, 'ipv6', 'tcp6'))
+
+SUBSETS = ('states', 'listeners', 'counters', 'sockstat', 'conntrack', 'ephemeral_ports', 'processes', 'ipvs')
+DEFAULT_SUBSETS = ('states', 'listeners', 'counters', 'sockstat', 'conntrack', 'ephemeral_ports')
+
+# TcpExt / Tcp counters that diagnose trouble (names as the kernel prints them).
+TCPEXT_COUNTERS = (
+    'ListenOverflows', 'ListenDrops', 'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed',
+    'TCPReqQFullDoCookies', 'TCPReqQFullDrop', 'TCPTimeWaitOverflow', 'TW', 'TWRecycled', 'TWKilled',
+    'TCPAbortOnMemory', 'TCPAbortOnTimeout', 'TCPAbortOnData', 'TCPAbortOnClose', 'TCPAbortOnLinger',
+    'TCPAbortFailed', 'TCPMemoryPressures', 'TCPBacklogDrop', 'TCPRcvQDrop', 'TCPSynRetrans', 'TCPTimeouts',
+)
+TCP_COUNTERS = (
+    'CurrEstab', 'ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'InErrs', 'OutRsts', 'RetransSegs',
+)
+
+
+class GatherError(Exception):
+    pass
+
+
+def parse_subsets(requested):
+    """The set of subsets for ``gather_subset`` values ('all', 'min', names, '!name')."""
+    chosen = set()
+    excluded = set()
+    valid = set(SUBSETS) | {'all', 'min'}
+    for item in requested or ['all']:
+        name = item[1:] if item.startswith('!') else item
+        if name not in valid:
+            raise GatherError('gather_subset: unknown value %r; valid values are %s (prefix a name with ! to exclude it)'
+                              % (item, ', '.join(sorted(valid))))
+        names = {'all': set(DEFAULT_SUBSETS), 'min': {'states'}}.get(name, {name})
+        (excluded if item.startswith('!') else chosen).update(names)
+    if not chosen and excluded:
+        chosen = set(DEFAULT_SUBSETS)
+    return chosen - excluded
+
+
+class Walk:
+    """Aggregates per socket for the subsets that need more than state counts.
+
+    Called once per socket, by the netlink Decoder or by the procfs row reader.
+    """
+
+    def __init__(self, ephemeral=None, ports=None, inode_states=None):
+        self.counts = [0] * 16
+        self.syn_recv = {}
+        self.ephemeral = ephemeral
+        self.peers = {}
+        self.ephemeral_in_use = 0
+        self.ports = dict((p, ([0] * 16, [0] * 16)) for p in (ports or ()))
+        self.inode_states = inode_states
+        self.inodes = {}
+
+    def __call__(self, family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
+        self.counts[state] += 1
+        if state == diag.SYN_RECV:
+            self.syn_recv[sport] = self.syn_recv.get(sport, 0) + 1
+        if self.ephemeral and state != diag.LISTEN and self.ephemeral[0] <= sport <= self.ephemeral[1]:
+            self.ephemeral_in_use += 1
+            key = (family, dst, dport)
+            self.peers[key] = self.peers.get(key, 0) + 1
+        if self.ports:
+            if sport in self.ports:
+                self.ports[sport][0][state] += 1
+            if dport in self.ports:
+                self.ports[dport][1][state] += 1
+        if self.inode_states and inode and state in self.inode_states:
+            self.inodes[inode] = state
+
+
+def state_dict(counts):
+    return dict((name, counts[number]) for number, name in enumerate(STATES, 1))
+
+
+class Census:
+    """Gathers ``ansible_facts.tcp`` for the chosen subsets."""
+
+    def __init__(self, proc_path='/proc', backend='auto', subsets=DEFAULT_SUBSETS, ports=None, top=10):
+        self.proc = proc_path.rstrip('/') or '/'
+        self.backend = backend
+        self.subsets = set(subsets)
+        self.ports = sorted(set(ports or ()))
+        self.top = top
+        self.warnings = []
+
+    # -- helpers ---------------------------------------------------------
+    def _read(self, rel):
+        return procfs.read_text(os.path.join(self.proc, rel))
+
+    def _sys_int_list(self, rel):
+        text = self._read(os.path.join('sys', rel))
+        if text is None:
+            return None
+        try:
+            return [int(v) for v in text.split()]
+        except ValueError:
+            self.warnings.append('%s: unexpected value %r' % (rel, text.strip()[:40]))
+            return None
+
+    def _use_netlink(self):
+        if self.backend == 'procfs':
+            return False
+        if self.proc != '/proc':
+            if self.backend == 'netlink':
+                raise GatherError('backend=netlink reads the sockets of this process\'s network namespace; '
+                                  'with proc_path=%s use backend=auto or procfs' % self.proc)
+            return False
+        return True
+
+    # -- the socket census -----------------------------------------------
+    def sockets(self):
+        """Walk every socket once; returns (walk or counts per family, source)."""
+        need_detail = bool({'listeners', 'ephemeral_ports', 'processes'} & self.subsets or self.ports)
+        ephemeral = None
+        if 'ephemeral_ports' in self.subsets:
+            rng = self._sys_int_list('net/ipv4/ip_local_port_range')
+            ephemeral = tuple(rng) if rng and len(rng) == 2 else None
+        inode_states = set(range(1, 12)) if 'processes' in self.subsets else None
+        per_family = []
+        if self._use_netlink():
+            try:
+                per_family = self._netlink(need_detail, ephemeral, inode_states)
+                return per_family, ephemeral, 'netlink'
+            except diag.NetlinkUnavailable as exc:
+                if self.backend == 'netlink':
+                    raise GatherError('backend=netlink: %s' % exc)
+                self.warnings.append('netlink sock_diag unavailable (%s); counted from /proc/net/tcp instead' % exc)
+                fallback = 'procfs (netlink unavailable: %s)' % exc
+        else:
+            fallback = 'procfs'
+        return self._procfs(ephemeral, inode_states), ephemeral, fallback
+
+    def _netlink(self, need_detail, ephemeral, inode_states):
+        sock = diag.open_socket()
+        buf = bytearray(diag.RECV_BUFFER)
+        results = []
+        try:
+            for family, label, _name in FAMILIES:
+                if need_detail:
+                    walk = Walk(ephemeral, self.ports, inode_states)
+                    diag.dump(family, diag.ALL_STATES, diag.Decoder(walk), sock, buf)
+                    results.append((label, walk))
+                else:
+                    counter = diag.StateCounter()
+                    diag.dump(family, diag.ALL_STATES, counter, sock, buf)
+                    results.append((label, counter))
+        finally:
+            sock.close()
+        return results
+
+    def _procfs(self, ephemeral, inode_states):
+        results = []
+        for family, label, name in FAMILIES:
+            walk = Walk(ephemeral, self.ports, inode_states)
+            text = self._read('net/' + name)
+            if text is None:
+                if family == socket.AF_INET:
+                    self.warnings.append('%s/net/%s is missing: no IPv4 census' % (self.proc, name))
+            else:
+                self.warnings.extend(procfs.tcp_rows(text, family, walk, '%s/net/%s' % (self.proc, name)))
+            results.append((label, walk))
+        return results
+
+    def listeners(self, syn_recv):
+        """LISTEN sockets with accept-queue depth and backlog; netlink LISTEN dumps are cheap."""
+        found = []
+
+        def visit(family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
+            found.append({
+                'family': 'ipv4' if family == socket.AF_INET else 'ipv6',
+                'address': diag.address(family, src),
+                'port': sport,
+                'accept_queue': rqueue,
+                'backlog': wqueue,
+                'accept_queue_full': wqueue is not None and rqueue > wqueue,
+                'syn_recv': syn_recv.get(sport, 0),
+                'inode': inode,
+            })
+
+        if self.source == 'netlink':
+            for family, _label, _name in FAMILIES:
+                diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
+        else:
+            for family, _label, name in FAMILIES:
+                text = self._read('net/' + name)
+                if text is not None:
+                    procfs.tcp_rows(text, family, lambda *row: row[1] == diag.LISTEN and visit(*row), name)
+        found.sort(key=lambda item: (item['port'], item['family'], item['address']))
+        return found
+
+    # -- the whole picture -----------------------------------------------
+    def gather(self):
+        if not os.path.isdir(os.path.join(self.proc, 'net')):
+            raise GatherError('proc_path: %s has no net/ directory; is procfs mounted there?' % self.proc)
+        facts = {'gather_subset': sorted(self.subsets)}
+        per_family, ephemeral, self.source = self.sockets()
+        facts['source'] = self.source
+        total = [0] * 16
+        by_family = {}
+        syn_recv = {}
+        for label, walk in per_family:
+            by_family[label] = state_dict(walk.counts)
+            for i in range(16):
+                total[i] += walk.counts[i]
+            for port, n in getattr(walk, 'syn_recv', {}).items():
+                syn_recv[port] = syn_recv.get(port, 0) + n
+        facts['states'] = state_dict(total)
+        facts['states_by_family'] = by_family
+        facts['total'] = sum(total[1:12])
+        walks = [w for _label, w in per_family if isinstance(w, Walk)]
+        if 'listeners' in self.subsets:
+            facts['listeners'] = self.listeners(syn_recv)
+        if self.ports:
+            facts['ports'] = self.port_breakdown(walks)
+        if 'ephemeral_ports' in self.subsets:
+            facts['ephemeral_ports'] = self.ephemeral_ports(walks, ephemeral)
+        if 'processes' in self.subsets:
+            facts['processes'] = self.processes(walks)
+        if 'counters' in self.subsets:
+            facts['counters'] = self.counters()
+        if 'sockstat' in self.subsets:
+            facts['sockstat'] = self.sockstat()
+        if 'conntrack' in self.subsets:
+            facts['conntrack'] = self.conntrack()
+        if 'ipvs' in self.subsets:
+            facts['ipvs'] = self.ipvs()
+        return facts
+
+    def port_breakdown(self, walks):
+        result = {}
+        for port in self.ports:
+            local = [0] * 16
+            remote = [0] * 16
+            for walk in walks:
+                for i in range(16):
+                    local[i] += walk.ports[port][0][i]
+                    remote[i] += walk.ports[port][1][i]
+            result[str(port)] = {'local': state_dict(local), 'remote': state_dict(remote)}
+        return result
+
+    def ephemeral_ports(self, walks, ephemeral):
+        info = {'range': list(ephemeral) if ephemeral else None}
+        if not ephemeral:
+            self.warnings.append('net.ipv4.ip_local_port_range is unreadable: no ephemeral port figures')
+            return info
+        size = ephemeral[1] - ephemeral[0] + 1
+        reserved = self._read('sys/net/ipv4/ip_local_reserved_ports')
+        peers = {}
+        for walk in walks:
+            for key, n in walk.peers.items():
+                peers[key] = peers.get(key, 0) + n
+        busiest = sorted(peers.items(), key=lambda kv: -kv[1])[:self.top]
+        info.update({
+            'size': size,
+            'reserved': reserved.strip() if reserved is not None else None,
+            'in_use': sum(w.ephemeral_in_use for w in walks),
+            'busiest_peers': [{
+                'peer': diag.address(family, dst),
+                'port': dport,
+                'connections': n,
+                # Each (local address, peer, peer port) can use every port of the range once.
+                'usage': round(n / float(size), 4),
+            } for (family, dst, dport), n in busiest],
+        })
+        return info
+
+    def processes(self, walks):
+        states = {}
+        for walk in walks:
+            states.update(walk.inodes)
+        owners, unreadable = procfs.socket_inodes(self.proc, states)
+        if unreadable and os.geteuid() != 0:
+            self.warnings.append('processes: %d processes could not be inspected (run as root to see them all)' % unreadable)
+        tally = {}
+        for inode, pid in owners.items():
+            name = STATES[states[inode] - 1]
+            per_state = tally.setdefault(name, {})
+            per_state[pid] = per_state.get(pid, 0) + 1
+        result = {}
+        for name in STATES:
+            if name not in tally:
+                continue
+            top = sorted(tally[name].items(), key=lambda kv: (-kv[1], kv[0]))[:self.top]
+            rows = []
+            for pid, n in top:
+                comm, cmdline = procfs.process_name(self.proc, pid)
+                rows.append({'pid': pid, 'name': comm, 'cmdline': cmdline, 'sockets': n})
+            result[name] = rows
+        return result
+
+    def counters(self):
+        result = {}
+        for rel, prefix, wanted in (('net/netstat', 'TcpExt', TCPEXT_COUNTERS), ('net/snmp', 'Tcp', TCP_COUNTERS)):
+            text = self._read(rel)
+            if text is None:
+                self.warnings.append('%s/%s is missing: no %s counters' % (self.proc, rel, prefix))
+                continue
+            tables, problems = procfs.paired_counters(text, rel)
+            self.warnings.extend(problems)
+            table = tables.get(prefix, {})
+            for name in wanted:
+                if name in table:
+                    result[name] = table[name]
+        return result
+
+    def sockstat(self):
+        result = {}
+        for rel in ('net/sockstat', 'net/sockstat6'):
+            text = self._read(rel)
+            if text is None:
+                continue
+            tables, problems = procfs.sockstat(text, rel)
+            self.warnings.extend(problems)
+            for label, table in tables.items():
+                if label in ('TCP', 'TCP6', 'sockets'):
+                    result[label.lower()] = table
+        if 'tcp' in result and 'mem' in result['tcp']:
+            result['tcp']['mem_bytes'] = result['tcp']['mem'] * os.sysconf('SC_PAGE_SIZE')
+        return result
+
+    def conntrack(self):
+        count = self._sys_int_list('net/netfilter/nf_conntrack_count')
+        limit = self._sys_int_list('net/netfilter/nf_conntrack_max')
+        if count is None:
+            return {'loaded': False}
+        info = {'loaded': True, 'count': count[0], 'max': limit[0] if limit else None}
+        if limit and limit[0]:
+            info['usage'] = round(count[0] / float(limit[0]), 4)
+        return info
+
+    def ipvs(self):
+        text = self._read('net/ip_vs_conn')
+        if text is None:
+            return {'loaded': False}
+        info, problems = procfs.ipvs_connections(text, 'ip_vs_conn', self.top)
+        self.warnings.extend(problems)
+        info['loaded'] = True
+        return info

@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: tcp_facts
+short_description: Gather TCP connection-state facts, fast, even with hundreds of thousands of sockets
+version_added: 0.1.0
+description:
+  - Counts TCP sockets per state (IPv4 and IPv6) with one NETLINK_SOCK_DIAG (inet_diag) dump per
+    address family, the way C(ss) does, and falls back to C(/proc/net/tcp) and C(/proc/net/tcp6)
+    when netlink is unavailable or refused.
+  - Adds listeners with their accept-queue depth and backlog, the TCP counters that diagnose
+    trouble, C(/proc/net/sockstat), conntrack usage, ephemeral port usage per remote peer and, on
+    request, the processes that hold sockets per state and the LVS (IPVS) connection census.
+  - Works as a facts module in C(ansible_facts_modules) next to M(ansible.builtin.setup).
+  - Counts only the sockets of the network namespace the module runs in.
+author:
+  - netops.tcp contributors
+extends_documentation_fragment:
+  - netops.tcp.attributes
+  - netops.tcp.attributes.facts
+options:
+  gather_subset:
+    description:
+      - What to gather. V(all) means the default set (everything but V(processes) and V(ipvs)),
+        V(min) means V(states) only. Prefix a name with V(!) to leave it out.
+      - V(states) is always gathered.
+    type: list
+    elements: str
+    default: [all]
+  ports:
+    description:
+      - Ports to break down by state, as local port and as remote port.
+    type: list
+    elements: int
+    default: []
+  top:
+    description:
+      - How many entries to keep in top lists (busiest peers, processes per state, IPVS real servers).
+    type: int
+    default: 10
+  backend:
+    description:
+      - Where the socket census comes from. V(auto) uses netlink and falls back to procfs.
+    type: str
+    choices: [auto, netlink, procfs]
+    default: auto
+  proc_path:
+    description:
+      - Where procfs is mounted, like node_exporter's C(--path.procfs). Read a host's /proc mounted
+        elsewhere, or a fixture tree in tests.
+      - With a path other than C(/proc) the socket census comes from procfs files under that path,
+        since netlink only sees the module's own network namespace.
+    type: path
+    default: /proc
+notes:
+  - Counts are a snapshot taken while the kernel walks its socket tables; like C(ss), they are not atomic.
+  - In a non-initial network namespace, C(sockstat.tcp.orphan), C(alloc) and C(mem) are host-wide figures.
+seealso:
+  - module: netops.tcp.sysctl_facts
+'''
+
+EXAMPLES = r'''
+- name: Gather TCP facts
+  netops.tcp.tcp_facts:
+
+- name: Show connection states
+  ansible.builtin.debug:
+    var: ansible_facts.tcp.states
+
+- name: Find who leaks CLOSE_WAIT sockets, with a breakdown for the web ports
+  netops.tcp.tcp_facts:
+    gather_subset: [all, processes]
+    ports: [80, 443]
+
+- name: Census of an LVS director
+  netops.tcp.tcp_facts:
+    gather_subset: [min, ipvs]
+
+# In an inventory (group_vars/all.yml), to get TCP facts with every gather_facts:
+# ansible_facts_modules: [ansible.builtin.setup, netops.tcp.tcp_facts]
+'''
+
+RETURN = r'''
+ansible_facts:
+  description: Facts added under C(tcp).
+  returned: always
+  type: complex
+  contains:
+    tcp:
+      description: The TCP picture of the host (its current network namespace).
+      returned: always
+      type: dict
+      sample:
+        source: netlink
+        gather_subset: [conntrack, counters, ephemeral_ports, listeners, sockstat, states]
+        total: 170012
+        states: {ESTABLISHED: 100000, SYN_SENT: 0, SYN_RECV: 0, FIN_WAIT1: 0, FIN_WAIT2: 5000,
+                 TIME_WAIT: 60000, CLOSE: 0, CLOSE_WAIT: 5000, LAST_ACK: 0, LISTEN: 12, CLOSING: 0}
+        states_by_family:
+          ipv4: {ESTABLISHED: 75000, LISTEN: 9}
+          ipv6: {ESTABLISHED: 25000, LISTEN: 3}
+        listeners:
+          - {family: ipv4, address: 0.0.0.0, port: 80, accept_queue: 0, backlog: 4096,
+             accept_queue_full: false, syn_recv: 3, inode: 25078}
+        counters: {ListenOverflows: 0, ListenDrops: 0, TCPTimeWaitOverflow: 0, CurrEstab: 105000}
+        sockstat:
+          tcp: {inuse: 110012, orphan: 0, tw: 60000, alloc: 110020, mem: 12, mem_bytes: 49152}
+          tcp6: {inuse: 25003}
+          sockets: {used: 110100}
+        conntrack: {loaded: true, count: 120, max: 262144, usage: 0.0005}
+        ephemeral_ports:
+          range: [32768, 60999]
+          size: 28232
+          reserved: "8080"
+          in_use: 65000
+          busiest_peers:
+            - {peer: 10.0.0.5, port: 3306, connections: 2500, usage: 0.0886}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netops.tcp.plugins.module_utils._census import Census, GatherError, parse_subsets
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            gather_subset=dict(type='list', elements='str', default=['all']),
+            ports=dict(type='list', elements='int', default=[]),
+            top=dict(type='int', default=10),
+            backend=dict(type='str', choices=['auto', 'netlink', 'procfs'], default='auto'),
+            proc_path=dict(type='path', default='/proc'),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    bad_ports = [p for p in params['ports'] if not 0 < p < 65536]
+    if bad_ports:
+        module.fail_json(msg='ports: %s out of range 1..65535' % ', '.join(str(p) for p in bad_ports))
+    if params['top'] < 1:
+        module.fail_json(msg='top: must be at least 1, got %d' % params['top'])
+    try:
+        subsets = parse_subsets(params['gather_subset'])
+        subsets.add('states')
+        census = Census(params['proc_path'], params['backend'], subsets, params['ports'], params['top'])
+        facts = census.gather()
+    except GatherError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in census.warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, ansible_facts={'tcp': facts})
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Install everything the demo and the tests need on a fresh machine (Debian 12, root).
+# Idempotent: a second run only checks. Sourced by demo.sh and test.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+# Outside the checkout, so tools walking the tree do not loop through the link back into it.
+COLLECTIONS="${XDG_CACHE_HOME:-$HOME/.cache}/netops.tcp/$(printf %s "$ROOT" | sha1sum | cut -c1-10)/collections"
+
+log() { printf '== %s\n' "$*" >&2; }
+
+# Debian packages: ip/ss (iproute2), nft (SYN_RECV in tests), netstat (bench), sysctl (procps), unshare.
+missing=()
+for pair in ip:iproute2 ss:iproute2 nft:nftables netstat:net-tools sysctl:procps unshare:util-linux; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 \
+    || missing+=("${pair#*:}")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+
+# Python tools in a project venv, reinstalled when the requirement files change.
+stamp="$VENV/.requirements.sha256"
+want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-test.txt" | sha256sum | cut -d' ' -f1)"
+if [[ ! -x "$VENV/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  log "creating $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-test.txt"
+  echo "$want" > "$stamp"
+fi
+
+# The checkout as an installed collection: ansible finds netops.tcp here, ansible-test needs
+# the path to end in ansible_collections/netops/tcp.
+mkdir -p "$COLLECTIONS/ansible_collections/netops"
+ln -sfn "$ROOT" "$COLLECTIONS/ansible_collections/netops/tcp"
+
+# ansible-test bootstraps pip in its sanity venvs with a script it downloads from a host this
+# machine cannot reach. A stand-in with the same name runs pip's own installer from the wheel.
+pip_version="$("$VENV/bin/python" - <<'PY'
+import re, pathlib, ansible_test
+src = pathlib.Path(ansible_test.__file__).parent / '_internal' / 'python_requirements.py'
+print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1))
+PY
+)"
+cache="$HOME/.ansible/test/cache"
+standin="$cache/get_pip_${pip_version//./_}.py"
+if [[ ! -f "$standin" ]]; then
+  log "preparing the offline pip $pip_version bootstrap for ansible-test"
+  mkdir -p "$cache"
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$cache" "pip==$pip_version"
+  cat > "$standin" <<PY
+# Stand-in for get-pip.py (written by netops.tcp scripts/bootstrap.sh): install from the local wheel.
+import os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pip-${pip_version}-py3-none-any.whl'))
+from pip._internal.cli.main import main
+sys.exit(main(['install'] + [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]))
+PY
+fi
+
+export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
+export PATH="$VENV/bin:$PATH"

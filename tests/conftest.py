@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make ``ansible_collections.netops.tcp`` importable when pytest runs from a plain checkout."""
+
+import os
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _collections_root():
+    parts = ROOT.split(os.sep)
+    if parts[-3:-1] == ['ansible_collections', 'netops'] and parts[-1] == 'tcp':
+        return os.sep.join(parts[:-3])
+    base = os.path.join(tempfile.gettempdir(), 'netops-tcp-pytest-%d' % os.getuid())
+    link = os.path.join(base, 'ansible_collections', 'netops', 'tcp')
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if os.path.realpath(link) != ROOT:
+        tmp = '%s.%d' % (link, os.getpid())
+        os.symlink(ROOT, tmp)
+        os.replace(tmp, link)
+    return base
+
+
+sys.path.insert(0, _collections_root())

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+import pytest
+
+from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
+
+# Every key the design, the field notes' incident list and the shipped profiles name.
+REQUIRED = [
+    'net.ipv4.tcp_tw_recycle', 'net.ipv4.tcp_tw_reuse', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets',
+    'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.tcp_syncookies', 'net.ipv4.tcp_synack_retries',
+    'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_keepalive_probes',
+    'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_retries2', 'net.ipv4.tcp_max_orphans', 'net.ipv4.tcp_mem',
+    'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_local_reserved_ports',
+    'net.core.somaxconn', 'net.core.netdev_max_backlog', 'net.netfilter.nf_conntrack_max',
+    'net.ipv4.tcp_timestamps',
+]
+
+
+@pytest.mark.parametrize('key', REQUIRED)
+def test_catalog_has_every_profile_key(key):
+    assert catalog.lookup(key)['key'] == key
+
+
+@pytest.mark.parametrize('entry', catalog.CATALOG.values(), ids=lambda e: e['key'])
+def test_entries_are_well_formed(entry):
+    assert entry['type'] in (catalog.INT, catalog.BOOL, catalog.VECTOR, catalog.PORT_RANGE,
+                             catalog.PORT_LIST, catalog.STRING)
+    assert entry['doc'].endswith('.') or entry['doc'].endswith(')')
+    for version in [entry['added'], entry['removed'], entry['netns_readonly_since']]:
+        if version:
+            KernelRelease(version)
+    for since, until in entry['netns']:
+        assert since is None or KernelRelease(since)
+        assert until is None or KernelRelease(until)
+    for since, value, _note in entry['defaults']:
+        KernelRelease(since)
+        if value is not None:
+            catalog.validate(entry['key'], value, entry)
+    if entry['type'] == catalog.VECTOR:
+        assert entry['length'] == 3
+
+
+@pytest.mark.parametrize('alias', [
+    'net.ipv4.ip_conntrack_max', 'net.ipv4.netfilter.ip_conntrack_max', 'net.nf_conntrack_max',
+    'net/netfilter/nf_conntrack_max',
+])
+def test_conntrack_aliases_resolve_to_one_key(alias):
+    assert catalog.canonical(alias) == 'net.netfilter.nf_conntrack_max'
+
+
+@pytest.mark.parametrize('key, version, visible', [
+    ('net.ipv4.tcp_tw_recycle', '4.10.17', False),   # global before 4.11
+    ('net.ipv4.tcp_tw_recycle', '4.11.0', True),     # per-netns only in 4.11
+    ('net.ipv4.tcp_tw_recycle', '4.12.0', False),    # removed
+    ('net.ipv4.tcp_tw_reuse', '4.9.80', False),
+    ('net.ipv4.tcp_tw_reuse', '4.10.17', True),
+    ('net.ipv4.tcp_keepalive_time', '4.4.155', False),
+    ('net.ipv4.tcp_keepalive_time', '4.5.0', True),
+    ('net.ipv4.tcp_rmem', '4.14.5', False),
+    ('net.ipv4.tcp_rmem', '4.15.0', True),
+    ('net.ipv4.tcp_mem', '3.10.0-1160.el7.x86_64', True),
+    ('net.ipv4.tcp_mem', '3.13.10', False),
+    ('net.ipv4.tcp_max_orphans', '6.18.44', False),
+    ('net.core.netdev_max_backlog', '5.15.0', False),
+    ('net.core.somaxconn', '3.10.0', True),
+    ('net.ipv4.ip_local_port_range', '3.11.0', False),
+    ('net.ipv4.ip_local_port_range', '3.13.0', True),
+    ('net.netfilter.nf_conntrack_max', '6.1.20', True),
+])
+def test_namespace_scope_by_kernel(key, version, visible):
+    assert catalog.per_netns(catalog.lookup(key), KernelRelease(version)) is visible
+
+
+@pytest.mark.parametrize('key, version, exists', [
+    ('net.ipv4.tcp_tw_recycle', '4.11.0', True),
+    ('net.ipv4.tcp_tw_recycle', '4.12.0-rc3', False),
+    ('net.ipv4.ip_unprivileged_port_start', '4.10.17', False),
+    ('net.core.default_qdisc', '3.11.0', False),
+    ('net.core.default_qdisc', '3.13.0', True),
+])
+def test_existence_by_kernel(key, version, exists):
+    assert catalog.exists_on(catalog.lookup(key), KernelRelease(version)) is exists
+
+
+@pytest.mark.parametrize('key, version, value', [
+    ('net.core.somaxconn', '4.19.0', 128),
+    ('net.core.somaxconn', '5.4.0', 4096),
+    ('net.ipv4.tcp_tw_reuse', '4.17.0', 0),
+    ('net.ipv4.tcp_tw_reuse', '4.18.0', 2),
+    ('net.ipv4.ip_local_port_range', '4.1.3', [32768, 61000]),
+    ('net.ipv4.ip_local_port_range', '4.4.155', [32768, 60999]),
+    ('net.ipv4.tcp_rmem', '4.19.78', [4096, 87380, 6291456]),
+    ('net.ipv4.tcp_rmem', '4.20.0', [4096, 131072, 6291456]),
+])
+def test_defaults_by_kernel(key, version, value):
+    assert catalog.default_for(catalog.lookup(key), KernelRelease(version))[0] == value
+
+
+@pytest.mark.parametrize('key, raw, value', [
+    ('net.ipv4.tcp_rmem', '4096\t131072\t6291456\n', [4096, 131072, 6291456]),
+    ('net.ipv4.tcp_mem', '786432 1048576   1572864', [786432, 1048576, 1572864]),
+    ('net.ipv4.ip_local_port_range', '32768\t60999', [32768, 60999]),
+    ('net.ipv4.ip_local_reserved_ports', '8080,9000-9010\n', [[8080, 8080], [9000, 9010]]),
+    ('net.ipv4.ip_local_reserved_ports', '\n', []),
+    ('net.ipv4.tcp_fin_timeout', ' 30\n', 30),
+    ('net.ipv4.tcp_congestion_control', 'bbr\n', 'bbr'),
+])
+def test_parse_normalises_whitespace_and_types(key, raw, value):
+    assert catalog.parse(key, raw) == value
+
+
+@pytest.mark.parametrize('key, raw, message', [
+    ('net.ipv4.tcp_rmem', '4096 131072', "net.ipv4.tcp_rmem: '4096 131072' has 2 values, 3 expected (min default max)"),
+    ('net.ipv4.tcp_fin_timeout', 'thirty', "net.ipv4.tcp_fin_timeout: 'thirty' is not an integer (one integer expected)"),
+    ('net.ipv4.ip_local_port_range', '1024', "net.ipv4.ip_local_port_range: '1024' must be two ports, \"low high\""),
+])
+def test_parse_errors_name_key_and_rule(key, raw, message):
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.parse(key, raw)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize('key, value, message', [
+    ('net.ipv4.tcp_tw_recycle', 2, 'net.ipv4.tcp_tw_recycle: 2 must be 0 or 1'),
+    ('net.ipv4.tcp_tw_recycle', True, 'net.ipv4.tcp_tw_recycle: True must be 0 or 1'),
+    ('net.ipv4.tcp_tw_reuse', 3, 'net.ipv4.tcp_tw_reuse: 3 is out of range 0..2'),
+    ('net.ipv4.tcp_syn_retries', 0, 'net.ipv4.tcp_syn_retries: 0 is out of range 1..127'),
+    ('net.ipv4.tcp_synack_retries', 256, 'net.ipv4.tcp_synack_retries: 256 is out of range 0..255'),
+    ('net.ipv4.tcp_rmem', [8192, 4096, 16384],
+     'net.ipv4.tcp_rmem: 8192 4096 16384: values must not decrease (min <= default <= max)'),
+    ('net.ipv4.tcp_wmem', [0, 4096, 16384], 'net.ipv4.tcp_wmem: 0 is out of range 1..2147483647'),
+    ('net.ipv4.ip_local_port_range', [65000, 1024], 'net.ipv4.ip_local_port_range: 65000 1024: low must not be above high'),
+    ('net.ipv4.ip_local_port_range', [0, 1024], 'net.ipv4.ip_local_port_range: 0 is out of range 1..65535'),
+    ('net.ipv4.ip_local_reserved_ports', [[9010, 9000]], 'net.ipv4.ip_local_reserved_ports: range 9010-9000: low must not be above high'),
+    ('net.ipv4.tcp_fin_timeout', '30', "net.ipv4.tcp_fin_timeout: '30' is not an integer"),
+    ('net.ipv4.tcp_congestion_control', 'bbr\nnet.ipv4.tcp_syncookies=0',
+     "net.ipv4.tcp_congestion_control: 'bbr\\nnet.ipv4.tcp_syncookies=0' must be one word of at most 15 characters"),
+    ('net.ipv4.tcp_congestion_control', 'cubic#x', "net.ipv4.tcp_congestion_control: 'cubic#x' must be one word of at most 15 characters"),
+])
+def test_validate_errors_name_key_and_rule(key, value, message):
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.validate(key, value)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize('key, value, text', [
+    ('net.ipv4.tcp_rmem', [4096, 131072, 16777216], '4096 131072 16777216'),
+    ('net.ipv4.ip_local_reserved_ports', [[8080, 8080], [9000, 9010]], '8080,9000-9010'),
+    ('net.ipv4.tcp_fin_timeout', 30, '30'),
+])
+def test_format_round_trips(key, value, text):
+    entry = catalog.lookup(key)
+    assert catalog.format_value(value, entry) == text
+    assert catalog.parse(key, text) == value
+
+
+@pytest.mark.parametrize('key, parts', [
+    ('net.ipv4.tcp_rmem', ['net', 'ipv4', 'tcp_rmem']),
+    ('net/ipv4/tcp_rmem', ['net', 'ipv4', 'tcp_rmem']),
+    ('net/ipv4/conf/eth0.100/rp_filter', ['net', 'ipv4', 'conf', 'eth0.100', 'rp_filter']),
+    ('net.ipv4.conf.br-lan.rp_filter', ['net', 'ipv4', 'conf', 'br-lan', 'rp_filter']),
+])
+def test_split_key_accepts_sysctl_names(key, parts):
+    assert catalog.split_key(key) == parts
+
+
+@pytest.mark.parametrize('key', [
+    '../../etc/shadow', 'net/../../../etc/shadow', 'net.ipv4..tcp_rmem', '/etc/passwd', 'net/ipv4/./tcp_rmem',
+    'net.ipv4.tcp_rmem\n', 'net.ipv4.tcp rmem', 'net.ipv4.tcp_rmem=1', 'net/ipv4/conf/../../../../etc',
+    'net.ipv4.*', '', 'net\x00ipv4',
+])
+def test_split_key_refuses_anything_that_could_leave_proc_sys(key):
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.split_key(key)
+    assert str(exc.value).startswith('sysctl key %r: ' % key)
+
+
+def test_lookup_unknown_key_names_it():
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.lookup('net.ipv4.tcp_made_up')
+    assert str(exc.value) == "sysctl key 'net.ipv4.tcp_made_up': not in the netops.tcp catalog"

@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+
+@pytest.fixture
+def run_module(capsys):
+    """Run a module's main() with ``args``; return (exit code, parsed JSON result)."""
+    def run(main, args):
+        with patch_module_args(args):
+            with pytest.raises(SystemExit) as exc:
+                main()
+        return exc.value.code, json.loads(capsys.readouterr().out)
+    return run
