@@ -24,3 +24,7 @@ def _collections_root():
 
 
 sys.path.insert(0, _collections_root())
+# Integration tests run ansible as a process: let it find this checkout as netops.tcp, with the
+# ansible of the interpreter running the tests.
+os.environ['ANSIBLE_COLLECTIONS_PATH'] = sys.path[0]
+os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')

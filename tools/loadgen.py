@@ -60,17 +60,26 @@ def listener(family, port, backlog=4096):
     return sock
 
 
+def open_clients(family, addr, count, blocking=True):
+    """``count`` client sockets connecting to ``addr`` (non-blocking ones may stay half-open)."""
+    clients = []
+    for _i in range(count):
+        cli = socket.socket(family, socket.SOCK_STREAM)
+        if blocking:
+            cli.connect(addr)
+        else:
+            cli.setblocking(False)
+            cli.connect_ex(addr)
+        clients.append(cli)
+    return clients
+
+
 def connect_pairs(srv, count, batch=1000):
     """Connect and accept ``count`` pairs through listener ``srv``; return the sockets."""
     held = []
-    addr = srv.getsockname()
     while count > 0:
         step = min(batch, count)
-        clients = []
-        for _ in range(step):
-            cli = socket.socket(srv.family, socket.SOCK_STREAM)
-            cli.connect(addr)
-            clients.append(cli)
+        clients = open_clients(srv.family, srv.getsockname(), step)
         for cli in clients:
             conn = srv.accept()[0]
             held.append(cli)
@@ -81,15 +90,10 @@ def connect_pairs(srv, count, batch=1000):
 
 def make_time_wait(srv, count, batch=1000):
     """Each connection is closed by the client first, which leaves the client in TIME_WAIT."""
-    addr = srv.getsockname()
     while count > 0:
         step = min(batch, count)
-        pairs = []
-        for _ in range(step):
-            cli = socket.socket(srv.family, socket.SOCK_STREAM)
-            cli.connect(addr)
-            pairs.append(cli)
-        accepted = [srv.accept()[0] for _ in range(step)]
+        pairs = open_clients(srv.family, srv.getsockname(), step)
+        accepted = [srv.accept()[0] for _i in range(step)]
         for cli in pairs:
             cli.close()
         for conn in accepted:
@@ -169,25 +173,13 @@ def syn_recv_flood(count, port):
         '}\n' % port
     )
     subprocess.run(['nft', '-f', '-'], input=rules.encode(), check=True)
-    clients = []
-    for _ in range(count):
-        cli = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        cli.setblocking(False)
-        cli.connect_ex(('127.0.0.1', port))
-        clients.append(cli)
-    return clients, srv
+    return open_clients(socket.AF_INET, ('127.0.0.1', port), count, blocking=False), srv
 
 
 def accept_queue(port, waiting):
     """A listener that never accepts: ``waiting`` connections sit in its accept queue."""
     srv = listener(socket.AF_INET, port, backlog=QUEUE_BACKLOG)
-    clients = []
-    for _ in range(waiting):
-        cli = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        cli.setblocking(False)
-        cli.connect_ex(('127.0.0.1', port))
-        clients.append(cli)
-    return clients, srv
+    return open_clients(socket.AF_INET, ('127.0.0.1', port), waiting, blocking=False), srv
 
 
 def settle(timeout=5.0):

@@ -14,14 +14,14 @@ version_added: 0.1.0
 description:
   - Reads the sysctls of the netops.tcp catalog (or the O(keys) given) from C(/proc/sys) and
     returns them typed (integers, vectors, port ranges) under C(ansible_facts.tcp_sysctl).
-  - Says why a key is unavailable here, in words a person understands: removed or not yet added in
+  - Says why a key is unavailable here, in words a person understands; removed or not yet added in
     this kernel, host-global while this is a non-initial network namespace, read-only, or a module
     not loaded.
   - With O(include_sources=true), lists every file under C(/etc/sysctl.d), C(/run/sysctl.d),
     C(/usr/local/lib/sysctl.d), C(/usr/lib/sysctl.d), C(/lib/sysctl.d) and C(/etc/sysctl.conf)
     that sets each key, in the order systemd-sysctl applies them, and the value that will win at boot.
 author:
-  - netops.tcp contributors
+  - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
   - netops.tcp.attributes
   - netops.tcp.attributes.facts

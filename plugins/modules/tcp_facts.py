@@ -21,7 +21,7 @@ description:
   - Works as a facts module in C(ansible_facts_modules) next to M(ansible.builtin.setup).
   - Counts only the sockets of the network namespace the module runs in.
 author:
-  - netops.tcp contributors
+  - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
   - netops.tcp.attributes
   - netops.tcp.attributes.facts

@@ -154,7 +154,10 @@ def test_netlink_refused_falls_back_to_procfs(monkeypatch):
 
 
 def test_backend_netlink_refused_is_an_error(monkeypatch):
-    monkeypatch.setattr(diag, 'open_socket', lambda: (_ for _ in ()).throw(diag.NetlinkUnavailable('nope')))
+    def refuse():
+        raise diag.NetlinkUnavailable('nope')
+
+    monkeypatch.setattr(diag, 'open_socket', refuse)
     with pytest.raises(census.GatherError, match='^backend=netlink: nope$'):
         census.Census('/proc', backend='netlink', subsets={'states'}).gather()
 

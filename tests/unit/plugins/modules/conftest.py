@@ -4,13 +4,16 @@
 import json
 
 import pytest
+from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 
 
 @pytest.fixture
-def run_module(capsys):
+def run_module(capsys, monkeypatch):
     """Run a module's main() with ``args``; return (exit code, parsed JSON result)."""
     def run(main, args):
+        # Warnings are process-global in AnsibleModule; each run starts clean, as a real module does.
+        monkeypatch.setattr(warnings, '_global_warnings', {})
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exc:
                 main()
