@@ -14,6 +14,9 @@ __metaclass__ = type
 
 import os
 import socket
+import struct
+import sys
+import threading
 
 from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
 from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
@@ -58,35 +61,77 @@ def parse_subsets(requested):
 
 
 class Walk:
-    """Aggregates per socket for the subsets that need more than state counts.
+    """Aggregates per socket of one address family, for the subsets that need more than state counts.
 
-    Called once per socket, by the netlink Decoder or by the procfs row reader.
+    ``netlink`` walks raw inet_diag messages in place (the fast path); ``row`` takes one
+    decoded /proc/net/tcp row. Both keep the same aggregates. Ephemeral-port users are
+    keyed by the raw (peer port, local address, peer address) bytes: each such triple can
+    use every port of the range once.
     """
 
-    def __init__(self, ephemeral=None, ports=None, inode_states=None):
-        self.counts = [0] * 16
+    def __init__(self, family, ephemeral=None, ports=None, inode_states=None):
+        self.family = family
+        self.counts = [0] * 256
         self.syn_recv = {}
-        self.ephemeral = ephemeral
+        self.ephemeral = ephemeral or (1, 0)  # an empty range when not asked for
         self.peers = {}
         self.ephemeral_in_use = 0
         self.ports = dict((p, ([0] * 16, [0] * 16)) for p in (ports or ()))
-        self.inode_states = inode_states
+        self.inode_states = inode_states or ()
         self.inodes = {}
 
-    def __call__(self, family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
+    def netlink(self, buf, words, off, end):
+        counts, syn_recv, peers, ports = self.counts, self.syn_recv, self.peers, self.ports
+        inode_states, inodes = self.inode_states, self.inodes
+        low, high = self.ephemeral
+        # Locals, not module attributes: this loop runs once per socket.
+        type_mask, data_type, listen, syn_recv_state = diag.TYPE_MASK, diag.DATA_TYPE, diag.LISTEN, diag.SYN_RECV
+        state_at, sport_at, dport_at = diag.STATE_OFFSET, diag.SPORT_OFFSET, diag.DPORT_OFFSET
+        key_len, inode_word = diag.ADDRESSES_END - diag.DPORT_OFFSET, diag.INODE_WORD
+        view = memoryview(buf)
+        in_use = 0
+        try:
+            while off < end:
+                w = off >> 2
+                if words[w + 1] & type_mask != data_type:
+                    return off
+                state = buf[off + state_at]
+                counts[state] += 1
+                sport = buf[off + sport_at] << 8 | buf[off + sport_at + 1]
+                if state == syn_recv_state:
+                    syn_recv[sport] = syn_recv.get(sport, 0) + 1
+                if low <= sport <= high and state != listen:
+                    in_use += 1
+                    key = view[off + dport_at:off + dport_at + key_len].tobytes()
+                    peers[key] = peers.get(key, 0) + 1
+                if ports:
+                    dport = buf[off + dport_at] << 8 | buf[off + dport_at + 1]
+                    if sport in ports:
+                        ports[sport][0][state] += 1
+                    if dport in ports:
+                        ports[dport][1][state] += 1
+                if state in inode_states:
+                    inodes[words[w + inode_word]] = state
+                off += ((words[w] + 3) & ~3) or end
+            return end
+        finally:
+            self.ephemeral_in_use += in_use
+            view.release()
+
+    def row(self, family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
         self.counts[state] += 1
         if state == diag.SYN_RECV:
             self.syn_recv[sport] = self.syn_recv.get(sport, 0) + 1
-        if self.ephemeral and state != diag.LISTEN and self.ephemeral[0] <= sport <= self.ephemeral[1]:
+        if self.ephemeral[0] <= sport <= self.ephemeral[1] and state != diag.LISTEN:
             self.ephemeral_in_use += 1
-            key = (family, dst, dport)
+            key = struct.pack('>H', dport) + src + dst
             self.peers[key] = self.peers.get(key, 0) + 1
         if self.ports:
             if sport in self.ports:
                 self.ports[sport][0][state] += 1
             if dport in self.ports:
                 self.ports[dport][1][state] += 1
-        if self.inode_states and inode and state in self.inode_states:
+        if inode and state in self.inode_states:
             self.inodes[inode] = state
 
 
@@ -130,16 +175,28 @@ class Census:
         return True
 
     # -- the socket census -----------------------------------------------
-    def sockets(self):
-        """Walk every socket once; returns (walk or counts per family, source)."""
+    def plan(self):
+        """What the socket walk must collect: (need_detail, ephemeral range, ports, inode states)."""
         need_detail = bool({'listeners', 'ephemeral_ports', 'processes'} & self.subsets or self.ports)
         ephemeral = None
         if 'ephemeral_ports' in self.subsets:
             rng = self._sys_int_list('net/ipv4/ip_local_port_range')
             ephemeral = tuple(rng) if rng and len(rng) == 2 else None
-        inode_states = set(range(1, 12)) if 'processes' in self.subsets else None
-        per_family = []
+        inode_states = frozenset(range(1, 12)) if 'processes' in self.subsets else None
+        return need_detail, ephemeral, tuple(self.ports), inode_states
+
+    def sockets(self, early=None):
+        """Walk every socket once; returns (walk or counts per family, ephemeral range, source).
+
+        ``early`` is an EarlyDump started before the options were known; its walk is
+        used when it collected exactly what this census needs.
+        """
+        plan = self.plan()
+        need_detail, ephemeral, _ports, inode_states = plan
         if self._use_netlink():
+            per_family = early.take(plan) if early else None
+            if per_family is not None:
+                return per_family, ephemeral, 'netlink'
             try:
                 per_family = self._netlink(need_detail, ephemeral, inode_states)
                 return per_family, ephemeral, 'netlink'
@@ -159,8 +216,8 @@ class Census:
         try:
             for family, label, _name in FAMILIES:
                 if need_detail:
-                    walk = Walk(ephemeral, self.ports, inode_states)
-                    diag.dump(family, diag.ALL_STATES, diag.Decoder(walk), sock, buf)
+                    walk = Walk(family, ephemeral, self.ports, inode_states)
+                    diag.dump(family, diag.ALL_STATES, walk.netlink, sock, buf)
                     results.append((label, walk))
                 else:
                     counter = diag.StateCounter()
@@ -173,13 +230,13 @@ class Census:
     def _procfs(self, ephemeral, inode_states):
         results = []
         for family, label, name in FAMILIES:
-            walk = Walk(ephemeral, self.ports, inode_states)
+            walk = Walk(family, ephemeral, self.ports, inode_states)
             text = self._read('net/' + name)
             if text is None:
                 if family == socket.AF_INET:
                     self.warnings.append('%s/net/%s is missing: no IPv4 census' % (self.proc, name))
             else:
-                self.warnings.extend(procfs.tcp_rows(text, family, walk, '%s/net/%s' % (self.proc, name)))
+                self.warnings.extend(procfs.tcp_rows(text, family, walk.row, '%s/net/%s' % (self.proc, name)))
             results.append((label, walk))
         return results
 
@@ -211,11 +268,11 @@ class Census:
         return found
 
     # -- the whole picture -----------------------------------------------
-    def gather(self):
+    def gather(self, early=None):
         if not os.path.isdir(os.path.join(self.proc, 'net')):
             raise GatherError('proc_path: %s has no net/ directory; is procfs mounted there?' % self.proc)
         facts = {'gather_subset': sorted(self.subsets)}
-        per_family, ephemeral, self.source = self.sockets()
+        per_family, ephemeral, self.source = self.sockets(early)
         facts['source'] = self.source
         total = [0] * 16
         by_family = {}
@@ -270,19 +327,19 @@ class Census:
         peers = {}
         for walk in walks:
             for key, n in walk.peers.items():
-                peers[key] = peers.get(key, 0) + n
-        busiest = sorted(peers.items(), key=lambda kv: -kv[1])[:self.top]
+                peers[(walk.family, key)] = n
+        busiest = sorted(peers.items(), key=lambda kv: (-kv[1], kv[0]))[:self.top]
         info.update({
             'size': size,
             'reserved': reserved.strip() if reserved is not None else None,
             'in_use': sum(w.ephemeral_in_use for w in walks),
             'busiest_peers': [{
-                'peer': diag.address(family, dst),
-                'port': dport,
+                'peer': diag.address(family, key[18:34]),
+                'port': key[0] << 8 | key[1],
+                'local_address': diag.address(family, key[2:18]),
                 'connections': n,
-                # Each (local address, peer, peer port) can use every port of the range once.
                 'usage': round(n / float(size), 4),
-            } for (family, dst, dport), n in busiest],
+            } for (family, key), n in busiest],
         })
         return info
 
@@ -358,3 +415,42 @@ class Census:
         self.warnings.extend(problems)
         info['loaded'] = True
         return info
+
+
+class EarlyDump:
+    """The default census's socket walk, run in a thread while the module is still loading.
+
+    The kernel builds a dump inside recv(), with the GIL released, so on a second core it
+    overlaps the import of AnsibleModule (which costs about as much). Only the netlink
+    path is tried; anything unexpected is left for the normal path to meet and report.
+    """
+
+    def __init__(self):
+        self.census = Census(subsets=set(DEFAULT_SUBSETS) | {'states'})
+        self.plan = None
+        self.result = None
+        self.thread = threading.Thread(target=self._run, name='netops-tcp-early-dump')
+        self.thread.daemon = True
+        self.switch_interval = None
+
+    @classmethod
+    def start(cls):
+        early = cls()
+        # Hand the GIL over quickly when a recv() returns, or the import starves the walk.
+        early.switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0002)
+        early.thread.start()
+        return early
+
+    def _run(self):
+        try:
+            self.plan = self.census.plan()
+            self.result = self.census._netlink(*[self.plan[i] for i in (0, 1, 3)])  # pylint: disable=protected-access
+        except Exception:  # pylint: disable=broad-except
+            self.result = None  # the normal path will meet the same problem and report it
+
+    def take(self, plan):
+        """The walk, if it was made with ``plan``; otherwise None."""
+        self.thread.join()
+        sys.setswitchinterval(self.switch_interval)
+        return self.result if plan == self.plan else None

@@ -48,8 +48,14 @@ HDR_LEN = _NLMSGHDR.size
 SOCKID_OFFSET = HDR_LEN + 4
 RQUEUE_OFFSET = HDR_LEN + 56
 # nlmsg_type is the first u16 of the second native u32 word of nlmsghdr.
-_TYPE_MASK = 0xFFFF if sys.byteorder == 'little' else 0xFFFF0000
-_DATA_TYPE = SOCK_DIAG_BY_FAMILY if sys.byteorder == 'little' else SOCK_DIAG_BY_FAMILY << 16
+TYPE_MASK = 0xFFFF if sys.byteorder == 'little' else 0xFFFF0000
+DATA_TYPE = SOCK_DIAG_BY_FAMILY if sys.byteorder == 'little' else SOCK_DIAG_BY_FAMILY << 16
+# Offsets from the start of a message, for walks that read fields in place.
+STATE_OFFSET = HDR_LEN + 1
+SPORT_OFFSET = SOCKID_OFFSET          # big-endian u16, then dport, then src[16], dst[16]
+DPORT_OFFSET = SOCKID_OFFSET + 2
+ADDRESSES_END = SOCKID_OFFSET + 36
+INODE_WORD = (RQUEUE_OFFSET + 12) >> 2
 
 
 class NetlinkUnavailable(Exception):
@@ -127,11 +133,12 @@ class StateCounter:
 
     def __call__(self, buf, words, off, end):
         counts = self.counts
+        type_mask, data_type, state_at = TYPE_MASK, DATA_TYPE, STATE_OFFSET
         while off < end:
             w = off >> 2
-            if words[w + 1] & _TYPE_MASK != _DATA_TYPE:
+            if words[w + 1] & type_mask != data_type:
                 return off
-            counts[buf[off + 17]] += 1
+            counts[buf[off + state_at]] += 1
             off += ((words[w] + 3) & ~3) or end  # a zero length would never advance
         return end
 
@@ -150,7 +157,7 @@ class Decoder:
         visit = self.visit
         while off < end:
             w = off >> 2
-            if words[w + 1] & _TYPE_MASK != _DATA_TYPE:
+            if words[w + 1] & TYPE_MASK != DATA_TYPE:
                 return off
             family, state, _timer, _retrans, sport, dport, src, dst = _DIAG_MSG.unpack_from(buf, off + HDR_LEN)
             rqueue, wqueue, uid, inode = _QUEUES.unpack_from(buf, off + RQUEUE_OFFSET)

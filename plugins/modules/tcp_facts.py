@@ -124,9 +124,13 @@ ansible_facts:
             - {peer: 10.0.0.5, port: 3306, connections: 2500, usage: 0.0886}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netops.tcp.plugins.module_utils._census import Census, EarlyDump, GatherError, parse_subsets
 
-from ansible_collections.netops.tcp.plugins.module_utils._census import Census, GatherError, parse_subsets
+# Run as a module, start the kernel's socket dump now: it proceeds in a thread while
+# AnsibleModule loads. Imported by a tool (docs, sanity), nothing starts.
+EARLY = EarlyDump.start() if __name__ == '__main__' else None
+
+from ansible.module_utils.basic import AnsibleModule
 
 
 def main():
@@ -150,7 +154,7 @@ def main():
         subsets = parse_subsets(params['gather_subset'])
         subsets.add('states')
         census = Census(params['proc_path'], params['backend'], subsets, params['ports'], params['top'])
-        facts = census.gather()
+        facts = census.gather(EARLY)
     except GatherError as exc:
         module.fail_json(msg=str(exc))
     for warning in census.warnings:
