@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import socket
 import statistics
 import subprocess
@@ -34,7 +33,8 @@ NETSTAT_AWK = "awk '/^tcp/ {n[$NF]++} END {for (s in n) print s, n[s]}'"
 
 def collections_path():
     sys.path.insert(0, os.path.join(ROOT, 'tests'))
-    import conftest  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import  (sets up the import path)
+    # tests/conftest.py makes the checkout importable as ansible_collections.netops.tcp.
+    import conftest  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     os.environ['PYTHONPATH'] = os.environ['ANSIBLE_COLLECTIONS_PATH']
     return os.environ['ANSIBLE_COLLECTIONS_PATH']
 
@@ -195,8 +195,8 @@ def report(result, ansible_times, empty_rss):
     print('%-48s %10s %9s %9s %9s' % ('method (median of runs)', 'seconds', 'x floor', 'x ss|awk', 'peak MB'))
     for name, value in med.items():
         peak = result['rss'].get(name)
-        print('%-48s %10.3f %9.2f %9.2f %9s' % (name, value, value / floor, value / ss_awk,
-                                              '%.1f' % max(peak) if peak else ''))
+        peak_text = '%.1f' % max(peak) if peak else ''
+        print('%-48s %10.3f %9.2f %9.2f %9s' % (name, value, value / floor, value / ss_awk, peak_text))
     for name, values in ansible_times.items():
         print('%-48s %10.3f' % (name, statistics.median(values)))
     census_s = med['tcp_facts census in-process (states)']

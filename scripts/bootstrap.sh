@@ -9,9 +9,11 @@ COLLECTIONS="${XDG_CACHE_HOME:-$HOME/.cache}/netops.tcp/$(printf %s "$ROOT" | sh
 
 log() { printf '== %s\n' "$*" >&2; }
 
-# Debian packages: ip/ss (iproute2), nft (SYN_RECV in tests), netstat (bench), sysctl (procps), unshare.
+# Debian packages: ip/ss/nstat (iproute2), nft (SYN_RECV in tests), netstat (bench), sysctl (procps),
+# unshare, shellcheck (ansible-test sanity skips its shell check without it).
 missing=()
-for pair in ip:iproute2 ss:iproute2 nft:nftables netstat:net-tools sysctl:procps unshare:util-linux; do
+for pair in ip:iproute2 ss:iproute2 nstat:iproute2 nft:nftables netstat:net-tools sysctl:procps unshare:util-linux \
+  shellcheck:shellcheck; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 \
     || missing+=("${pair#*:}")
 done

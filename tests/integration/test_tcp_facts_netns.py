@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, STATES
+from harness import ROOT, STATES
 
 MIX = dict(established=300, time_wait=120, close_wait=25, syn_recv=15, queued=12)
 HOST_KEYS = ('net/ipv4/ip_local_port_range', 'net/ipv4/tcp_tw_reuse', 'net/ipv4/ip_unprivileged_port_start')
@@ -131,3 +131,22 @@ def test_demo_playbook_runs(netns, loadgen):
     proc = netns.playbook(os.path.join(ROOT, 'playbooks', 'gather_tcp_facts.yml'))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '"ESTABLISHED": 20' in proc.stdout
+
+
+def test_netlink_and_procfs_walks_agree_on_details(netns, loadgen):
+    report = loadgen(**MIX)
+    port = report['workers'][-1]['port']
+
+    def both():
+        return [netns.ansible('netops.tcp.tcp_facts', {'backend': backend, 'ports': [port]})['ansible_facts']['tcp']
+                for backend in ('netlink', 'procfs')]
+
+    (netlink, procfs), _truth = stable(netns, both)
+    assert netlink['ephemeral_ports'] == procfs['ephemeral_ports']
+    assert netlink['ephemeral_ports']['in_use'] > 300
+    assert netlink['ports'] == procfs['ports']
+
+    def listeners(facts):
+        return [(item['address'], item['port'], item['accept_queue'], item['syn_recv']) for item in facts['listeners']]
+
+    assert listeners(netlink) == listeners(procfs)
