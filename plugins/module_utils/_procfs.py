@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import socket
 import struct
 
@@ -179,8 +180,6 @@ def socket_inodes(proc_path, wanted):
 
     Processes that vanish or whose fds cannot be read are skipped (returns the count).
     """
-    import os
-
     owners = {}
     unreadable = 0
     try:

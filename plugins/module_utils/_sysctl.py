@@ -17,7 +17,7 @@ import glob
 import os
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
+from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
 
 # systemd-sysctl's directories, highest priority first (sysctl.d(5)); a file name in an
 # earlier directory masks the same name in later ones.
@@ -159,7 +159,7 @@ def expand_keys(proc_path, patterns):
 
 def gather(proc_path, patterns=None):
     """The ``ansible_facts.tcp_sysctl`` dict: kernel, namespace and one entry per key."""
-    release_text = open(os.path.join(proc_path, 'sys', 'kernel', 'osrelease')).read().strip()
+    release_text = read_release(proc_path)
     release = KernelRelease(release_text)
     in_init = initial_netns(proc_path)
     keys = expand_keys(proc_path, patterns) if patterns else sorted(catalog.CATALOG)
