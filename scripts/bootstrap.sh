@@ -39,6 +39,10 @@ fi
 # the path to end in ansible_collections/netops/tcp.
 mkdir -p "$COLLECTIONS/ansible_collections/netops"
 ln -sfn "$ROOT" "$COLLECTIONS/ansible_collections/netops/tcp"
+# Next to tune-tcp.yml, so `ansible-playbook tune-tcp.yml` in a checkout finds netops.tcp by itself
+# (ansible searches <playbook dir>/collections); git ignores it.
+mkdir -p "$ROOT/collections/ansible_collections/netops"
+ln -sfn ../../.. "$ROOT/collections/ansible_collections/netops/tcp"
 
 # ansible-test bootstraps pip in its sanity venvs with a script it downloads from a host this
 # machine cannot reach. A stand-in with the same name runs pip's own installer from the wheel.

@@ -230,7 +230,7 @@ def sources(keys, root='/'):
         assignments, bad = parse_sysctl_conf(text)
         problems.extend('%s: %s' % (path, p) for p in bad)
         for number, name, value, _ignore in assignments:
-            for key in _matching(name, keys):
+            for key in matching(name, keys):
                 record = result[key]
                 record['files'].append({'file': path, 'line': number, 'value': value})
                 record['boot_value'] = value
@@ -238,7 +238,7 @@ def sources(keys, root='/'):
     return result, problems
 
 
-def _matching(name, keys):
+def matching(name, keys):
     try:
         if any(c in name for c in '*?['):
             dotted = '.'.join(catalog.split_key(name, allow_glob=True))

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from harness import LOADGEN, Namespace
+from harness import LOADGEN, IsolatedHost, Namespace
 
 
 def pytest_collection_modifyitems(items):
@@ -52,3 +52,30 @@ def loadgen(netns):
     for proc in procs:
         proc.stdin.close()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def isolated_hosts(tmp_path):
+    """``make(n)`` gives n IsolatedHosts (own network and mount namespaces) in one inventory file."""
+    made = []
+
+    def make(count=1):
+        hosts = []
+        for _i in range(count):
+            name = 'netops-it-%s' % uuid.uuid4().hex[:8]
+            subprocess.run(['ip', 'netns', 'add', name], check=True)
+            host = IsolatedHost(name, str(tmp_path))
+            made.append(host)
+            host.run('ip', 'link', 'set', 'lo', 'up', check=True)
+            hosts.append(host)
+        inventory = tmp_path / ('hosts-%s.ini' % hosts[0].name)
+        inventory.write_text('[tuned]\n' + ''.join('%s ansible_connection=local ansible_python_interpreter=%s\n'
+                                                    % (h.name, h.python) for h in hosts))
+        for host in hosts:
+            host.inventory = str(inventory)
+        return hosts
+
+    yield make
+    for host in made:
+        host.close()
+        subprocess.run(['ip', 'netns', 'del', host.name], check=False)

@@ -54,3 +54,45 @@ class Namespace:
         env = dict(os.environ, ANSIBLE_NOCOLOR='1')
         return subprocess.run(['ansible-playbook', '-i', self.inventory, path] + list(extra),
                               capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+class IsolatedHost(Namespace):
+    """A network namespace plus a private mount namespace whose /etc and /var/lib are overlays on
+    a tmpfs: the modules write their real paths (/etc/sysctl.d, /etc/ansible/facts.d,
+    /var/lib/netops-tcp) and the machine's own files never change."""
+
+    def __init__(self, name, workdir):
+        Namespace.__init__(self, name, workdir)
+        self.scratch = os.path.join(workdir, 'mnt-%s' % name)
+        os.makedirs(self.scratch)
+        script = (
+            'set -e; mount -t tmpfs tmpfs {s}; '
+            'for d in etc var/lib; do n=$(echo $d | tr / _); mkdir -p {s}/$n-up {s}/$n-work; '
+            'mount -t overlay overlay -o lowerdir=/$d,upperdir={s}/$n-up,workdir={s}/$n-work /$d; done; '
+            'echo ready; exec sleep 100000'
+        ).format(s=self.scratch)
+        self.holder = subprocess.Popen(['ip', 'netns', 'exec', name, 'unshare', '-m', '--propagation', 'private',
+                                        'sh', '-c', script], stdout=subprocess.PIPE, text=True)
+        assert self.holder.stdout.readline().strip() == 'ready', 'the mount namespace did not come up'
+        with open(self.python, 'w') as handle:
+            handle.write('#!/bin/sh\nexec nsenter -t %d -n -m %s "$@"\n' % (self.holder.pid, sys.executable))
+
+    def run(self, *argv, check=False):
+        return subprocess.run(['nsenter', '-t', str(self.holder.pid), '-n', '-m'] + list(argv),
+                              capture_output=True, text=True, check=check)
+
+    def read(self, path):
+        proc = self.run('cat', path)
+        return proc.stdout if proc.returncode == 0 else None
+
+    def sysctl(self, key):
+        return ' '.join(self.run('sysctl', '-n', key, check=True).stdout.split())
+
+    def snapshot(self, keys, paths):
+        """Live values of ``keys`` and the bytes of ``paths``, to prove nothing changed."""
+        live = dict((k, ' '.join(self.run('sysctl', '-n', k).stdout.split())) for k in keys)
+        return live, dict((p, self.read(p)) for p in paths)
+
+    def close(self):
+        self.holder.kill()
+        self.holder.wait()

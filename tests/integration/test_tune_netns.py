@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tune role and sysctl_tune through real ansible-playbook, each host a network namespace with
+a private mount namespace: live values and files are checked against what the kernel reports there."""
+
+import json
+import os
+import re
+
+import pytest
+
+from harness import ROOT
+
+DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
+FACT = '/etc/ansible/facts.d/netops_tcp.fact'
+STATE = '/var/lib/netops-tcp/state.json'
+PROFILES = [('web_frontend', 1), ('lb_backend', 1), ('ad_backend_incident', 1), ('ad_backend_incident', 2)]
+HOST_GLOBAL = 'host-global: set it on the host, not inside a network namespace'
+WATCHED = ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets', 'net.core.somaxconn', 'net.ipv4.tcp_rmem',
+           'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_tw_reuse',
+           'net.ipv4.tcp_syn_retries', 'net.ipv4.ip_local_reserved_ports']
+
+
+def tune(host, *extra, **variables):
+    args = ['-e', json.dumps(variables)] if variables else []
+    proc = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), *(args + list(extra)))
+    recap = re.search(r'changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', proc.stdout)
+    return proc, (int(recap.group(1)), int(recap.group(3))) if recap else None
+
+
+def profile_values(name, version, **params):
+    import yaml
+    with open(os.path.join(ROOT, 'profiles', name, 'v%d.yml' % version)) as handle:
+        data = yaml.safe_load(handle)
+    values = {}
+    for key, spec in data['settings'].items():
+        value = spec['value']
+        if isinstance(value, dict):
+            value = params.get(value['parameter'], data['parameters'][value['parameter']]['default']) + value.get('offset', 0)
+        values[key.replace('net.ipv4.ip_conntrack_max', 'net.netfilter.nf_conntrack_max')] = \
+            ' '.join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return values
+
+
+@pytest.mark.parametrize('name, version', PROFILES)
+def test_every_profile_applies_reads_back_and_reruns_unchanged(isolated_hosts, name, version):
+    host = isolated_hosts()[0]
+    proc, recap = tune(host, tcp_tune_profile=name, tcp_tune_profile_version=version)
+    assert proc.returncode == 0 and recap[1] == 0, proc.stdout[-3000:]
+    record = json.loads(host.read(FACT))
+    assert (record['profile'], record['version']) == (name, version)
+    wanted = profile_values(name, version)
+    for key, value in wanted.items():
+        if key in record['applied']:
+            assert host.sysctl(key) == value == record['applied'][key], key
+        else:
+            assert key in record['skipped'], key
+    # What is skipped in a network namespace, and why.
+    for key in ('net.ipv4.tcp_mem', 'net.ipv4.tcp_max_orphans', 'net.core.netdev_max_backlog'):
+        if key in wanted:
+            assert record['skipped'][key] == HOST_GLOBAL
+    if 'net.ipv4.tcp_tw_recycle' in wanted:
+        assert record['skipped']['net.ipv4.tcp_tw_recycle'].startswith('needs Linux <4.12; this kernel is ')
+    dropin = host.read(DROPIN)
+    assert dropin.startswith('# Managed by netops.tcp')
+    assert '# profile: %s  version: %d  checksum: %s' % (name, version, record['checksum']) in dropin
+    assert sorted(line.split(' = ')[0] for line in dropin.splitlines() if ' = ' in line and not line.startswith('#')) \
+        == sorted(record['applied'])
+    again, recap = tune(host, tcp_tune_profile=name, tcp_tune_profile_version=version)
+    assert again.returncode == 0 and recap == (0, 0), again.stdout[-3000:]
+
+
+def test_check_mode_changes_nothing_then_absent_restores(isolated_hosts):
+    host = isolated_hosts()[0]
+    before = host.snapshot(WATCHED, [DROPIN, FACT, STATE])
+    proc, recap = tune(host, '--check', '--diff', tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=2)
+    assert proc.returncode == 0 and recap[0] > 0, proc.stdout[-3000:]
+    assert '+net.ipv4.tcp_fin_timeout = 15' in proc.stdout  # the diff shows the file to be written
+    assert host.snapshot(WATCHED, [DROPIN, FACT, STATE]) == before
+    proc, recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=2)
+    assert proc.returncode == 0 and host.sysctl('net.ipv4.tcp_fin_timeout') == '15'
+    proc, recap = tune(host, tcp_tune_state='absent')
+    assert proc.returncode == 0 and recap[0] > 0, proc.stdout[-3000:]
+    assert host.snapshot(WATCHED, [DROPIN, FACT, STATE]) == before  # originals back, files gone
+
+
+def test_upgrade_v1_to_v2_restores_dropped_keys(isolated_hosts):
+    host = isolated_hosts()[0]
+    original_tw = host.sysctl('net.ipv4.tcp_max_tw_buckets')
+    proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=1)
+    assert proc.returncode == 0 and host.sysctl('net.ipv4.tcp_max_tw_buckets') == '36000'
+    proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=2)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert host.sysctl('net.ipv4.tcp_max_tw_buckets') == original_tw
+    record = json.loads(host.read(FACT))
+    assert record['version'] == 2 and 'net.ipv4.tcp_max_tw_buckets' not in record['applied']
+    assert 'net.ipv4.tcp_max_tw_buckets' not in host.read(DROPIN)
+
+
+def test_bad_override_fails_clearly_and_changes_nothing(isolated_hosts):
+    host = isolated_hosts()[0]
+    before = host.snapshot(WATCHED, [DROPIN, FACT, STATE])
+    proc, recap = tune(host, tcp_tune_profile='web_frontend', tcp_tune_overrides={'net.ipv4.tcp_rmem': [8192, 4096, 16384]})
+    assert proc.returncode != 0
+    assert ('web_frontend@1 overrides: net.ipv4.tcp_rmem: 8192 4096 16384: values must not decrease '
+            '(min <= default <= max)') in proc.stdout
+    assert host.snapshot(WATCHED, [DROPIN, FACT, STATE]) == before
+
+
+def test_listening_ports_in_a_wider_range_are_reserved(isolated_hosts, tmp_path):
+    host = isolated_hosts()[0]
+    listener = host.run('python3', '-c', 'pass')  # the namespace works
+    assert listener.returncode == 0
+    import subprocess
+    import sys
+    srv = subprocess.Popen(['nsenter', '-t', str(host.holder.pid), '-n', sys.executable, '-c',
+                            'import socket,sys,time; s=socket.socket(); s.bind(("0.0.0.0", 8080)); s.listen(); '
+                            'print("up", flush=True); time.sleep(600)'], stdout=subprocess.PIPE, text=True)
+    try:
+        assert srv.stdout.readline().strip() == 'up'
+        proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=1)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert host.sysctl('net.ipv4.ip_local_port_range') == '1024 65000'
+        assert host.sysctl('net.ipv4.ip_local_reserved_ports') == '8080'
+        other = isolated_hosts()[0]
+        srv2 = subprocess.Popen(['nsenter', '-t', str(other.holder.pid), '-n', sys.executable, '-c',
+                                 'import socket,time; s=socket.socket(); s.bind(("0.0.0.0", 8080)); s.listen(); '
+                                 'print("up", flush=True); time.sleep(600)'], stdout=subprocess.PIPE, text=True)
+        try:
+            assert srv2.stdout.readline().strip() == 'up'
+            before = other.snapshot(WATCHED, [DROPIN, FACT, STATE])
+            proc, _recap = tune(other, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=1,
+                                tcp_tune_reserve_listening_ports=False)
+            assert proc.returncode != 0
+            assert ('nothing was changed: net.ipv4.ip_local_port_range: 1024-65000 includes the listening ports 8080 '
+                    'and reserve_listening_ports is off: outgoing connections could take them') in proc.stdout
+            assert other.snapshot(WATCHED, [DROPIN, FACT, STATE]) == before
+        finally:
+            srv2.kill()
+    finally:
+        srv.kill()
