@@ -94,12 +94,16 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key written twice in one mapping."""
 
 
+class _Duplicate(Exception):
+    pass
+
+
 def _mapping(loader, node, deep=False):
     keys = set()
     for key_node, _value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in keys:
-            raise yaml.constructor.ConstructorError(None, None, 'duplicate key %r' % (key,), key_node.start_mark)
+            raise _Duplicate('%s is written twice (line %d)' % (key, key_node.start_mark.line + 1))
         keys.add(key)
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -112,6 +116,8 @@ def load(path):
         raw = handle.read()
     try:
         return yaml.load(raw, Loader=_StrictLoader), raw  # nosec: a SafeLoader subclass
+    except _Duplicate as exc:
+        raise profile.ProfileError('%s: %s' % (path, exc))
     except yaml.YAMLError as exc:
         raise profile.ProfileError('%s: invalid YAML: %s' % (path, exc))
 

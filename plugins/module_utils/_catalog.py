@@ -317,6 +317,12 @@ def validate(key, value, entry=None):
         _check_int(key, value, entry)
         return
     if kind in (VECTOR, PORT_RANGE):
+        length = entry['length'] if kind == VECTOR else 2
+        if not isinstance(value, (list, tuple)) or len(value) != length:
+            names = 'min default max' if kind == VECTOR else 'low high'
+            shape = '%d values, %d expected (%s)' % (len(value), length, names) if isinstance(value, (list, tuple)) \
+                else 'not a list of %d integers' % length
+            raise CatalogError('%s: %r: %s' % (key, value, shape))
         for item in value:
             _check_int(key, item, entry)
         if (kind == PORT_RANGE or entry['ordered']) and list(value) != sorted(value):

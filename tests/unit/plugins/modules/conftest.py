@@ -4,6 +4,7 @@
 import json
 
 import pytest
+from ansible.module_utils import _internal
 from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 
@@ -14,6 +15,8 @@ def run_module(capsys, monkeypatch):
     def run(main, args):
         # Warnings are process-global in AnsibleModule; each run starts clean, as a real module does.
         monkeypatch.setattr(warnings, '_global_warnings', {})
+        # Once a controller-side plugin was imported (the lookup tests), warnings go to Display instead.
+        monkeypatch.setattr(_internal, 'is_controller', False)
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exc:
                 main()

@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sysctl_tune against a fake /proc tree: bad input fails with the exact rule and changes nothing."""
+
+import json
+import os
+import sys
+
+import pytest
+
+from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+from fakeproc import make_tree, snapshot  # noqa: E402  pylint: disable=wrong-import-position
+
+NOT_WORD = 'must be one word of at most 15 characters'
+BAD = [
+    ({'net.ipv4.tcp_made_up': 1}, "settings: net.ipv4.tcp_made_up: not in the netops.tcp catalog (set allow_unknown_keys to write it)"),
+    ({'../../etc/shadow': 1}, "settings: sysctl key '../../etc/shadow': each part must be letters, digits, \"_\", \"-\" or \":\", "
+                              "and no part may be empty, \".\" or \"..\" (keys are names under /proc/sys, not paths)"),
+    ({'net.ipv4.tcp_fin_timeout\n': 1}, "settings: sysctl key 'net.ipv4.tcp_fin_timeout\\n': each part must be letters, digits, "
+                                        "\"_\", \"-\" or \":\", and no part may be empty, \".\" or \"..\" (keys are names under /proc/sys, not paths)"),
+    ({'net.ipv4.tcp_fin_timeout=1': 1}, "settings: sysctl key 'net.ipv4.tcp_fin_timeout=1': each part must be letters, digits, "
+                                        "\"_\", \"-\" or \":\", and no part may be empty, \".\" or \"..\" (keys are names under /proc/sys, not paths)"),
+    ({'net.ipv4.*': 1}, "settings: sysctl key 'net.ipv4.*': each part must be letters, digits, \"_\", \"-\" or \":\", "
+                        "and no part may be empty, \".\" or \"..\" (keys are names under /proc/sys, not paths)"),
+    ({'net.ipv4.tcp_fin_timeout': 'thirty'}, "settings: net.ipv4.tcp_fin_timeout: 'thirty' is not an integer (one integer expected)"),
+    ({'net.ipv4.tcp_fin_timeout': 0}, 'settings: net.ipv4.tcp_fin_timeout: 0 is out of range 1..2147483'),
+    ({'net.ipv4.tcp_fin_timeout': True}, 'settings: net.ipv4.tcp_fin_timeout: True is not an integer'),
+    ({'net.ipv4.tcp_fin_timeout': 30.5}, 'settings: net.ipv4.tcp_fin_timeout: 30.5 is not an integer'),
+    ({'net.ipv4.tcp_tw_reuse': 3}, 'settings: net.ipv4.tcp_tw_reuse: 3 is out of range 0..2'),
+    ({'net.ipv4.tcp_tw_recycle': 2}, 'settings: net.ipv4.tcp_tw_recycle: 2 must be 0 or 1'),
+    ({'net.ipv4.tcp_syn_retries': 0}, 'settings: net.ipv4.tcp_syn_retries: 0 is out of range 1..127'),
+    ({'net.ipv4.tcp_synack_retries': 256}, 'settings: net.ipv4.tcp_synack_retries: 256 is out of range 0..255'),
+    ({'net.ipv4.tcp_rmem': [4096, 131072]}, 'settings: net.ipv4.tcp_rmem: [4096, 131072]: 2 values, 3 expected (min default max)'),
+    ({'net.ipv4.tcp_rmem': 4096}, 'settings: net.ipv4.tcp_rmem: 4096: not a list of 3 integers'),
+    ({'net.ipv4.ip_local_port_range': [1024, 2048, 4096]},
+     'settings: net.ipv4.ip_local_port_range: [1024, 2048, 4096]: 3 values, 2 expected (low high)'),
+    ({'net.ipv4.tcp_rmem': '4096 131072'}, "settings: net.ipv4.tcp_rmem: '4096 131072' has 2 values, 3 expected (min default max)"),
+    ({'net.ipv4.tcp_rmem': [8192, 4096, 16384]}, 'settings: net.ipv4.tcp_rmem: 8192 4096 16384: values must not decrease (min <= default <= max)'),
+    ({'net.ipv4.tcp_rmem': '4096 x 6291456'}, "settings: net.ipv4.tcp_rmem: 'x' is not an integer (integers expected)"),
+    ({'net.ipv4.tcp_wmem': [0, 1, 2]}, 'settings: net.ipv4.tcp_wmem: 0 is out of range 1..2147483647'),
+    ({'net.ipv4.tcp_mem': [3, 2, 1]}, 'settings: net.ipv4.tcp_mem: 3 2 1: values must not decrease (min <= default <= max)'),
+    ({'net.ipv4.ip_local_port_range': [65000, 1024]}, 'settings: net.ipv4.ip_local_port_range: 65000 1024: low must not be above high'),
+    ({'net.ipv4.ip_local_port_range': [0, 1024]}, 'settings: net.ipv4.ip_local_port_range: 0 is out of range 1..65535'),
+    ({'net.ipv4.ip_local_port_range': [1024, 70000]}, 'settings: net.ipv4.ip_local_port_range: 70000 is out of range 1..65535'),
+    ({'net.ipv4.ip_local_port_range': '1024'}, "settings: net.ipv4.ip_local_port_range: '1024' must be two ports, \"low high\""),
+    ({'net.ipv4.ip_local_reserved_ports': [[9010, 9000]]}, 'settings: net.ipv4.ip_local_reserved_ports: range 9010-9000: low must not be above high'),
+    ({'net.ipv4.tcp_congestion_control': 'bbr\nnet.ipv4.tcp_syncookies=0'},
+     "settings: net.ipv4.tcp_congestion_control: 'bbr\\nnet.ipv4.tcp_syncookies=0' " + NOT_WORD),
+    ({'net.ipv4.tcp_congestion_control': 'cubic#'}, "settings: net.ipv4.tcp_congestion_control: 'cubic#' " + NOT_WORD),
+    ({'net.ipv4.tcp_congestion_control': 'a b'}, "settings: net.ipv4.tcp_congestion_control: 'a b' " + NOT_WORD),
+    ({'net.ipv4.ip_conntrack_max': 1, 'net.netfilter.nf_conntrack_max': 2},
+     'settings: net.netfilter.nf_conntrack_max is set twice (net.netfilter.nf_conntrack_max is another name for it)'),
+    ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'because': 'x'}},
+     'settings: net.ipv4.tcp_fin_timeout: unknown field because (known: guards, rationale, value)'),
+    ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'when': 'x'}}},
+     'settings: net.ipv4.tcp_fin_timeout: unknown guard when (known: kernel, reserve_listening_ports, unless)'),
+    ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'kernel': '~4.12'}}},
+     "settings: net.ipv4.tcp_fin_timeout: invalid kernel version specifier '~4.12': use clauses like '>=4.10' or '<4.12' separated by commas"),
+    ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'unless': 'clients'}}},
+     'settings: net.ipv4.tcp_fin_timeout: unless must be one of clients_behind_nat'),
+    ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'reserve_listening_ports': True}}},
+     'settings: net.ipv4.tcp_fin_timeout: reserve_listening_ports is true or false, on net.ipv4.ip_local_port_range only'),
+    ({'net.ipv4.ip_local_port_range': [1000, 65000]},
+     'nothing was changed: net.ipv4.ip_local_port_range: low port 1000 is below net.ipv4.ip_unprivileged_port_start (1024); '
+     'the kernel refuses it'),
+]
+
+
+@pytest.fixture
+def host(tmp_path):
+    proc = make_tree(tmp_path / 'proc', '6.18.44-fc-v657', initial=False)
+    files = tmp_path / 'files'
+    files.mkdir()
+    (files / 'sysctl.d').mkdir()
+    (files / 'sysctl.d' / '60-netops-tcp.conf').write_text('# an older drop-in\nnet.ipv4.tcp_fin_timeout = 45\n')
+    args = {'proc_path': proc, 'sysctl_file': str(files / 'sysctl.d' / '60-netops-tcp.conf'),
+            'state_dir': str(files / 'state'), 'fact_path': str(files / 'facts.d' / 'netops_tcp.fact')}
+    return tmp_path, args
+
+
+@pytest.mark.parametrize('settings, message', BAD)
+def test_bad_input_names_key_and_rule_and_changes_nothing(run_module, host, settings, message):
+    root, args = host
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings))
+    assert code == 1 and result['msg'] == message
+    assert snapshot(root) == before
+
+
+def test_unavailable_keys_fail_when_asked(run_module, host):
+    root, args = host
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, on_unavailable='fail',
+                                                     settings={'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_mem': [1, 2, 3]}))
+    assert code == 1
+    assert result['msg'] == ('nothing was changed: net.ipv4.tcp_mem: cannot be set here: '
+                             'host-global: set it on the host, not inside a network namespace')
+    assert snapshot(root) == before
+
+
+def test_relative_paths_are_refused(run_module, host):
+    _root, args = host
+    code, result = run_module(sysctl_tune.main, dict(args, sysctl_file='sysctl.d/x.conf', settings={}))
+    assert code == 1 and result['msg'] == "sysctl_file: 'sysctl.d/x.conf' must be an absolute path"
+
+
+def test_apply_check_diff_rerun_and_absent(run_module, host):
+    root, args = host
+    settings = {'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_rmem': '4096 131072 16777216', 'net.ipv4.tcp_mem': [1, 2, 3]}
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings, _ansible_check_mode=True, _ansible_diff=True))
+    assert code == 0 and result['changed'] is True
+    assert snapshot(root) == before  # check mode wrote nothing
+    assert 'net.ipv4.tcp_fin_timeout = 30' in result['diff'][0]['after']
+    assert result['diff'][1]['before'].startswith('# an older drop-in')
+
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings, profile={'name': 'p', 'version': 3, 'checksum': 'abc'}))
+    assert code == 0 and result['changed'] is True
+    assert [a['key'] for a in result['applied']] == ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_rmem']
+    assert result['skipped_keys'] == {'net.ipv4.tcp_mem': 'host-global: set it on the host, not inside a network namespace'}
+    proc = args['proc_path']
+    with open(os.path.join(proc, 'sys/net/ipv4/tcp_fin_timeout')) as handle:
+        assert handle.read() == '30\n'
+    with open(args['sysctl_file']) as handle:
+        assert handle.read() == (
+            '# Managed by netops.tcp (sysctl_tune). Do not edit: changes are overwritten.\n'
+            '# profile: p  version: 3  checksum: abc\n'
+            '# skipped net.ipv4.tcp_mem: host-global: set it on the host, not inside a network namespace\n'
+            'net.ipv4.tcp_fin_timeout = 30\n'
+            'net.ipv4.tcp_rmem = 4096 131072 16777216\n')
+    with open(args['fact_path']) as handle:
+        fact = json.load(handle)
+    assert fact['profile'] == 'p' and fact['applied'] == {'net.ipv4.tcp_fin_timeout': '30',
+                                                          'net.ipv4.tcp_rmem': '4096 131072 16777216'}
+
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings, profile={'name': 'p', 'version': 3, 'checksum': 'abc'}))
+    assert code == 0 and result['changed'] is False
+
+    code, result = run_module(sysctl_tune.main, dict(args, state='absent'))
+    assert code == 0 and result['changed'] is True
+    assert [r['key'] for r in result['restored']] == ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_rmem']
+    after = snapshot(root)
+    # Live values back; our three files gone (the older drop-in was ours to replace, so it goes too).
+    for path, data in before.items():
+        if '/proc/' in path:
+            assert after[path].split() == data.split(), path
+    assert not any(p.endswith(('60-netops-tcp.conf', 'netops_tcp.fact', 'state.json')) for p in after)
+
+
+def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
+    root, args = host
+    from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
+    real_write = tune.Host.write
+
+    def flaky(self, name, text):
+        if name == 'net.ipv4.tcp_rmem':
+            raise OSError(22, 'Invalid argument')
+        real_write(self, name, text)
+
+    monkeypatch.setattr(tune.Host, 'write', flaky)
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, settings={
+        'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.tcp_rmem': [4096, 131072, 16777216]}))
+    assert code == 1
+    assert result['msg'] == ('writing net.ipv4.tcp_rmem = 4096 131072 16777216 failed: Invalid argument; '
+                             'put back: net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_time')
+    after = snapshot(root)
+    assert sorted(after) == sorted(before)
+    for path in before:
+        assert after[path].split() == before[path].split(), path
