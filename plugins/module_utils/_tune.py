@@ -238,10 +238,10 @@ def apply_live(host, plan):
 
 
 def render_dropin(path, profile, plan):
+    meta = tuple(profile.get(field) or '-' for field in ('name', 'version', 'checksum'))
     lines = [
         '# Managed by netops.tcp (sysctl_tune). Do not edit: changes are overwritten.',
-        '# profile: %s  version: %s  checksum: %s' % (profile.get('name') or '-', profile.get('version') or '-',
-                                                     profile.get('checksum') or '-'),
+        '# profile: %s  version: %s  checksum: %s' % meta,
     ]
     for key in sorted(plan.skipped):
         lines.append('# skipped %s: %s' % (key, plan.skipped[key]))

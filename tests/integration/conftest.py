@@ -69,8 +69,8 @@ def isolated_hosts(tmp_path):
             host.run('ip', 'link', 'set', 'lo', 'up', check=True)
             hosts.append(host)
         inventory = tmp_path / ('hosts-%s.ini' % hosts[0].name)
-        inventory.write_text('[tuned]\n' + ''.join('%s ansible_connection=local ansible_python_interpreter=%s\n'
-                                                    % (h.name, h.python) for h in hosts))
+        lines = ['%s ansible_connection=local ansible_python_interpreter=%s\n' % (h.name, h.python) for h in hosts]
+        inventory.write_text('[tuned]\n' + ''.join(lines))
         for host in hosts:
             host.inventory = str(inventory)
         return hosts
