@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Benchmarks, on demand (not part of the tests): bench/census.py [options].
+# Benchmarks, on demand (not part of the tests):
+#   scripts/bench.sh [census] [options]   tcp_facts against ss, netstat, psutil (bench/census.py)
+#   scripts/bench.sh tune [options]       the tune role against an ansible.posix.sysctl loop (bench/tune.py)
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$ROOT"
-exec python bench/census.py "$@"
+case "${1:-census}" in
+  tune) shift; exec python bench/tune.py "$@" ;;
+  census) [[ $# -gt 0 ]] && shift; exec python bench/census.py "$@" ;;
+  *) exec python bench/census.py "$@" ;;
+esac

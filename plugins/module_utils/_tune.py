@@ -237,6 +237,16 @@ def apply_live(host, plan):
         done.append((key, step))
 
 
+def mismatches(host, steps):
+    """Written keys whose live value now differs from what was written."""
+    found = []
+    for key, step in steps:
+        live = host.read(key)['raw']
+        if live is None or not same(key, live, step['after']):
+            found.append({'key': key, 'wanted': step['after'], 'live': live})
+    return found
+
+
 def render_dropin(path, profile, plan):
     meta = tuple(profile.get(field) or '-' for field in ('name', 'version', 'checksum'))
     lines = [

@@ -151,6 +151,14 @@ backup_file:
   description: The copy of the previous drop-in file.
   returned: when backup is true and the file changed
   type: str
+mismatches:
+  description:
+    - Keys whose live value, read back after writing, differs from what was written (the kernel
+      clamped or ignored it). Empty when all is well; the tune role fails on any.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{key: net.core.somaxconn, wanted: "100000", live: "65535"}]
 record:
   description: What the host now runs (the local fact).
   returned: when state is present
@@ -240,6 +248,7 @@ def main():
         module.fail_json(msg='nothing was changed: ' + '; '.join(plan.errors), skipped_keys=plan.skipped)
 
     result = dict(changed=False, applied=[], unchanged=sorted(plan.unchanged), skipped_keys=plan.skipped, restored=[],
+                  mismatches=[],
                   sysctl_file=p['sysctl_file'] if p['persist'] and p['state'] == 'present' else None)
     files = []  # (path, old text, new text or None to remove)
     if p['state'] == 'present':
@@ -289,6 +298,8 @@ def main():
             tune.apply_live(host, plan)
         except tune.TuneError as exc:
             module.fail_json(msg=str(exc), skipped_keys=plan.skipped)
+        # Read back what the kernel now reports: it may clamp or refuse a value silently.
+        result['mismatches'] = tune.mismatches(host, writes)
         for path, old, new in file_changes:
             if new is None:
                 remove(path)

@@ -170,3 +170,17 @@ def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
     assert sorted(after) == sorted(before)
     for path in before:
         assert after[path].split() == before[path].split(), path
+
+
+def test_a_value_the_kernel_clamps_is_reported(run_module, host, monkeypatch):
+    _root, args = host
+    from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
+    real_write = tune.Host.write
+
+    def clamping(self, name, text):
+        real_write(self, name, '65535' if name == 'net.core.somaxconn' else text)
+
+    monkeypatch.setattr(tune.Host, 'write', clamping)
+    code, result = run_module(sysctl_tune.main, dict(args, settings={'net.core.somaxconn': 100000, 'net.ipv4.tcp_fin_timeout': 30}))
+    assert code == 0
+    assert result['mismatches'] == [{'key': 'net.core.somaxconn', 'wanted': '100000', 'live': '65535'}]
