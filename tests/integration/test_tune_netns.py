@@ -139,3 +139,15 @@ def test_listening_ports_in_a_wider_range_are_reserved(isolated_hosts, tmp_path)
             srv2.kill()
     finally:
         srv.kill()
+
+
+def test_a_later_file_that_overrides_at_boot_is_reported(isolated_hosts):
+    host = isolated_hosts()[0]
+    host.run('sh', '-c', 'echo "net.ipv4.tcp_fin_timeout = 50" > /etc/sysctl.d/99-local.conf', check=True)
+    proc, recap = tune(host, tcp_tune_profile='web_frontend')
+    assert proc.returncode == 0 and recap[1] == 0, proc.stdout[-3000:]
+    warning = ('net.ipv4.tcp_fin_timeout: /etc/sysctl.d/99-local.conf line 1 sets 50 after '
+               '/etc/sysctl.d/60-netops-tcp.conf at boot, overriding it')
+    assert warning in ' '.join(proc.stdout.split()) + ' '.join(proc.stderr.split())
+    assert host.read('/etc/sysctl.d/99-local.conf') == 'net.ipv4.tcp_fin_timeout = 50\n'  # never edited
+    assert host.sysctl('net.ipv4.tcp_fin_timeout') == '30'

@@ -184,3 +184,13 @@ def test_a_value_the_kernel_clamps_is_reported(run_module, host, monkeypatch):
     code, result = run_module(sysctl_tune.main, dict(args, settings={'net.core.somaxconn': 100000, 'net.ipv4.tcp_fin_timeout': 30}))
     assert code == 0
     assert result['mismatches'] == [{'key': 'net.core.somaxconn', 'wanted': '100000', 'live': '65535'}]
+
+
+def test_backup_keeps_the_previous_drop_in(run_module, host):
+    _root, args = host
+    code, result = run_module(sysctl_tune.main, dict(args, backup=True, settings={'net.ipv4.tcp_fin_timeout': 30}))
+    assert code == 0 and result['changed']
+    with open(result['backup_file']) as handle:
+        assert handle.read() == '# an older drop-in\nnet.ipv4.tcp_fin_timeout = 45\n'
+    with open(args['sysctl_file']) as handle:
+        assert 'net.ipv4.tcp_fin_timeout = 30\n' in handle.read()
