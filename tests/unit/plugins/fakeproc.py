@@ -7,6 +7,10 @@ import os
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
 
+# ss(8)'s state names -> the kernel's (and tcp_facts') names.
+SS_NAMES = {'ESTAB': 'ESTABLISHED', 'SYN-SENT': 'SYN_SENT', 'SYN-RECV': 'SYN_RECV', 'FIN-WAIT-1': 'FIN_WAIT1',
+            'FIN-WAIT-2': 'FIN_WAIT2', 'TIME-WAIT': 'TIME_WAIT', 'UNCONN': 'CLOSE', 'CLOSE-WAIT': 'CLOSE_WAIT',
+            'LAST-ACK': 'LAST_ACK', 'LISTEN': 'LISTEN', 'CLOSING': 'CLOSING'}
 FALLBACK = {catalog.INT: '1000', catalog.BOOL: '0', catalog.VECTOR: '4096 16384 4194304',
             catalog.PORT_RANGE: '32768 60999', catalog.PORT_LIST: '', catalog.STRING: 'cubic'}
 

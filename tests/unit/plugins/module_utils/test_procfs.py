@@ -4,17 +4,18 @@
 import collections
 import os
 import socket
+import sys
 
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
 from ansible_collections.netops.tcp.plugins.module_utils._inet_diag import TCP_STATES, address
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+from fakeproc import SS_NAMES  # noqa: E402  pylint: disable=wrong-import-position
+
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'fixtures')
 NETNS = os.path.join(FIXTURES, 'proc-6.18-netns')
-SS_NAMES = {'ESTAB': 'ESTABLISHED', 'SYN-SENT': 'SYN_SENT', 'SYN-RECV': 'SYN_RECV', 'FIN-WAIT-1': 'FIN_WAIT1',
-            'FIN-WAIT-2': 'FIN_WAIT2', 'TIME-WAIT': 'TIME_WAIT', 'UNCONN': 'CLOSE', 'CLOSE-WAIT': 'CLOSE_WAIT',
-            'LAST-ACK': 'LAST_ACK', 'LISTEN': 'LISTEN', 'CLOSING': 'CLOSING'}
 
 
 def fixture(*parts):
