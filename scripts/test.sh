@@ -23,5 +23,8 @@ git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do [[ -e "$
   | tar -cf - --null -T - | tar -xf - -C "$sanity/ansible_collections/netops/tcp"
 (cd "$sanity/ansible_collections/netops/tcp" && ansible-test sanity --venv --python 3.11 --color no)
 
+log "molecule scenarios in podman containers"
+bash "$ROOT/scripts/molecule.sh"
+
 log "unit and integration tests"
 python -m pytest tests/unit tests/integration -p no:cacheprovider "$@"
