@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the netops.tcp audit: findings per host, the fleet report and its renderings."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils import _report as report
+
+try:
+    import jmespath
+    HAS_JMESPATH = True
+except ImportError:  # pragma: no cover - a declared dependency
+    HAS_JMESPATH = False
+
+
+def tcp_findings(host, expected=None, thresholds=None):
+    """Findings of one host: ``host`` holds tcp, tcp_sysctl, record and dropin (text or None)."""
+    unknown = set(thresholds or {}) - set(findings.DEFAULT_THRESHOLDS)
+    if unknown:
+        raise AnsibleFilterError('tcp_findings: unknown threshold %s (known: %s)'
+                                 % (', '.join(sorted(unknown)), ', '.join(sorted(findings.DEFAULT_THRESHOLDS))))
+    return findings.host_findings(host.get('tcp'), host.get('tcp_sysctl'), host.get('record'), expected or None,
+                                  host.get('dropin'), thresholds)
+
+
+def tcp_fleet_report(hosts):
+    return report.fleet(hosts)
+
+
+def tcp_failing(fleet, fail_on='none'):
+    return report.failing(fleet, fail_on)
+
+
+def tcp_report_markdown(fleet):
+    return report.markdown(fleet)
+
+
+def tcp_report_junit(fleet):
+    return report.junit(fleet)
+
+
+def tcp_query(data, expression):
+    """A jmespath expression over ``data`` (the fleet report)."""
+    if not HAS_JMESPATH:
+        raise AnsibleFilterError('tcp_query needs the jmespath Python library on the controller')
+    try:
+        return jmespath.search(expression, data)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise AnsibleFilterError('tcp_query: %r is not a valid jmespath expression: %s' % (expression, exc))
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {
+            'tcp_findings': tcp_findings,
+            'tcp_fleet_report': tcp_fleet_report,
+            'tcp_failing': tcp_failing,
+            'tcp_report_markdown': tcp_report_markdown,
+            'tcp_report_junit': tcp_report_junit,
+            'tcp_query': tcp_query,
+        }

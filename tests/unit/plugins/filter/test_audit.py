@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.netops.tcp.plugins.filter import audit
+
+HOSTS = {
+    'web-2': {'profile': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': [
+        {'kind': 'drift', 'severity': 'warning', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30', 'actual': '60',
+         'message': 'drifted | by <hand> & "script"'}]},
+    'web-1': {'profile': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': []},
+    'db-1': {'profile': None, 'states': {}, 'findings': [
+        {'kind': 'risky', 'severity': 'critical', 'key': 'net.ipv4.tcp_tw_recycle', 'expected': 0, 'actual': 1,
+         'message': 'recycle'}]},
+}
+
+
+def test_fleet_summary_and_failing():
+    report = audit.tcp_fleet_report(HOSTS)
+    assert list(report['hosts']) == ['db-1', 'web-1', 'web-2']
+    assert report['summary'] == {
+        'hosts': 3, 'findings': {'info': 0, 'warning': 1, 'critical': 1}, 'kinds': {'risky': 1, 'drift': 1},
+        'profiles': {'unmanaged': ['db-1'], 'web_frontend@1': ['web-1', 'web-2']},
+        'hosts_with_findings': ['db-1', 'web-2']}
+    assert [f['host'] for f in audit.tcp_failing(report, 'warning')] == ['db-1', 'web-2']
+    assert [f['host'] for f in audit.tcp_failing(report, 'critical')] == ['db-1']
+    assert audit.tcp_failing(report, 'none') == []
+
+
+def test_markdown_escapes_table_cells():
+    text = audit.tcp_report_markdown(audit.tcp_fleet_report(HOSTS))
+    assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 60 | drifted \\| by <hand> & "script" |' in text
+    assert '## web-1\n\nNo findings.' in text
+
+
+def test_junit_is_well_formed_and_escaped():
+    root = ET.fromstring(audit.tcp_report_junit(audit.tcp_fleet_report(HOSTS)))
+    assert (root.get('tests'), root.get('failures')) == ('3', '2')
+    failure = root.find("testsuite[@name='web-2']/testcase/failure")
+    assert failure.get('message') == 'drifted | by <hand> & "script"' and failure.get('type') == 'warning'
+
+
+def test_query_and_its_errors():
+    report = audit.tcp_fleet_report(HOSTS)
+    assert audit.tcp_query(report, 'summary.profiles.unmanaged') == ['db-1']
+    with pytest.raises(AnsibleFilterError, match="tcp_query: 'summary..x' is not a valid jmespath expression"):
+        audit.tcp_query(report, 'summary..x')
+
+
+def test_unknown_threshold_is_refused():
+    with pytest.raises(AnsibleFilterError) as exc:
+        audit.tcp_findings({}, None, {'closewait': 3})
+    assert str(exc.value).startswith('tcp_findings: unknown threshold closewait (known: close_wait, conntrack_ratio')
