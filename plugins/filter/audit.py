@@ -45,6 +45,10 @@ def tcp_report_junit(fleet):
     return report.junit(fleet)
 
 
+def tcp_report_html(fleet):
+    return report.html(fleet)
+
+
 def tcp_query(data, expression):
     """A jmespath expression over ``data`` (the fleet report)."""
     if not HAS_JMESPATH:
@@ -64,5 +68,6 @@ class FilterModule(object):
             'tcp_failing': tcp_failing,
             'tcp_report_markdown': tcp_report_markdown,
             'tcp_report_junit': tcp_report_junit,
+            'tcp_report_html': tcp_report_html,
             'tcp_query': tcp_query,
         }

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from html import escape as html_escape
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.netops.tcp.plugins.module_utils._findings import SEVERITIES, rank
@@ -80,4 +81,83 @@ def junit(report):
             out.append('    </testcase>')
         out.append('  </testsuite>')
     out.append('</testsuites>')
+    return '\n'.join(out) + '\n'
+
+
+_STATE_COLOURS = {
+    'ESTABLISHED': '#2e7d32', 'SYN_SENT': '#9e9d24', 'SYN_RECV': '#f9a825', 'FIN_WAIT1': '#6a1b9a',
+    'FIN_WAIT2': '#8e24aa', 'TIME_WAIT': '#1565c0', 'CLOSE': '#757575', 'CLOSE_WAIT': '#c62828',
+    'LAST_ACK': '#ad1457', 'LISTEN': '#00838f', 'CLOSING': '#4e342e',
+}
+_SEVERITY_COLOURS = {'critical': '#c62828', 'warning': '#ef6c00', 'info': '#1565c0'}
+
+
+def _h(value):
+    """Text from hosts, escaped for HTML (names, messages, values can hold anything)."""
+    return html_escape('' if value is None else str(value), quote=True)
+
+
+def _state_chart(name, states):
+    """An inline SVG bar of connection states, widths proportional to counts."""
+    total = sum(states.values()) or 1
+    x = 0.0
+    parts = []
+    for state, colour in _STATE_COLOURS.items():
+        count = states.get(state, 0)
+        if not count:
+            continue
+        width = 600.0 * count / total
+        parts.append('<rect x="%.1f" y="0" width="%.1f" height="18" fill="%s"><title>%s %s: %d</title></rect>'
+                     % (x, width, colour, _h(name), state, count))
+        x += width
+    return '<svg class="bar" width="600" height="18" role="img" aria-label="%s">%s</svg>' % (_h(name), ''.join(parts))
+
+
+def html(report):
+    """One self-contained page: summary, per-host table, drift matrix, connection-state charts."""
+    summary = report['summary']
+    hosts = report['hosts']
+    drift_keys = sorted(set(f['key'] for h in hosts.values() for f in h['findings'] if f['kind'] == 'drift'))
+    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+           '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+           '<title>TCP audit</title><style>',
+           'body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}',
+           'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}',
+           '.sev{color:#fff;padding:1px 6px;border-radius:3px}.ok{color:#2e7d32}.legend span{margin-right:12px}',
+           '.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}</style></head><body>',
+           '<h1>TCP audit</h1>',
+           '<p id="summary">%d hosts; %s.</p>' % (summary['hosts'], ', '.join(
+               '<span class="sev" style="background:%s">%d %s</span>' % (_SEVERITY_COLOURS[s], summary['findings'][s], s)
+               for s in reversed(SEVERITIES))),
+           '<h2>Profiles</h2><table><tr><th>profile</th><th>hosts</th></tr>']
+    for label in sorted(summary['profiles']):
+        out.append('<tr><td>%s</td><td>%s</td></tr>' % (_h(label), _h(', '.join(summary['profiles'][label]))))
+    out.append('</table><h2>Hosts</h2><table id="hosts"><tr><th>host</th><th>profile</th><th>findings</th></tr>')
+    for name, host in hosts.items():
+        profile = host.get('profile') or {}
+        label = '%s@%s' % (profile.get('profile'), profile.get('version')) if profile.get('profile') else 'unmanaged'
+        if host['findings']:
+            cells = '<br>'.join('<span class="sev" style="background:%s">%s</span> %s: %s'
+                                % (_SEVERITY_COLOURS[f['severity']], f['severity'], _h(f['kind']), _h(f['message']))
+                                for f in host['findings'])
+        else:
+            cells = '<span class="ok">no findings</span>'
+        out.append('<tr><td>%s</td><td>%s</td><td>%s</td></tr>' % (_h(name), _h(label), cells))
+    out.append('</table><h2>Drift</h2>')
+    if drift_keys:
+        out.append('<table id="drift"><tr><th>host</th>%s</tr>' % ''.join('<th>%s</th>' % _h(k) for k in drift_keys))
+        for name, host in hosts.items():
+            by_key = dict((f['key'], f) for f in host['findings'] if f['kind'] == 'drift')
+            out.append('<tr><td>%s</td>%s</tr>' % (_h(name), ''.join(
+                '<td>%s</td>' % ('%s (wanted %s)' % (_h(by_key[k]['actual']), _h(by_key[k]['expected'])) if k in by_key else '')
+                for k in drift_keys)))
+        out.append('</table>')
+    else:
+        out.append('<p class="ok">No drift.</p>')
+    out.append('<h2>Connection states</h2><p class="legend">%s</p><table id="states">' % ''.join(
+        '<span><i class="swatch" style="background:%s"></i>%s</span>' % (c, s) for s, c in _STATE_COLOURS.items()))
+    for name, host in hosts.items():
+        states = host.get('states') or {}
+        out.append('<tr><td>%s</td><td>%s</td><td>%d</td></tr>' % (_h(name), _state_chart(name, states), sum(states.values())))
+    out.append('</table></body></html>')
     return '\n'.join(out) + '\n'

@@ -30,5 +30,7 @@ def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):
     assert report['summary']['profiles'] == {'web_frontend@1': sorted([clean.name, drifted.name])}
     assert report['hosts'][drifted.name]['expected'] == 'web_frontend@1'
     assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 45 |' in (report_dir / 'report.md').read_text()
+    assert '<td>net.ipv4.tcp_fin_timeout</td>' not in (report_dir / 'report.html').read_text()  # keys are headers
+    assert '45 (wanted 30)' in (report_dir / 'report.html').read_text()
     suites = ET.parse(str(report_dir / 'report.xml')).getroot()
     assert suites.get('failures') == '1'

@@ -55,3 +55,16 @@ def test_unknown_threshold_is_refused():
     with pytest.raises(AnsibleFilterError) as exc:
         audit.tcp_findings({}, None, {'closewait': 3})
     assert str(exc.value).startswith('tcp_findings: unknown threshold closewait (known: close_wait, conntrack_ratio')
+
+
+def test_html_is_self_contained_and_escapes_host_text():
+    hosts = dict(HOSTS)
+    hosts['<script>alert(1)</script>'] = {'profile': None, 'states': {'ESTABLISHED': 3, 'TIME_WAIT': 1}, 'findings': [
+        {'kind': 'drift', 'severity': 'warning', 'key': 'net.core.somaxconn', 'expected': '16384',
+         'actual': '<img src=x onerror=alert(1)>', 'message': '<b>bold</b>'}]}
+    page = audit.tcp_report_html(audit.tcp_fleet_report(hosts))
+    assert '<script' not in page and '<img' not in page and '<b>bold' not in page
+    assert '&lt;script&gt;alert(1)&lt;/script&gt;' in page and '&lt;img src=x onerror=alert(1)&gt; (wanted 16384)' in page
+    assert 'http://' not in page and 'https://' not in page and 'src=' not in page.replace('src=x', '')
+    assert page.count('<svg class="bar"') == 4  # a state chart per host
+    assert '<th>net.core.somaxconn</th>' in page and '<th>net.ipv4.tcp_fin_timeout</th>' in page  # the drift matrix

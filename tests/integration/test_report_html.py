@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The audit's HTML report renders in headless Chromium, offline, with host text shown as text."""
+
+import re
+import struct
+import subprocess
+
+from ansible_collections.netops.tcp.plugins.filter import audit
+
+CHROMIUM = ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update', '--disable-sync']
+HOSTS = {
+    'web-1': {'profile': {'profile': 'web_frontend', 'version': 1}, 'findings': [],
+              'states': {'ESTABLISHED': 89782, 'SYN_RECV': 7314, 'CLOSE_WAIT': 1122, 'FIN_WAIT1': 2074, 'TIME_WAIT': 1443}},
+    'lvs-1': {'profile': {'profile': 'lb_backend', 'version': 1}, 'states': {'TIME_WAIT': 113083, 'ESTABLISHED': 1539},
+              'findings': [{'kind': 'time_wait', 'severity': 'warning', 'key': 'net.ipv4.tcp_max_tw_buckets',
+                            'expected': '< 90%', 'actual': 113083, 'message': '113083 TIME_WAIT sockets'}]},
+    '<script>document.title="pwned"</script>': {
+        'profile': None, 'states': {'ESTABLISHED': 5},
+        'findings': [{'kind': 'drift', 'severity': 'critical', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30',
+                      'actual': '<img src=x onerror="document.title=1">', 'message': 'drifted'}]},
+}
+
+
+def test_report_renders_and_host_text_stays_text(tmp_path):
+    page = tmp_path / 'report.html'
+    page.write_text(audit.tcp_report_html(audit.tcp_fleet_report(HOSTS)))
+    profile = ['--user-data-dir=%s' % (tmp_path / 'chromium')]
+    shot = tmp_path / 'report.png'
+    subprocess.run(CHROMIUM + profile + ['--window-size=1280,1200', '--screenshot=%s' % shot, page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    data = shot.read_bytes()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n'
+    assert struct.unpack('>II', data[16:24]) == (1280, 1200)
+    dom = subprocess.run(CHROMIUM + profile + ['--dump-dom', page.as_uri()], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    assert '<title>TCP audit</title>' in dom  # no injected script ran and renamed the page
+    assert '&lt;script&gt;document.title="pwned"&lt;/script&gt;' in dom
+    assert len(re.findall(r'<svg class="bar"', dom)) == 3
+    assert 'lvs-1' in dom and 'web_frontend@1' in dom
