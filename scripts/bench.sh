@@ -2,12 +2,14 @@
 # Benchmarks, on demand (not part of the tests):
 #   scripts/bench.sh [census] [options]   tcp_facts against ss, netstat, psutil (bench/census.py)
 #   scripts/bench.sh tune [options]       the tune role against an ansible.posix.sysctl loop (bench/tune.py)
+#   scripts/bench.sh audit [options]      the fleet audit for 1, 10, 40 hosts against the naive way (bench/audit.py)
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$ROOT"
 case "${1:-census}" in
   tune) shift; exec python bench/tune.py "$@" ;;
+  audit) shift; exec python bench/audit.py "$@" ;;
   census) [[ $# -gt 0 ]] && shift; exec python bench/census.py "$@" ;;
   *) exec python bench/census.py "$@" ;;
 esac

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - a declared dependency
 
 
 def tcp_findings(host, expected=None, thresholds=None):
-    """Findings of one host: ``host`` holds tcp, tcp_sysctl, record and dropin (text or None)."""
+    """Findings of one host: ``host`` holds tcp, tcp_sysctl, record and dropin (whether the drop-in exists)."""
     unknown = set(thresholds or {}) - set(findings.DEFAULT_THRESHOLDS)
     if unknown:
         raise AnsibleFilterError('tcp_findings: unknown threshold %s (known: %s)'

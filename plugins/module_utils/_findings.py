@@ -37,7 +37,7 @@ def rank(severity):
 
 
 def profile_findings(record, expected, keys, sources, dropin):
-    """unmanaged / outdated / drift / persistence."""
+    """``dropin``: whether the drop-in the record names exists (True/False, or its text)."""
     found = []
     if not record:
         if expected:

@@ -19,7 +19,8 @@ description:
     not loaded.
   - With O(include_sources=true), lists every file under C(/etc/sysctl.d), C(/run/sysctl.d),
     C(/usr/local/lib/sysctl.d), C(/usr/lib/sysctl.d), C(/lib/sysctl.d) and C(/etc/sysctl.conf)
-    that sets each key, in the order systemd-sysctl applies them, and the value that will win at boot.
+    that sets each key, in the order systemd-sysctl applies them, and the value that will win at boot;
+    C(boot_files) lists all those files in that order.
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
@@ -88,6 +89,7 @@ ansible_facts:
                              reason: "host-global: set it on the host, not inside a network namespace"}
           net.ipv4.tcp_tw_recycle: {available: false, value: null, raw: null, writable: false, name: null,
                                     reason: "removed in Linux 4.12; this kernel is 6.18.44"}
+        boot_files: [/usr/lib/sysctl.d/50-default.conf, /etc/sysctl.d/60-netops-tcp.conf, /etc/sysctl.d/99-sysctl.conf]
         sources:
           net.ipv4.tcp_fin_timeout:
             boot_value: "30"
@@ -127,6 +129,7 @@ def main():
     if params['include_sources']:
         sources, problems = sysctl.sources(list(facts['keys']), params['root'])
         facts['sources'] = sources
+        facts['boot_files'] = sysctl.boot_files(params['root'])
         for problem in problems:
             module.warn(problem)
     module.exit_json(changed=False, ansible_facts={'tcp_sysctl': facts})

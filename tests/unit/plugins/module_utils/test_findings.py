@@ -41,7 +41,7 @@ def healthy_host():
         'tcp_sysctl': {'keys': keys, 'sources': sources},
         'record': {'profile': 'web_frontend', 'version': 1, 'applied': applied,
                    'sysctl_file': '/etc/sysctl.d/60-netops-tcp.conf'},
-        'dropin': '# Managed by netops.tcp\n',
+        'dropin': True,
     }
 
 
