@@ -149,7 +149,9 @@ def check_guards(where, key, guards):
     return dict(guards)
 
 
-def _canonical_settings(where, settings, allow_unknown, params, need_rationale):
+def canonical_settings(where, settings, allow_unknown, params=None, need_rationale=False):
+    """{canonical key: {'value', 'guards', 'rationale', 'as'}}; errors name ``where``, the key and the rule."""
+    params = params or {}
     result = {}
     if not isinstance(settings, dict):
         raise ProfileError('%s: settings must be a mapping of sysctl names' % where)
@@ -162,8 +164,7 @@ def _canonical_settings(where, settings, allow_unknown, params, need_rationale):
             raise ProfileError('%s: %s is set twice (as %s and %s)' % (where, key, result[key]['as'], name))
         entry = catalog.get(key)
         if entry is None and not allow_unknown:
-            raise ProfileError('%s: %s: not in the netops.tcp catalog (allow unknown keys explicitly to set it)'
-                               % (where, name))
+            raise ProfileError('%s: %s: not in the netops.tcp catalog (set allow_unknown_keys to use it)' % (where, name))
         if not isinstance(spec, dict) or 'value' not in spec:
             spec = {'value': spec}
         unknown = set(spec) - SETTING_KEYS
@@ -232,10 +233,10 @@ def resolve(load, dirs, name, version='latest', overrides=None, parameters=None,
     params = _parameters(chain[0]['ref'], declared, parameters or {})
     settings = {}
     for link in reversed(chain):  # the base first; children replace its keys
-        settings.update(_canonical_settings(link['ref'], link['data'].get('settings') or {},
+        settings.update(canonical_settings(link['ref'], link['data'].get('settings') or {},
                                             allow_unknown_keys, params, True))
     if overrides:
-        settings.update(_canonical_settings('%s overrides' % chain[0]['ref'], overrides, allow_unknown_keys, params, False))
+        settings.update(canonical_settings('%s overrides' % chain[0]['ref'], overrides, allow_unknown_keys, params, False))
     for spec in settings.values():
         del spec['as']
     top = chain[0]['data']

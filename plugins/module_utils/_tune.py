@@ -22,7 +22,7 @@ from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as di
 from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
 from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
-from ansible_collections.netops.tcp.plugins.module_utils._profile import ProfileError, check_guards, typed_value
+from ansible_collections.netops.tcp.plugins.module_utils._profile import canonical_settings
 
 DEFAULT_FILE = '/etc/sysctl.d/60-netops-tcp.conf'
 DEFAULT_STATE_DIR = '/var/lib/netops-tcp'
@@ -40,27 +40,8 @@ class TuneError(Exception):
 
 def normalise_settings(settings, allow_unknown=False):
     """{canonical key: {'value', 'guards'}} from the module's ``settings``; ProfileError names the key and rule."""
-    result = {}
-    if not isinstance(settings, dict):
-        raise ProfileError('settings: must be a mapping of sysctl names to values')
-    for name, spec in settings.items():
-        try:
-            key = catalog.canonical(name)
-        except catalog.CatalogError as exc:
-            raise ProfileError('settings: %s' % exc)
-        if key in result:
-            raise ProfileError('settings: %s is set twice (%s is another name for it)' % (key, name))
-        entry = catalog.get(key)
-        if entry is None and not allow_unknown:
-            raise ProfileError('settings: %s: not in the netops.tcp catalog (set allow_unknown_keys to write it)' % name)
-        if not isinstance(spec, dict) or 'value' not in spec:
-            spec = {'value': spec}
-        unknown = set(spec) - {'value', 'guards', 'rationale'}
-        if unknown:
-            raise ProfileError('settings: %s: unknown field %s (known: guards, rationale, value)' % (key, ', '.join(sorted(unknown))))
-        result[key] = {'value': typed_value('settings', key, spec['value'], entry),
-                       'guards': check_guards('settings', key, spec.get('guards'))}
-    return result
+    resolved = canonical_settings('settings', settings, allow_unknown)
+    return dict((key, {'value': spec['value'], 'guards': spec['guards']}) for key, spec in resolved.items())
 
 
 def order(keys):

@@ -15,7 +15,7 @@ from fakeproc import make_tree, snapshot  # noqa: E402  pylint: disable=wrong-im
 
 NOT_WORD = 'must be one word of at most 15 characters'
 BAD = [
-    ({'net.ipv4.tcp_made_up': 1}, "settings: net.ipv4.tcp_made_up: not in the netops.tcp catalog (set allow_unknown_keys to write it)"),
+    ({'net.ipv4.tcp_made_up': 1}, "settings: net.ipv4.tcp_made_up: not in the netops.tcp catalog (set allow_unknown_keys to use it)"),
     ({'../../etc/shadow': 1}, "settings: sysctl key '../../etc/shadow': each part must be letters, digits, \"_\", \"-\" or \":\", "
                               "and no part may be empty, \".\" or \"..\" (keys are names under /proc/sys, not paths)"),
     ({'net.ipv4.tcp_fin_timeout\n': 1}, "settings: sysctl key 'net.ipv4.tcp_fin_timeout\\n': each part must be letters, digits, "
@@ -51,7 +51,7 @@ BAD = [
     ({'net.ipv4.tcp_congestion_control': 'cubic#'}, "settings: net.ipv4.tcp_congestion_control: 'cubic#' " + NOT_WORD),
     ({'net.ipv4.tcp_congestion_control': 'a b'}, "settings: net.ipv4.tcp_congestion_control: 'a b' " + NOT_WORD),
     ({'net.ipv4.ip_conntrack_max': 1, 'net.netfilter.nf_conntrack_max': 2},
-     'settings: net.netfilter.nf_conntrack_max is set twice (net.netfilter.nf_conntrack_max is another name for it)'),
+     'settings: net.netfilter.nf_conntrack_max is set twice (as net.ipv4.ip_conntrack_max and net.netfilter.nf_conntrack_max)'),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'because': 'x'}},
      'settings: net.ipv4.tcp_fin_timeout: unknown field because (known: guards, rationale, value)'),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'when': 'x'}}},
