@@ -234,7 +234,7 @@ def resolve(load, dirs, name, version='latest', overrides=None, parameters=None,
     settings = {}
     for link in reversed(chain):  # the base first; children replace its keys
         settings.update(canonical_settings(link['ref'], link['data'].get('settings') or {},
-                                            allow_unknown_keys, params, True))
+                                           allow_unknown_keys, params, True))
     if overrides:
         settings.update(canonical_settings('%s overrides' % chain[0]['ref'], overrides, allow_unknown_keys, params, False))
     for spec in settings.values():
