@@ -20,13 +20,14 @@ except ImportError:  # pragma: no cover - a declared dependency
 
 
 def tcp_findings(host, expected=None, thresholds=None):
-    """Findings of one host: ``host`` holds tcp, tcp_sysctl, record and dropin (whether the drop-in exists)."""
+    """Findings of one host: ``host`` holds tcp, tcp_sysctl, record, dropin (whether the drop-in exists) and
+    previous_counters (the host's counters in the last report, to tell a rise from a total since boot)."""
     unknown = set(thresholds or {}) - set(findings.DEFAULT_THRESHOLDS)
     if unknown:
         raise AnsibleFilterError('tcp_findings: unknown threshold %s (known: %s)'
                                  % (', '.join(sorted(unknown)), ', '.join(sorted(findings.DEFAULT_THRESHOLDS))))
     return findings.host_findings(host.get('tcp'), host.get('tcp_sysctl'), host.get('record'), expected or None,
-                                  host.get('dropin'), thresholds)
+                                  host.get('dropin'), thresholds, host.get('previous_counters'))
 
 
 def tcp_fleet_report(hosts):

@@ -121,8 +121,21 @@ def risky_findings(keys, listeners, thresholds):
     return found
 
 
-def health_findings(tcp, keys, thresholds):
-    """Live trouble from the TCP facts."""
+# Counters that only grow: compared with the previous audit when there was one, else with boot.
+TRACKED_COUNTERS = ('TCPTimeWaitOverflow', 'ListenOverflows')
+
+
+def growth(counters, previous, name):
+    """(increase, since) of a counter: since the last audit when its value is known, else since boot."""
+    now = counters.get(name, 0)
+    before = (previous or {}).get(name)
+    if before is None or before > now:  # no earlier audit, or the host rebooted since
+        return now, 'since boot'
+    return now - before, 'since the last audit'
+
+
+def health_findings(tcp, keys, thresholds, previous=None):
+    """Live trouble from the TCP facts; ``previous`` holds the counters of the last audit."""
     found = []
     states = tcp.get('states') or {}
     counters = tcp.get('counters') or {}
@@ -142,12 +155,12 @@ def health_findings(tcp, keys, thresholds):
                              expected='< %d' % thresholds['close_wait'], actual=close_wait))
     tw_max = live('net.ipv4.tcp_max_tw_buckets')
     time_wait = states.get('TIME_WAIT', 0)
-    if (isinstance(tw_max, int) and tw_max and time_wait >= thresholds['time_wait_ratio'] * tw_max) \
-            or counters.get('TCPTimeWaitOverflow', 0) > 0:
+    overflow, since = growth(counters, previous, 'TCPTimeWaitOverflow')
+    if (isinstance(tw_max, int) and tw_max and time_wait >= thresholds['time_wait_ratio'] * tw_max) or overflow > 0:
         found.append(finding('time_wait', 'warning',
-                             '%d TIME_WAIT sockets against tcp_max_tw_buckets=%s; TCPTimeWaitOverflow=%d (TIME_WAIT '
-                             'sockets destroyed early since boot). Use keep-alive or connection pools, or raise the limit.'
-                             % (time_wait, tw_max, counters.get('TCPTimeWaitOverflow', 0)),
+                             '%d TIME_WAIT sockets against tcp_max_tw_buckets=%s; TCPTimeWaitOverflow rose by %d %s '
+                             '(TIME_WAIT sockets destroyed early). Use keep-alive or connection pools, or raise the limit.'
+                             % (time_wait, tw_max, overflow, since),
                              key='net.ipv4.tcp_max_tw_buckets', expected='< %d%%' % (thresholds['time_wait_ratio'] * 100),
                              actual=time_wait))
     syn_recv = states.get('SYN_RECV', 0)
@@ -156,17 +169,18 @@ def health_findings(tcp, keys, thresholds):
                              '%d sockets in SYN_RECV and %d SYN cookies sent: a SYN flood, or a burst the SYN queue '
                              'cannot hold. Keep tcp_syncookies=1 and check the traffic\'s sources.'
                              % (syn_recv, counters['SyncookiesSent']), expected='< %d' % thresholds['syn_recv'], actual=syn_recv))
-    if counters.get('ListenOverflows', 0) > 0:
+    overflows, since = growth(counters, previous, 'ListenOverflows')
+    if overflows > 0:
         listeners = tcp.get('listeners') or []
         full = [item for item in listeners if item.get('accept_queue_full')] or \
             sorted(listeners, key=lambda item: -(item.get('accept_queue') or 0))[:1]
         named = ', '.join('%s:%d (queue %s/%s)' % (item['address'], item['port'], item['accept_queue'], item['backlog'])
                           for item in full)
         found.append(finding('listen_overflow', 'warning',
-                             'ListenOverflows=%d: connections were dropped because an accept queue was full (%s). '
-                             'The application accepts too slowly or its backlog is too small (capped by net.core.somaxconn).'
-                             % (counters['ListenOverflows'], named or 'no listener is full now'),
-                             key='net.core.somaxconn', expected=0, actual=counters['ListenOverflows']))
+                             'ListenOverflows rose by %d %s: connections were dropped because an accept queue was full '
+                             '(%s). The application accepts too slowly or its backlog is too small (capped by '
+                             'net.core.somaxconn).' % (overflows, since, named or 'no listener is full now'),
+                             key='net.core.somaxconn', expected=0, actual=overflows))
     orphans = ((tcp.get('sockstat') or {}).get('tcp') or {}).get('orphan')
     max_orphans = live('net.ipv4.tcp_max_orphans')
     if isinstance(orphans, int) and isinstance(max_orphans, int) and max_orphans and \
@@ -195,12 +209,12 @@ def health_findings(tcp, keys, thresholds):
     return found
 
 
-def host_findings(tcp, sysctl_facts, record, expected, dropin=None, thresholds=None):
-    """Every finding for one host, the most severe first."""
+def host_findings(tcp, sysctl_facts, record, expected, dropin=None, thresholds=None, previous=None):
+    """Every finding for one host, the most severe first; ``previous``: counters of the last audit."""
     limits = dict(DEFAULT_THRESHOLDS)
     limits.update(thresholds or {})
     keys = (sysctl_facts or {}).get('keys') or {}
     found = profile_findings(record, expected, keys, (sysctl_facts or {}).get('sources'), dropin)
     found += risky_findings(keys, (tcp or {}).get('listeners'), limits)
-    found += health_findings(tcp or {}, keys, limits)
+    found += health_findings(tcp or {}, keys, limits, previous)
     return sorted(found, key=lambda f: (-rank(f['severity']), f['kind'], f['key'] or ''))

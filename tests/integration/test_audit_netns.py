@@ -34,3 +34,10 @@ def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):
     assert '45 (wanted 30)' in (report_dir / 'report.html').read_text()
     suites = ET.parse(str(report_dir / 'report.xml')).getroot()
     assert suites.get('failures') == '1'
+    # A second audit reads the first report's counters and still finds the drift, and only that.
+    again = clean.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', json.dumps({
+        'tcp_audit_expected_profile': 'web_frontend', 'tcp_audit_report_dir': str(report_dir)}))
+    assert again.returncode == 0, again.stdout[-3000:]
+    second = json.loads((report_dir / 'report.json').read_text())
+    assert [f['kind'] for h in second['hosts'].values() for f in h['findings']] == ['drift']
+    assert second['hosts'][clean.name]['counters']['ListenOverflows'] == 0

@@ -153,3 +153,21 @@ def test_orphans_conntrack_and_ephemeral_ports():
     assert found[1]['message'].startswith('25000 connections to 10.0.0.5:3306 use 89% of the ephemeral ports (32768-60999)')
     relaxed = run(copy.deepcopy(host), thresholds={'conntrack_ratio': 0.999, 'ephemeral_ratio': 0.95, 'orphan_ratio': 0.95})
     assert relaxed == []
+
+
+def test_counters_compare_with_the_last_audit():
+    host = healthy_host()
+    host['tcp']['counters'].update(ListenOverflows=900, TCPTimeWaitOverflow=40)
+    since_boot = run(host)
+    assert [f['kind'] for f in since_boot] == ['listen_overflow', 'time_wait']
+    assert 'ListenOverflows rose by 900 since boot' in since_boot[0]['message']
+    same = host_findings(host['tcp'], host['tcp_sysctl'], host['record'], WEB_V1, True,
+                         previous={'ListenOverflows': 900, 'TCPTimeWaitOverflow': 40})
+    assert same == []  # nothing new since the last audit
+    rising = host_findings(host['tcp'], host['tcp_sysctl'], host['record'], WEB_V1, True,
+                           previous={'ListenOverflows': 850, 'TCPTimeWaitOverflow': 40})
+    assert [f['kind'] for f in rising] == ['listen_overflow']
+    assert 'ListenOverflows rose by 50 since the last audit' in rising[0]['message'] and rising[0]['actual'] == 50
+    rebooted = host_findings(host['tcp'], host['tcp_sysctl'], host['record'], WEB_V1, True,
+                             previous={'ListenOverflows': 5000, 'TCPTimeWaitOverflow': 90})
+    assert [f['kind'] for f in rebooted] == ['listen_overflow', 'time_wait']  # counters fell: a reboot, totals count
