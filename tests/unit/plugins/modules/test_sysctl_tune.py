@@ -101,9 +101,11 @@ def test_unavailable_keys_fail_when_asked(run_module, host):
 
 
 def test_relative_paths_are_refused(run_module, host):
-    _root, args = host
-    code, result = run_module(sysctl_tune.main, dict(args, sysctl_file='sysctl.d/x.conf', settings={}))
+    root, args = host
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, sysctl_file='sysctl.d/x.conf', settings={'net.core.somaxconn': 1}))
     assert code == 1 and result['msg'] == "sysctl_file: 'sysctl.d/x.conf' must be an absolute path"
+    assert snapshot(root) == before
 
 
 def test_apply_check_diff_rerun_and_absent(run_module, host):
