@@ -79,6 +79,7 @@ class Walk:
         self.ports = dict((p, ([0] * 16, [0] * 16)) for p in (ports or ()))
         self.inode_states = inode_states or ()
         self.inodes = {}
+        self.listening = []  # decoded LISTEN rows (procfs only; netlink dumps LISTEN on its own, with backlogs)
 
     def netlink(self, buf, words, off, end):
         counts, syn_recv, peers, ports = self.counts, self.syn_recv, self.peers, self.ports
@@ -120,6 +121,8 @@ class Walk:
 
     def row(self, family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
         self.counts[state] += 1
+        if state == diag.LISTEN:
+            self.listening.append((family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode))
         if state == diag.SYN_RECV:
             self.syn_recv[sport] = self.syn_recv.get(sport, 0) + 1
         if self.ephemeral[0] <= sport <= self.ephemeral[1] and state != diag.LISTEN:
@@ -240,8 +243,9 @@ class Census:
             results.append((label, walk))
         return results
 
-    def listeners(self, syn_recv):
-        """LISTEN sockets with accept-queue depth and backlog; netlink LISTEN dumps are cheap."""
+    def listeners(self, syn_recv, walks):
+        """LISTEN sockets with accept-queue depth and backlog: a netlink LISTEN dump (cheap), or
+        the LISTEN rows the procfs walk kept."""
         found = []
 
         def visit(family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
@@ -260,10 +264,9 @@ class Census:
             for family, _label, _name in FAMILIES:
                 diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
         else:
-            for family, _label, name in FAMILIES:
-                text = self._read('net/' + name)
-                if text is not None:
-                    procfs.tcp_rows(text, family, lambda *row: row[1] == diag.LISTEN and visit(*row), name)
+            for walk in walks:
+                for row in walk.listening:
+                    visit(*row)
         found.sort(key=lambda item: (item['port'], item['family'], item['address']))
         return found
 
@@ -288,7 +291,7 @@ class Census:
         facts['total'] = sum(total[1:12])
         walks = [w for _label, w in per_family if isinstance(w, Walk)]
         if 'listeners' in self.subsets:
-            facts['listeners'] = self.listeners(syn_recv)
+            facts['listeners'] = self.listeners(syn_recv, walks)
         if self.ports:
             facts['ports'] = self.port_breakdown(walks)
         if 'ephemeral_ports' in self.subsets:
