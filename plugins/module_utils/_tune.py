@@ -152,8 +152,12 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
     for key in sorted(set(managed) - set(settings)):
         original = (originals or {}).get(key)
         info = host.read(key)
-        if original is not None and info['available'] and not same(key, info['raw'], original):
+        if original is None or not info['available'] or same(key, info['raw'], original):
+            continue
+        if info['writable']:
             plan.restore[key] = {'name': info['name'], 'before': info['raw'], 'after': original}
+        else:
+            plan.skipped[key] = 'cannot put back the original value %s: %s' % (original, info['reason'])
     return plan
 
 

@@ -242,8 +242,11 @@ def main():
 
     state_file = os.path.join(p['state_dir'], 'state.json')
     saved = tune.read_json(state_file) or {'originals': {}, 'managed': []}
+    # Keys not in settings go back to their originals: the ones the last run managed, or with
+    # state=absent every key ever saved.
+    managed = saved['managed'] if p['state'] == 'present' else list(saved['originals'])
     plan = tune.decide(host, settings, p['clients_behind_nat'], p['on_unavailable'], p['reserve_listening_ports'],
-                       saved['originals'], saved['managed'])
+                       saved['originals'], managed)
     if plan.errors:
         module.fail_json(msg='nothing was changed: ' + '; '.join(plan.errors), skipped_keys=plan.skipped)
 
@@ -271,11 +274,7 @@ def main():
         if p['persist']:
             result['warnings_later_files'] = tune.later_overrides(sorted(plan.in_effect()), p['sysctl_file'])
     else:
-        # Everything we saved goes back; then our files go.
-        for key, original in sorted(saved['originals'].items()):
-            info = host.read(key)
-            if info['available'] and info['writable'] and not tune.same(key, info['raw'], original):
-                plan.restore[key] = {'name': info['name'], 'before': info['raw'], 'after': original}
+        # The originals go back (decided above); then our files go.
         for path in (p['sysctl_file'], p['fact_path'], state_file):
             old = read_text(path)
             if old is not None:

@@ -196,3 +196,14 @@ def test_backup_keeps_the_previous_drop_in(run_module, host):
         assert handle.read() == '# an older drop-in\nnet.ipv4.tcp_fin_timeout = 45\n'
     with open(args['sysctl_file']) as handle:
         assert 'net.ipv4.tcp_fin_timeout = 30\n' in handle.read()
+
+
+def test_absent_reports_an_original_it_cannot_put_back(run_module, host):
+    root, args = host
+    code, result = run_module(sysctl_tune.main, dict(args, settings={'net.ipv4.tcp_fin_timeout': 30, 'net.core.somaxconn': 8192}))
+    assert code == 0 and result['changed']
+    os.chmod(os.path.join(args['proc_path'], 'sys/net/core/somaxconn'), 0o444)  # read-only now
+    code, result = run_module(sysctl_tune.main, dict(args, state='absent'))
+    assert code == 0
+    assert [r['key'] for r in result['restored']] == ['net.ipv4.tcp_fin_timeout']
+    assert result['skipped_keys'] == {'net.core.somaxconn': 'cannot put back the original value 4096: read-only here'}
