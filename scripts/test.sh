@@ -26,5 +26,5 @@ git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do [[ -e "$
 log "molecule scenarios in podman containers"
 bash "$ROOT/scripts/molecule.sh"
 
-log "unit and integration tests"
-python -m pytest tests/unit tests/integration -p no:cacheprovider "$@"
+log "unit, fault-injection and integration tests"
+python -m pytest tests/unit tests/faults tests/integration -p no:cacheprovider "$@"

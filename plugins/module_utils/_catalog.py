@@ -354,8 +354,60 @@ def format_value(value, entry):
     if kind in (VECTOR, PORT_RANGE):
         return ' '.join(str(v) for v in value)
     if kind == PORT_LIST:
-        return ','.join(str(lo) if lo == hi else '%d-%d' % (lo, hi) for lo, hi in value)
+        return ','.join(str(lo) if lo == hi else '%d-%d' % (lo, hi) for lo, hi in merge_ranges(value))
     return str(value)
+
+
+def merge_ranges(ranges):
+    """Port ranges sorted, with overlapping and adjacent ones joined, as the kernel's bitmap prints them."""
+    merged = []
+    for low, high in sorted([list(r) for r in ranges]):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return merged
+
+
+def canonical_text(key, raw, entry=None):
+    """The text the kernel reports for ``raw``: the one definition of "the same value".
+
+    Apply, read-back and audit compare these. Integers lose leading zeros and signs, vectors
+    and ranges get single spaces, port lists are merged (``8080,8081`` is ``8080-8081``); keys
+    outside the catalog are compared by whitespace-normalised text. Raises CatalogError when
+    the text does not fit the key's type.
+    """
+    entry = entry if entry is not None else get(key)
+    if entry is None:
+        return normalise(raw)
+    return format_value(parse(key, raw, entry), entry)
+
+
+def same(key, first, second):
+    """Whether two texts are the same value of ``key`` (see canonical_text); text that does not
+    parse is only the same as identical text."""
+    try:
+        return canonical_text(key, first) == canonical_text(key, second)
+    except CatalogError:
+        return normalise(first) == normalise(second)
+
+
+def check_text(key, text):
+    """Validate a value kept as text (a saved original) as strictly as input; return its canonical text.
+
+    Raises CatalogError naming the key and the rule.
+    """
+    canon = canonical(key)
+    if canon != key:
+        raise CatalogError('sysctl key %r: not a canonical name (%s)' % (key, canon))
+    if not isinstance(text, str) or normalise(text) != text or _FORBIDDEN_VALUE.search(text):
+        raise CatalogError('%s: %r must be one line of text without "=", "#", ";" or runs of spaces' % (key, text))
+    entry = get(key)
+    if entry is None:
+        return text
+    value = parse(key, text, entry)
+    validate(key, value, entry)
+    return format_value(value, entry)
 
 
 def per_netns(entry, release):

@@ -60,7 +60,7 @@ def profile_findings(record, expected, keys, sources, dropin):
         want = applied[key]
         info = keys.get(key) or {}
         live = info.get('raw')
-        if info.get('available') and live is not None and catalog.normalise(live) != catalog.normalise(want):
+        if info.get('available') and live is not None and not catalog.same(key, live, want):
             found.append(finding('drift', 'warning',
                                  '%s is %s live, but %s set %s. Someone changed it by hand or another tool did; '
                                  're-run tune-tcp.yml or find who writes it.' % (key, live, running, want),
@@ -70,7 +70,7 @@ def profile_findings(record, expected, keys, sources, dropin):
         dropin_path = record.get('sysctl_file')
         if dropin_path and not dropin:
             continue
-        if dropin_path and boot is not None and catalog.normalise(boot) != catalog.normalise(want):
+        if dropin_path and boot is not None and not catalog.same(key, boot, want):
             found.append(finding('persistence', 'warning',
                                  '%s will be %s after a reboot (set by %s), not %s: a later file overrides the '
                                  'netops.tcp drop-in. Remove it there or raise the drop-in\'s priority.'

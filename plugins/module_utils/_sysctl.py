@@ -27,10 +27,6 @@ SYSCTL_CONF = '/etc/sysctl.conf'
 _INIT_NETNS_ONLY = 'net/core/netdev_max_backlog'
 
 
-class SysctlError(Exception):
-    pass
-
-
 def key_path(proc_path, key, allow_glob=False):
     """The /proc/sys path of ``key``, refusing names that would leave /proc/sys."""
     parts = catalog.split_key(key, allow_glob=allow_glob)
@@ -58,6 +54,17 @@ def read_raw(path):
             return handle.read().decode('utf-8', 'replace'), None
     except (IOError, OSError) as exc:
         return None, exc.errno
+
+
+def write_key(proc_path, name, text):
+    """Write one value to /proc/sys in a single write(2), as sysctl(8) does; the kernel's refusal
+    (EINVAL, EPERM) raises OSError."""
+    path = key_path(proc_path, name)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # never O_CREAT; O_TRUNC as sysctl(8), for fixture trees
+    try:
+        os.write(fd, (text + '\n').encode('utf-8'))
+    finally:
+        os.close(fd)
 
 
 def writable(path):

@@ -3,21 +3,26 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: deciding and applying sysctl settings on a host, safely.
 
-Order of work: validate every input (nothing is read or written before), read the host,
-decide per key (apply, unchanged, skip with a reason, or fail), then write live values
-as one transaction (a failure puts back what was written), then the files. The module
-decides ``changed`` from the plan and does the writes only outside check mode.
+Order of work: validate every input (nothing is read or written before), take the host's
+lock, read and validate the saved state, read the host, decide per key (apply, unchanged,
+skip with a reason, or fail), then ``execute``: every file is staged (written and fsynced
+beside its target) and the values from before the first tuning are saved durably before the
+first live write; the live values are written; the staged files are renamed into place. A
+failure at any step puts back what was done and says so; a crash at any step leaves a state
+from which a rerun or ``state=absent`` gives back exactly the values from before any tuning.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 import os
 import socket
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
 from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
 from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
@@ -30,22 +35,21 @@ DEFAULT_FACT = '/etc/ansible/facts.d/netops_tcp.fact'
 PORT_RANGE = 'net.ipv4.ip_local_port_range'
 RESERVED = 'net.ipv4.ip_local_reserved_ports'
 UNPRIVILEGED = 'net.ipv4.ip_unprivileged_port_start'
-# Written first: the kernel checks the port range against these.
-_FIRST = (UNPRIVILEGED, RESERVED)
+STATE_FORMAT = 1
 
 
 class TuneError(Exception):
-    pass
+    """A run that stopped; ``changed`` when something could not be put back."""
+
+    def __init__(self, message, changed=False):
+        Exception.__init__(self, message)
+        self.changed = changed
 
 
 def normalise_settings(settings, allow_unknown=False):
     """{canonical key: {'value', 'guards'}} from the module's ``settings``; ProfileError names the key and rule."""
     resolved = canonical_settings('settings', settings, allow_unknown)
     return dict((key, {'value': spec['value'], 'guards': spec['guards']}) for key, spec in resolved.items())
-
-
-def order(keys):
-    return sorted(keys, key=lambda k: (k not in _FIRST, _FIRST.index(k) if k in _FIRST else 0, k))
 
 
 class Host:
@@ -61,9 +65,8 @@ class Host:
         return sysctl.read_key(self.proc, key, self.release, self.initial_netns)
 
     def write(self, name, text):
-        path = sysctl.key_path(self.proc, name)
-        with open(path, 'w') as handle:
-            handle.write(text + '\n')
+        files.checkpoint('write %s' % name)
+        sysctl.write_key(self.proc, name, text)
 
     def listening_ports(self):
         """Ports this network namespace listens on (netlink, or procfs under a foreign proc_path)."""
@@ -92,14 +95,24 @@ def text_of(key, value):
     return catalog.format_value(value, entry) if entry else str(value)
 
 
-def same(key, live_raw, desired_text):
-    entry = catalog.get(key)
-    if entry is None:
-        return catalog.normalise(live_raw) == catalog.normalise(desired_text)
-    try:
-        return catalog.parse(key, live_raw, entry) == catalog.parse(key, desired_text, entry)
-    except catalog.CatalogError:
-        return False
+def write_order(steps):
+    """Steps in an order whose every intermediate state the kernel accepts (it refuses a port range
+    starting below ip_unprivileged_port_start, and the reverse), listening ports reserved before the
+    range widens over them and released only after it narrows; other keys by name."""
+    by_key = dict(steps)
+    rng, unpriv, reserved = by_key.get(PORT_RANGE), by_key.get(UNPRIVILEGED), by_key.get(RESERVED)
+    group = []
+    if rng:
+        old_low, new_low = catalog.parse(PORT_RANGE, rng['before'])[0], catalog.parse(PORT_RANGE, rng['after'])[0]
+        group = [PORT_RANGE]
+        if unpriv:
+            group.insert(0 if int(unpriv['after']) <= old_low else 1, UNPRIVILEGED)
+        if reserved:
+            group.insert(0 if new_low < old_low else len(group), RESERVED)
+    else:
+        group = [k for k in (UNPRIVILEGED, RESERVED) if k in by_key]
+    rest = sorted(k for k in by_key if k not in group)
+    return [(k, by_key[k]) for k in group + rest]
 
 
 class Plan:
@@ -108,11 +121,11 @@ class Plan:
         self.unchanged = {}  # key -> {'name', 'value'}
         self.skipped = {}    # key -> reason
         self.restore = {}    # key -> {'name', 'before', 'after'}
+        self.settled = set()  # keys no longer set whose live value is already the original
         self.errors = []
 
     def writes(self):
-        steps = [(k, self.apply[k]) for k in order(self.apply)]
-        return steps + [(k, self.restore[k]) for k in order(self.restore)]
+        return write_order(list(self.apply.items()) + list(self.restore.items()))
 
     def in_effect(self):
         """Key -> (name on this kernel, value text) for every key this host now runs from the settings."""
@@ -125,7 +138,7 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
            originals=None, managed=()):
     """The plan for ``settings`` (normalised) on ``host``; restores managed keys no longer in settings."""
     plan = Plan()
-    for key in order(settings):
+    for key in sorted(settings):
         spec = settings[key]
         guards = spec['guards']
         desired = text_of(key, spec['value'])
@@ -144,37 +157,32 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             else:
                 plan.skipped[key] = reason
             continue
-        if same(key, info['raw'], desired):
+        if catalog.same(key, info['raw'], desired):
             plan.unchanged[key] = {'name': info['name'], 'value': desired}
         else:
             plan.apply[key] = {'name': info['name'], 'before': info['raw'], 'after': desired}
-    _port_range(host, settings, plan, reserve_listening_ports)
     for key in sorted(set(managed) - set(settings)):
         original = (originals or {}).get(key)
         info = host.read(key)
-        if original is None or not info['available'] or same(key, info['raw'], original):
+        if original is None or not info['available']:
             continue
-        if info['writable']:
+        if catalog.same(key, info['raw'], original):
+            plan.settled.add(key)
+        elif info['writable']:
             plan.restore[key] = {'name': info['name'], 'before': info['raw'], 'after': original}
         else:
             plan.skipped[key] = 'cannot put back the original value %s: %s' % (original, info['reason'])
+    _port_range(host, settings, plan, reserve_listening_ports)
+    _unprivileged_start(host, plan)
     return plan
 
 
 def _port_range(host, settings, plan, reserve):
-    """Cross-key rules of the ephemeral port range, decided before anything is written."""
+    """Listening ports a wider ephemeral port range would cover, reserved or refused before anything is written."""
     step = plan.apply.get(PORT_RANGE)
-    if step is None:
+    if step is None or not settings[PORT_RANGE]['guards'].get('reserve_listening_ports'):
         return
     low, high = catalog.parse(PORT_RANGE, step['after'])
-    if host.release >= '4.11':
-        unpriv = plan.apply.get(UNPRIVILEGED, {}).get('after') or host.read(UNPRIVILEGED)['raw']
-        if unpriv is not None and low < int(unpriv):
-            plan.errors.append('%s: low port %d is below %s (%s); the kernel refuses it'
-                               % (PORT_RANGE, low, UNPRIVILEGED, unpriv))
-            return
-    if not settings[PORT_RANGE]['guards'].get('reserve_listening_ports'):
-        return
     reserved_spec = settings.get(RESERVED)
     info = host.read(RESERVED)
     current = catalog.parse(RESERVED, info['raw']) if info['available'] else []
@@ -194,32 +202,231 @@ def _port_range(host, settings, plan, reserve):
         plan.errors.append('%s: %d-%d includes the listening ports %s, and they cannot be reserved: %s: %s'
                            % (PORT_RANGE, low, high, ports, RESERVED, info['reason']))
         return
-    merged = sorted([[p, p] for p in exposed] + [list(r) for r in wanted])
-    text = catalog.format_value(merged, catalog.CATALOG[RESERVED])
+    text = catalog.format_value([[p, p] for p in exposed] + [list(r) for r in wanted], catalog.CATALOG[RESERVED])
     plan.unchanged.pop(RESERVED, None)
-    plan.apply[RESERVED] = {'name': info['name'], 'before': info['raw'], 'after': text}
+    if catalog.same(RESERVED, info['raw'], text):
+        plan.unchanged[RESERVED] = {'name': info['name'], 'value': text}
+    else:
+        plan.apply[RESERVED] = {'name': info['name'], 'before': info['raw'], 'after': text}
 
 
-def apply_live(host, plan):
-    """Write every step; on a failure put back what was written and raise TuneError saying so."""
-    done = []
-    for key, step in plan.writes():
-        try:
+def _unprivileged_start(host, plan):
+    """Since 4.11 the kernel keeps ip_unprivileged_port_start <= the low end of the port range."""
+    if host.release < '4.11':
+        return
+    steps = dict(plan.writes())
+    if PORT_RANGE not in steps and UNPRIVILEGED not in steps:
+        return
+    low = steps[PORT_RANGE]['after'] if PORT_RANGE in steps else host.read(PORT_RANGE)['raw']
+    unpriv = steps[UNPRIVILEGED]['after'] if UNPRIVILEGED in steps else host.read(UNPRIVILEGED)['raw']
+    if low is None or unpriv is None:
+        return
+    low = catalog.parse(PORT_RANGE, low)[0]
+    if low >= int(unpriv):
+        return
+    if PORT_RANGE in steps:
+        plan.errors.append('%s: low port %d is below %s (%s); the kernel refuses it' % (PORT_RANGE, low, UNPRIVILEGED, unpriv))
+    else:
+        plan.errors.append('%s: %s is above the low port %d of %s; the kernel refuses it' % (UNPRIVILEGED, unpriv, low, PORT_RANGE))
+
+
+class StateError(Exception):
+    pass
+
+
+def parse_state(text):
+    """The saved state {'originals': {key: text}, 'managed': [key]}, validated as strictly as input.
+
+    Raises StateError saying what is wrong: a damaged state is never taken as "no state".
+    """
+    if not text.strip():
+        raise StateError('it is empty')
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise StateError('it is not valid JSON: %s' % exc)
+    if not isinstance(data, dict):
+        raise StateError('it is not a JSON object')
+    if data.get('format', STATE_FORMAT) != STATE_FORMAT:
+        raise StateError('format %r is not %d: written by another version of netops.tcp' % (data.get('format'), STATE_FORMAT))
+    for field, kind in (('originals', dict), ('managed', list)):
+        if not isinstance(data.get(field), kind):
+            raise StateError('%r is %s' % (field, 'missing' if field not in data else 'not a %s' % kind.__name__))
+    try:
+        originals = dict((key, catalog.check_text(key, value)) for key, value in data['originals'].items())
+        managed = [_state_key(key) for key in data['managed']]
+    except catalog.CatalogError as exc:
+        raise StateError('a saved value breaks a rule: %s' % exc)
+    created = data.get('created', [])
+    if not isinstance(created, list) or not all(isinstance(d, str) and os.path.isabs(d) and os.path.normpath(d) == d
+                                                 and '\n' not in d for d in created):
+        raise StateError("'created' is not a list of absolute directory paths")
+    return {'originals': originals, 'managed': sorted(set(managed)), 'created': sorted(set(created))}
+
+
+def empty_state():
+    return {'originals': {}, 'managed': [], 'created': []}
+
+
+def _state_key(key):
+    if not isinstance(key, str) or catalog.canonical(key) != key:
+        raise catalog.CatalogError('managed key %r is not a canonical sysctl name' % (key,))
+    return key
+
+
+def render_state(state):
+    return json.dumps(dict(state, format=STATE_FORMAT), indent=1, sort_keys=True) + '\n'
+
+
+def next_states(state, plan, new_dirs=()):
+    """(state saved before the first live write, state after success) for a present run.
+
+    Before: every key about to be written gets its live value saved as the original, unless one
+    is saved already (a saved original is never replaced); ``managed`` covers old and new keys,
+    so a crash at any later step leaves every changed key restorable; ``created`` adds the
+    directories this run is about to create (state=absent removes them when empty). After:
+    ``managed`` is what the host runs, and originals no longer needed (put back, or already
+    back) are dropped. Raises TuneError when a live value cannot be saved as an original.
+    """
+    originals = dict(state['originals'])
+    problems = []
+    for key, step in sorted(plan.apply.items()):
+        if key not in originals:
+            try:
+                originals[key] = catalog.check_text(key, step['before'])
+            except catalog.CatalogError as exc:
+                problems.append('%s: the live value cannot be kept as the original to put back: %s' % (key, exc))
+    if problems:
+        raise TuneError('nothing was changed: ' + '; '.join(problems))
+    running = sorted(plan.in_effect())
+    created = sorted(set(state['created']) | set(new_dirs))
+    before = {'originals': originals, 'managed': sorted(set(state['managed']) | set(running)), 'created': created}
+    done = set(plan.restore) | plan.settled
+    after = {'originals': dict((k, v) for k, v in originals.items() if k not in done), 'managed': running,
+             'created': created}
+    return before, after
+
+
+class Change:
+    """A file this run writes (``new`` text) or removes (``new`` None); ``old`` is its text now.
+    With ``directory``, an empty directory of ours to remove."""
+
+    def __init__(self, path, old, new, mode=0o644, directory=False):
+        self.path, self.old, self.new, self.mode, self.directory = path, old, new, mode, directory
+
+
+def _check_writable(directory):
+    try:
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise
+        return
+    if not os.access(directory, os.W_OK):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+
+
+def execute(host, plan, changes, state_path=None, state_old=None, state_before=None):
+    """Carry out ``plan`` and ``changes`` (ordered; the state file last) all or nothing.
+
+    1. ``state_before`` is saved durably (when it differs from ``state_old``);
+    2. every new file is staged, directories to remove from are checked;
+    3. the live values are written in ``plan.writes()`` order;
+    4. staged files are renamed into place, removed files removed.
+    A failure puts back, in reverse, the live values written, the files replaced and the state,
+    removes what was staged or created, and raises TuneError naming the step, the error and what
+    was put back.
+    """
+    staged, committed, written, created = [], [], [], []
+    state_touched = False
+    doing = None
+    try:
+        if state_path and state_before is not None and state_before != state_old:
+            doing = 'saving the original values to %s' % state_path
+            state_touched = True
+            files.replace(state_path, state_before, 0o600)
+        for change in changes:
+            if change.new is None:
+                doing = 'removing %s' % change.path
+                _check_writable(os.path.dirname(change.path))
+            else:
+                doing = 'writing %s' % change.path
+                created += files.make_dirs(os.path.dirname(change.path))
+                staged.append((change, files.stage(change.path, change.new, change.mode)))
+        for key, step in plan.writes():
+            doing = 'writing %s = %s' % (key, step['after'])
             host.write(step['name'], step['after'])
-        except (IOError, OSError) as exc:
-            failed_back = []
-            for back_key, back_step in reversed(done):
-                try:
-                    host.write(back_step['name'], back_step['before'])
-                except (IOError, OSError):
-                    failed_back.append(back_key)
-            restored = [k for k, _s in done if k not in failed_back]
-            msg = 'writing %s = %s failed: %s' % (key, step['after'], exc.strerror or exc)
-            msg += '; put back: %s' % (', '.join(restored) if restored else 'nothing had been written')
-            if failed_back:
-                msg += '; could NOT put back: %s' % ', '.join(failed_back)
-            raise TuneError(msg)
-        done.append((key, step))
+            written.append((key, step))
+        tmps = dict((id(c), t) for c, t in staged)
+        for change in changes:
+            if change.path == state_path:
+                state_touched = True
+            if change.directory:
+                doing = 'removing the directory %s' % change.path
+                if not files.remove_dir(change.path):
+                    continue
+            elif change.new is None:
+                doing = 'removing %s' % change.path
+                if not files.remove(change.path, sync=False):
+                    continue
+            else:
+                doing = 'renaming a staged file onto %s' % change.path
+                files.rename(tmps.pop(id(change)), change.path)
+            committed.append(change)
+            doing = 'syncing the directory of %s' % change.path
+            files.sync_dir_of(change.path)
+        files.checkpoint('done')
+    except (IOError, OSError) as exc:
+        message = '%s failed: %s' % (doing, files.describe(exc))
+        undone, complete = _undo(host, written, committed, staged, created, state_path, state_old, state_before,
+                                 state_touched)
+        raise TuneError(message + undone, changed=not complete)
+
+
+def _undo(host, written, committed, staged, created, state_path, state_old, state_before, state_touched):
+    """Put back what ``execute`` did, newest first; the text that says so."""
+    failed = []
+    for key, step in reversed(written):
+        try:
+            host.write(step['name'], step['before'])
+        except (IOError, OSError):
+            failed.append(key)
+    live_back = [k for k, _s in written if k not in failed]
+    files_back = []
+    for change in reversed(committed):
+        if change.path == state_path:
+            continue
+        try:
+            if change.directory:
+                os.mkdir(change.path, 0o755)
+            else:
+                files.put_back(change.path, change.old, change.mode)
+            files_back.append(change.path)
+        except (IOError, OSError):
+            failed.append(change.path)
+    for _change, tmp in staged:
+        files.discard(tmp)
+    if state_touched:
+        # While a live value could not be put back, the state must keep every original.
+        target = state_old
+        if state_before is not None and any(k in failed for k, _s in written):
+            target = state_before
+        try:
+            files.put_back(state_path, target, 0o600)
+        except (IOError, OSError):
+            failed.append(state_path)
+    for directory in reversed(created):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            pass
+    if not written and not files_back and not failed:
+        return '; nothing was changed', True
+    text = '; put back: %s' % (', '.join(live_back + files_back) if live_back or files_back else 'nothing had been written')
+    if failed:
+        text += '; could NOT put back: %s' % ', '.join(failed)
+    return text, not failed
 
 
 def mismatches(host, steps):
@@ -227,7 +434,7 @@ def mismatches(host, steps):
     found = []
     for key, step in steps:
         live = host.read(key)['raw']
-        if live is None or not same(key, live, step['after']):
+        if live is None or not catalog.same(key, live, step['after']):
             found.append({'key': key, 'wanted': step['after'], 'live': live})
     return found
 

@@ -23,6 +23,14 @@ description:
     atomic drop-in file (never C(/etc/sysctl.conf)), and records what the host runs in a local fact.
   - Saves the values a host had before its first tuning; O(state=absent) puts them back. Keys that
     a new profile version no longer sets get their original values back.
+  - Safe under faults. One run at a time per host (a lock in O(state_dir)). The originals are saved
+    durably (write, fsync, rename, fsync the directory) before the first live write, and a saved
+    original is never replaced. Every file is staged before the first live write, so a read-only or
+    full filesystem fails the task with nothing changed. A failure after the first live write puts
+    back the live values and files and says what it put back. A crash at any step leaves a host
+    from which a rerun, or O(state=absent), gives back exactly the values from before any tuning.
+  - Compares values the way the kernel reports them (port lists merged, whitespace, integers), so
+    a value the kernel re-formats is not a change.
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
@@ -90,6 +98,20 @@ options:
     default: false
   allow_unknown_keys:
     description: Accept keys outside the netops.tcp catalog (values are still checked for safe characters).
+    type: bool
+    default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for another netops.tcp run on the same host (same O(state_dir)) to finish.
+        Then the task fails naming the lock file and the holder's pid and start time, and changes nothing.
+    type: int
+    default: 60
+  reset_state:
+    description:
+      - When the state file in O(state_dir) is damaged (empty, truncated, not the expected JSON, a saved
+        value breaking a rule), the task fails and changes nothing: it holds the values to put back.
+      - V(true) sets the damaged file aside as C(state.json.damaged-TIME) and starts over, taking the
+        current live values as the originals. Use it only when no good copy of the file exists.
     type: bool
     default: false
   proc_path:
@@ -168,45 +190,47 @@ record:
 import datetime
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
 from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
+from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
 from ansible_collections.netops.tcp.plugins.module_utils._profile import ProfileError
 
 COLLECTION_VERSION = '0.1.0'
 
 
-def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def write_atomic(module, path, text, mode=0o644):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.netops-tcp-')
-    with os.fdopen(fd, 'w') as handle:
-        handle.write(text)
-    os.chmod(tmp, mode)
-    module.atomic_move(tmp, path)
-
-
-def remove(path):
-    if os.path.exists(path):
-        os.remove(path)
-        return True
-    return False
+def now():
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def live_text(steps, field):
     return ''.join('%s = %s\n' % (step['name'], step[field]) for _key, step in steps)
+
+
+def read_state(module, path, reset):
+    """(state, its text) from the state file; a damaged one fails unless ``reset``."""
+    try:
+        text = files.read_text(path)
+        return (tune.parse_state(text) if text is not None else tune.empty_state()), text
+    except (IOError, OSError, UnicodeDecodeError, tune.StateError) as exc:
+        problem = files.describe(exc) if isinstance(exc, EnvironmentError) else str(exc)
+    if not reset:
+        module.fail_json(msg='%s cannot be used (%s). It holds the values from before the first tuning, so nothing '
+                             'was changed. Put back a good copy of it, or run with reset_state=true to set it aside '
+                             'and take the current live values as the originals.' % (path, problem))
+    aside = '%s.damaged-%s' % (path, now().strftime('%Y%m%dT%H%M%SZ'))
+    module.warn('%s was damaged (%s): set aside as %s; the current live values are taken as the originals'
+                % (path, problem, aside))
+    if not module.check_mode:
+        try:
+            os.rename(path, aside)
+            files.fsync_dir(os.path.dirname(path))
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot set %s aside: %s; nothing was changed' % (path, files.describe(exc)))
+    return tune.empty_state(), None
 
 
 def main():
@@ -224,91 +248,140 @@ def main():
             fact_path=dict(type='path', default=tune.DEFAULT_FACT),
             backup=dict(type='bool', default=False),
             allow_unknown_keys=dict(type='bool', default=False),
+            lock_timeout=dict(type='int', default=60),
+            reset_state=dict(type='bool', default=False),
             proc_path=dict(type='path', default='/proc'),
         ),
         supports_check_mode=True,
     )
     p = module.params
+    started = now()
     for option in ('sysctl_file', 'state_dir', 'fact_path'):
         if not os.path.isabs(p[option]):
             module.fail_json(msg='%s: %r must be an absolute path' % (option, p[option]))
+    if p['lock_timeout'] < 0:
+        module.fail_json(msg='lock_timeout: %d must be 0 or more seconds' % p['lock_timeout'])
+    present = p['state'] == 'present'
     try:
-        settings = tune.normalise_settings(p['settings'], p['allow_unknown_keys']) if p['state'] == 'present' else {}
+        settings = tune.normalise_settings(p['settings'], p['allow_unknown_keys']) if present else {}
         host = tune.Host(p['proc_path'])
-    except (ProfileError, CatalogError) as exc:
+    except (ProfileError, CatalogError, KernelVersionError) as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot read the kernel release under %s: %s' % (p['proc_path'], exc))
 
     state_file = os.path.join(p['state_dir'], 'state.json')
-    saved = tune.read_json(state_file) or {'originals': {}, 'managed': []}
+    lock = files.Lock(p['state_dir'], p['lock_timeout'], shared=module.check_mode,
+                      started=started.strftime('%Y-%m-%dT%H:%M:%SZ'))
+    try:
+        lock.acquire()
+    except files.LockTimeout as exc:
+        module.fail_json(msg=str(exc))
+    except (IOError, OSError) as exc:
+        lock.release(remove_file=not os.path.exists(state_file))
+        module.fail_json(msg='cannot lock %s: %s; nothing was changed' % (lock.path, files.describe(exc)))
+    try:
+        if not module.check_mode:
+            for path in (p['sysctl_file'], p['fact_path'], state_file):
+                files.remove_stale_temps(path)  # a crashed run's; we hold the lock
+        result = run(module, p, host, settings, state_file, started)
+    except (IOError, OSError) as exc:
+        # A file of ours that cannot be read (not one that is absent): nothing was written yet.
+        result = None
+        error = 'cannot read %s: %s; nothing was changed' % (exc.filename, files.describe(exc))
+    finally:
+        # Nothing saved (a first run that failed, or state=absent done): no lock file is left either.
+        lock.release(remove_file=not os.path.exists(state_file), remove_dir=not present)
+    if result is None:
+        module.fail_json(msg=error)
+    for warning in result.pop('warnings_later_files', []):
+        module.warn(warning)
+    if result.pop('failed', False):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+def run(module, p, host, settings, state_file, started):
+    """Decide and, outside check mode, carry out; the result (``failed`` set on a failure)."""
+    present = p['state'] == 'present'
+    saved, saved_text = read_state(module, state_file, p['reset_state'])
     # Keys not in settings go back to their originals: the ones the last run managed, or with
-    # state=absent every key ever saved.
-    managed = saved['managed'] if p['state'] == 'present' else list(saved['originals'])
+    # state=absent every key with a saved original.
+    managed = saved['managed'] if present else list(saved['originals'])
     plan = tune.decide(host, settings, p['clients_behind_nat'], p['on_unavailable'], p['reserve_listening_ports'],
                        saved['originals'], managed)
     if plan.errors:
-        module.fail_json(msg='nothing was changed: ' + '; '.join(plan.errors), skipped_keys=plan.skipped)
+        return dict(failed=True, msg='nothing was changed: ' + '; '.join(plan.errors), skipped_keys=plan.skipped)
 
     result = dict(changed=False, applied=[], unchanged=sorted(plan.unchanged), skipped_keys=plan.skipped, restored=[],
-                  mismatches=[],
-                  sysctl_file=p['sysctl_file'] if p['persist'] and p['state'] == 'present' else None)
-    files = []  # (path, old text, new text or None to remove)
-    if p['state'] == 'present':
-        new_saved = {
-            'originals': dict(saved['originals']),
-            'managed': sorted(plan.in_effect()),
-        }
-        for key, step in plan.apply.items():
-            new_saved['originals'].setdefault(key, step['before'])
+                  mismatches=[], sysctl_file=p['sysctl_file'] if p['persist'] and present else None)
+    changes = []
+    state_before = None
+    if present:
+        new_dirs = files.missing_dirs(os.path.dirname(p['fact_path']))
         if p['persist']:
-            files.append((p['sysctl_file'], read_text(p['sysctl_file']), tune.render_dropin(p['sysctl_file'], p['profile'], plan)))
-        files.append((state_file, read_text(state_file), json.dumps(new_saved, indent=1, sort_keys=True) + '\n'))
+            new_dirs += files.missing_dirs(os.path.dirname(p['sysctl_file']))
+        try:
+            state_before, state_after = tune.next_states(saved, plan, new_dirs)
+        except tune.TuneError as exc:
+            return dict(failed=True, msg=str(exc), skipped_keys=plan.skipped)
+        state_before, state_after = tune.render_state(state_before), tune.render_state(state_after)
+        if p['persist']:
+            changes.append(tune.Change(p['sysctl_file'], files.read_text(p['sysctl_file']),
+                                       tune.render_dropin(p['sysctl_file'], p['profile'], plan)))
         rec = tune.record(p['profile'], plan, p['sysctl_file'], p['persist'], COLLECTION_VERSION)
+        old_rec_text = files.read_text(p['fact_path'])
         old_rec = tune.read_json(p['fact_path']) or {}
         old_rec.pop('time', None)
-        if old_rec != rec or any(old != new for _path, old, new in files) or plan.writes():
-            rec_out = dict(rec, time=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
-            files.append((p['fact_path'], read_text(p['fact_path']), json.dumps(rec_out, indent=1, sort_keys=True) + '\n'))
+        if old_rec != rec or plan.writes() or any(c.old != c.new for c in changes):
+            rec_out = dict(rec, time=started.strftime('%Y-%m-%dT%H:%M:%SZ'))
+            changes.append(tune.Change(p['fact_path'], old_rec_text, json.dumps(rec_out, indent=1, sort_keys=True) + '\n'))
+        changes.append(tune.Change(state_file, saved_text, state_after, 0o600))
         result['record'] = rec
         if p['persist']:
             result['warnings_later_files'] = tune.later_overrides(sorted(plan.in_effect()), p['sysctl_file'])
     else:
-        # The originals go back (decided above); then our files go.
-        for path in (p['sysctl_file'], p['fact_path'], state_file):
-            old = read_text(path)
+        # The originals go back (decided above); then our files go, the directories we created
+        # (when empty), the state last.
+        for path in (p['sysctl_file'], p['fact_path']):
+            old = files.read_text(path)
             if old is not None:
-                files.append((path, old, None))
+                changes.append(tune.Change(path, old, None))
+        for directory in sorted(saved['created'], reverse=True):
+            if os.path.isdir(directory):
+                changes.append(tune.Change(directory, 'directory', None, directory=True))
+        if saved_text is not None:
+            changes.append(tune.Change(state_file, saved_text, None))
+    changes = [c for c in changes if c.old != c.new]
+    if p['backup']:
+        for change in changes:
+            if change.path == p['sysctl_file'] and change.old is not None:
+                result['backup_file'] = '%s.%s.%s' % (change.path, os.getpid(), started.strftime('%Y-%m-%d@%H:%M:%S~'))
+                changes.insert(0, tune.Change(result['backup_file'], None, change.old))
+                break
 
-    file_changes = [(path, old, new) for path, old, new in files if old != new]
     writes = plan.writes()
     result['applied'] = [{'key': k, 'before': s['before'], 'after': s['after']} for k, s in writes if k in plan.apply]
     result['restored'] = [{'key': k, 'before': s['before'], 'after': s['after']} for k, s in writes if k in plan.restore]
-    result['changed'] = bool(writes or file_changes)
+    result['changed'] = bool(writes or changes)
     if module._diff:
         result['diff'] = [{'before_header': 'live sysctl values', 'after_header': 'live sysctl values',
                            'before': live_text(writes, 'before'), 'after': live_text(writes, 'after')}]
-        for path, old, new in file_changes:
-            if path == p['sysctl_file']:
-                result['diff'].append({'before_header': path, 'after_header': path, 'before': old or '', 'after': new or ''})
-
-    if not module.check_mode and result['changed']:
-        try:
-            tune.apply_live(host, plan)
-        except tune.TuneError as exc:
-            module.fail_json(msg=str(exc), skipped_keys=plan.skipped)
-        # Read back what the kernel now reports: it may clamp or refuse a value silently.
-        result['mismatches'] = tune.mismatches(host, writes)
-        for path, old, new in file_changes:
-            if new is None:
-                remove(path)
-            else:
-                if p['backup'] and path == p['sysctl_file'] and old is not None:
-                    result['backup_file'] = module.backup_local(path)
-                write_atomic(module, path, new, 0o600 if path == state_file else 0o644)
-    for warning in result.pop('warnings_later_files', []):
-        module.warn(warning)
-    module.exit_json(**result)
+        for change in changes:
+            if change.path == p['sysctl_file']:
+                result['diff'].append({'before_header': change.path, 'after_header': change.path,
+                                       'before': change.old or '', 'after': change.new or ''})
+    if module.check_mode or not result['changed']:
+        return result
+    try:
+        tune.execute(host, plan, changes, state_file, saved_text, state_before)
+    except tune.TuneError as exc:
+        result.update(failed=True, msg=str(exc), changed=exc.changed)
+        result.pop('backup_file', None)
+        return result
+    # Read back what the kernel now reports: it may clamp or refuse a value silently.
+    result['mismatches'] = tune.mismatches(host, writes)
+    return result
 
 
 if __name__ == '__main__':

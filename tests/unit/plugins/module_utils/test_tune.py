@@ -95,7 +95,7 @@ def test_el7_writes_conntrack_through_the_old_name(tmp_path):
     plan = tune.decide(host, incident(1), clients_behind_nat=False)
     assert plan.apply['net.netfilter.nf_conntrack_max'] == {
         'name': 'net.ipv4.netfilter.ip_conntrack_max', 'before': '65536', 'after': '196608'}
-    tune.apply_live(host, plan)
+    tune.execute(host, plan, [])
     assert (root / 'sys' / 'net' / 'ipv4' / 'netfilter' / 'ip_conntrack_max').read_text() == '196608\n'
     assert 'net.ipv4.netfilter.ip_conntrack_max = 196608' in tune.render_dropin('/x', {}, plan)
 
@@ -127,7 +127,7 @@ def test_fault_mid_profile_puts_every_key_back(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tune.Host, 'write', flaky)
     with pytest.raises(tune.TuneError) as exc:
-        tune.apply_live(host, plan)
+        tune.execute(host, plan, [])
     assert str(exc.value) == 'writing %s = %s failed: Invalid argument; put back: %s' % (
         steps[4][0], steps[4][1]['after'], ', '.join(k for k, _s in steps[:4]))
     after = snapshot(root)

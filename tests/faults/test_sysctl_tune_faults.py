@@ -1,0 +1,272 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sysctl_tune under faults, as a real process against a fake /proc tree.
+
+The module's steps (every live write, every temporary file written and fsynced, every rename
+and directory fsync, the lock) are numbered by ``_files.checkpoint``; NETOPS_TCP_FAULT makes
+the Nth step kill the process (SIGKILL: no cleanup runs), raise an I/O error, or pause while a
+second run starts. For first tuning, an upgrade and state=absent, at every step:
+- killed: the state left holds only true originals; a rerun reaches exactly the host a clean run
+  gives; state=absent (after the rerun, or straight after the crash) gives back the host from
+  before any tuning, byte for byte, with no temporary file, lock or directory left;
+- an I/O error: the run fails saying what it put back, and the host is exactly as before the run;
+- a second run starting while the first is paused there waits for it, then both succeed and
+  state=absent still gives back the host from before any tuning.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'unit', 'plugins'))
+from fakeproc import make_tree  # noqa: E402  pylint: disable=wrong-import-position
+
+MODULE = 'ansible_collections.netops.tcp.plugins.modules.sysctl_tune'
+FIRST = {'net.ipv4.tcp_fin_timeout': 30, 'net.core.somaxconn': 8192, 'net.ipv4.tcp_rmem': [4096, 131072, 16777216],
+         'net.ipv4.ip_local_reserved_ports': [8080, 8081, [9000, 9010]], 'net.ipv4.ip_local_port_range': [10000, 65000]}
+# An upgrade: changes two keys, drops three (they go back to their originals), adds two.
+SECOND = {'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 16384, 'net.ipv4.tcp_keepalive_time': 600,
+          'net.ipv4.tcp_max_tw_buckets': 50000}
+SCENARIOS = {
+    'first': (None, {'settings': FIRST}),
+    'upgrade': ({'settings': FIRST}, {'settings': SECOND}),
+    'absent': ({'settings': FIRST}, {'state': 'absent'}),
+}
+
+
+class Host:
+    """A fake host: /proc tree plus the module's three files under one root."""
+
+    def __init__(self, root):
+        self.root = root
+        self.proc = make_tree(root / 'proc', '6.18.44-fc-v657', initial=False)
+        self.args = {'proc_path': self.proc, 'sysctl_file': str(root / 'etc' / 'sysctl.d' / '60-netops-tcp.conf'),
+                     'state_dir': str(root / 'var' / 'lib' / 'netops-tcp'),
+                     'fact_path': str(root / 'etc' / 'ansible' / 'facts.d' / 'netops_tcp.fact'), 'lock_timeout': 30}
+        (root / 'etc' / 'sysctl.d').mkdir(parents=True)
+        (root / 'var' / 'lib').mkdir(parents=True)
+        (root / 'etc' / 'sysctl.d' / '10-vendor.conf').write_text('net.core.somaxconn = 1024\n')
+
+    def start(self, args, fault=None, log=None):
+        path = self.root.parent / ('%s-args-%d.json' % (self.root.name, time.monotonic_ns()))
+        path.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': dict(self.args, **args)}))
+        env = dict(os.environ, PYTHONPATH=os.environ['ANSIBLE_COLLECTIONS_PATH'])
+        env.pop('NETOPS_TCP_FAULT', None)
+        if fault:
+            env['NETOPS_TCP_FAULT'] = fault
+        if log:
+            env['NETOPS_TCP_FAULT_LOG'] = str(log)
+        return subprocess.Popen([sys.executable, '-m', MODULE, str(path)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+
+    def run(self, args, fault=None, log=None):
+        proc = self.start(args, fault, log)
+        out, err = proc.communicate(timeout=120)
+        result = json.loads(out) if out.strip() else None
+        return proc.returncode, result, err
+
+    def ok(self, args):
+        code, result, err = self.run(args)
+        assert code == 0, (result, err)
+        return result
+
+    def snapshot(self):
+        """Every file's bytes and every directory under the root (the record without its time stamp);
+        /proc values as the kernel would print them."""
+        found = {}
+        for base, dirs, names in os.walk(str(self.root)):
+            for name in dirs:
+                found[os.path.join(base, name)] = 'directory'
+            for name in names:
+                path = os.path.join(base, name)
+                with open(path, 'rb') as handle:
+                    data = handle.read()
+                if path.startswith(self.proc):
+                    data = ' '.join(data.decode().split())
+                elif name == 'netops_tcp.fact':
+                    record = json.loads(data)
+                    record.pop('time')
+                    data = record
+                found[path] = data
+        return found
+
+    def live(self, key):
+        with open(os.path.join(self.proc, 'sys', *key.split('.'))) as handle:
+            return ' '.join(handle.read().split())
+
+
+def prepared(tmp_path, name, scenario):
+    host = Host(tmp_path / name)
+    pristine = host.snapshot()
+    if scenario[0]:
+        host.ok(scenario[0])
+    return host, pristine
+
+
+def steps(tmp_path, scenario):
+    host, _pristine = prepared(tmp_path, 'count', scenario)
+    log = tmp_path / 'steps.log'
+    code, _result, err = host.run(scenario[1], fault='count@0', log=log)
+    assert code == 0, err
+    return [line.split(' ', 1)[1].replace(str(host.root), '{root}') for line in log.read_text().splitlines()]
+
+
+def clean_outcome(tmp_path, scenario):
+    host, _pristine = prepared(tmp_path, 'clean', scenario)
+    host.ok(scenario[1])
+    return rebased(host.snapshot(), host.root, tmp_path)
+
+
+def rebased(snapshot, root, new_root):
+    """A snapshot's paths and path-holding values moved from ``root`` to ``new_root``."""
+    old, new = str(root), str(new_root)
+
+    def move(value):
+        if isinstance(value, bytes):
+            return value.replace(old.encode(), new.encode())
+        return json.loads(json.dumps(value).replace(old, new)) if isinstance(value, dict) else value
+
+    return dict((p.replace(old, new, 1), move(v)) for p, v in snapshot.items())
+
+
+def originals_only(host, pristine):
+    """The state file, if any, holds nothing but values the host had before any tuning."""
+    state = os.path.join(host.args['state_dir'], 'state.json')
+    if not os.path.exists(state):
+        return
+    with open(state) as handle:
+        saved = json.load(handle)
+    for key, value in saved['originals'].items():
+        path = os.path.join(host.proc, 'sys', *key.split('.'))
+        assert catalog.same(key, value, pristine[path]), (key, value, pristine[path])
+
+
+@pytest.mark.parametrize('scenario', sorted(SCENARIOS))
+def test_steps_cover_every_write_rename_and_fsync(tmp_path, scenario):
+    labels = steps(tmp_path, SCENARIOS[scenario])
+    assert any(l.startswith('locked ') for l in labels) and labels[-1] == 'done'
+    if scenario == 'absent':
+        assert [l for l in labels if l.startswith('remove ')] == [
+            'remove ' + os.path.join('{root}', p) for p in
+            ('etc/sysctl.d/60-netops-tcp.conf', 'etc/ansible/facts.d/netops_tcp.fact', 'var/lib/netops-tcp/state.json')]
+        return
+    writes = [l for l in labels if l.startswith('write net.')]
+    assert len(writes) == (5 if scenario == 'first' else 7)
+    # The originals are durable before the first live write; files are staged before it, renamed after.
+    first_live = labels.index(writes[0])
+    state = '{root}/var/lib/netops-tcp/state.json'
+    assert labels.index('fsync directory of %s' % state) < first_live
+    assert all(labels.index(l) < first_live for l in labels if l.startswith('fsync /'))
+    assert all(labels.index(l) > labels.index(writes[-1]) for l in labels if l.startswith('rename ') and
+               labels.index(l) > first_live)
+
+
+@pytest.mark.parametrize('scenario', sorted(SCENARIOS))
+def test_killed_at_every_step_rerun_and_absent_give_back_the_originals(tmp_path, scenario):
+    spec = SCENARIOS[scenario]
+    count = len(steps(tmp_path, spec))
+    expected = clean_outcome(tmp_path, spec)
+    for number in range(1, count + 1):
+        for then_absent in (False, True):
+            name = 'kill-%d-%s' % (number, 'absent' if then_absent else 'rerun')
+            host, pristine = prepared(tmp_path, name, spec)
+            code, _result, _err = host.run(spec[1], fault='kill@%d' % number)
+            assert code == -9, name
+            originals_only(host, pristine)
+            if not then_absent:
+                host.ok(spec[1])
+                assert host.snapshot() == rebased(expected, tmp_path, host.root), name
+            host.ok({'state': 'absent'})
+            assert host.snapshot() == pristine, name
+
+
+@pytest.mark.parametrize('scenario', sorted(SCENARIOS))
+def test_an_io_error_at_every_step_leaves_the_host_as_it_was(tmp_path, scenario):
+    spec = SCENARIOS[scenario]
+    labels = steps(tmp_path, spec)
+    for number, label in enumerate(labels, 1):
+        host, _pristine = prepared(tmp_path, 'error-%d' % number, spec)
+        before = host.snapshot()
+        code, result, err = host.run(spec[1], fault='error@%d' % number)
+        assert code == 1, (label, result, err)
+        label = label.format(root=host.root)
+        assert 'injected I/O error at step %d (%s)' % (number, label) in result['msg']
+        assert 'could NOT' not in result['msg'] and result.get('changed', False) is False
+        if label.startswith('locked '):
+            assert result['msg'].startswith('cannot lock ')
+        elif not any(l.startswith('write net.') for l in labels[:number - 1]):
+            assert result['msg'].endswith('; nothing was changed'), result['msg']
+        else:
+            assert '; put back: ' in result['msg'], result['msg']
+        assert host.snapshot() == before, label
+
+
+@pytest.mark.parametrize('scenario', sorted(SCENARIOS))
+def test_a_second_run_waits_at_every_step_of_the_first(tmp_path, scenario):
+    spec = SCENARIOS[scenario]
+    labels = steps(tmp_path, spec)
+    locked = [n for n, label in enumerate(labels, 1) if label.startswith('locked ')][0]
+    for number in range(locked, len(labels) + 1):  # before the lock there is nothing to wait for
+        host, pristine = prepared(tmp_path, 'pause-%d' % number, spec)
+        gate = str(tmp_path / ('gate-%d' % number))
+        first = host.start(spec[1], fault='pause@%d:%s' % (number, gate))
+        deadline = time.time() + 60
+        while not os.path.exists(gate + '.paused'):
+            assert first.poll() is None and time.time() < deadline, first.communicate()
+            time.sleep(0.01)
+        log = tmp_path / ('second-%d.log' % number)
+        second = host.start({'settings': SECOND}, fault='count@0', log=log)
+        time.sleep(0.3)
+        assert second.poll() is None and not log.exists(), 'the second run did not wait for the lock'
+        open(gate + '.resume', 'w').close()
+        out, err = first.communicate(timeout=60)
+        assert first.returncode == 0, (out, err)
+        out, err = second.communicate(timeout=60)
+        assert second.returncode == 0, (out, err)
+        originals_only(host, pristine)
+        for key, value in SECOND.items():
+            assert host.live(key) == catalog.format_value(value, catalog.CATALOG[key])
+        host.ok({'state': 'absent'})
+        assert host.snapshot() == pristine, number
+
+
+def test_a_run_that_cannot_get_the_lock_names_the_holder_and_changes_nothing(tmp_path):
+    host, _pristine = prepared(tmp_path, 'holder', (None, None))
+    gate = str(tmp_path / 'gate')
+    first = host.start({'settings': FIRST}, fault='pause@3:%s' % gate)  # mkdir var/lib/netops-tcp, locked, then
+    try:
+        while not os.path.exists(gate + '.paused'):
+            time.sleep(0.01)
+        before = host.snapshot()
+        with open(os.path.join(host.args['state_dir'], 'lock')) as handle:
+            holder = json.load(handle)
+        assert holder['pid'] == first.pid
+        code, result, _err = host.run({'settings': SECOND, 'lock_timeout': 1})
+        assert code == 1
+        assert result['msg'] == (
+            'another netops.tcp run holds the lock %s/lock (pid %d, started %s); waited 1 s and changed nothing. '
+            'Run again when it has finished, or raise lock_timeout' % (host.args['state_dir'], first.pid, holder['started']))
+        assert host.snapshot() == before
+    finally:
+        open(gate + '.resume', 'w').close()
+        first.communicate(timeout=60)
+    assert first.returncode == 0
+
+
+def test_many_overlapping_runs_keep_the_originals(tmp_path):
+    """Without any hook: pairs of runs started together, alternating two profiles."""
+    host, pristine = prepared(tmp_path, 'race', (None, None))
+    for _round in range(10):
+        runs = [host.start({'settings': FIRST}), host.start({'settings': SECOND})]
+        for proc in runs:
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, (out, err)
+        originals_only(host, pristine)
+    host.ok({'state': 'absent'})
+    assert host.snapshot() == pristine
