@@ -161,7 +161,8 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             plan.unchanged[key] = {'name': info['name'], 'value': desired}
         else:
             plan.apply[key] = {'name': info['name'], 'before': info['raw'], 'after': desired}
-    for key in sorted(set(managed) - set(settings)):
+    _port_range(host, settings, plan, reserve_listening_ports, originals or {})
+    for key in sorted(set(managed) - set(settings) - set(plan.in_effect())):
         original = (originals or {}).get(key)
         info = host.read(key)
         if original is None or not info['available']:
@@ -172,17 +173,18 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             plan.restore[key] = {'name': info['name'], 'before': info['raw'], 'after': original}
         else:
             plan.skipped[key] = 'cannot put back the original value %s: %s' % (original, info['reason'])
-    _port_range(host, settings, plan, reserve_listening_ports)
     _unprivileged_start(host, plan)
     return plan
 
 
-def _port_range(host, settings, plan, reserve):
-    """Listening ports a wider ephemeral port range would cover, reserved or refused before anything is written."""
-    step = plan.apply.get(PORT_RANGE)
-    if step is None or not settings[PORT_RANGE]['guards'].get('reserve_listening_ports'):
+def _port_range(host, settings, plan, reserve, originals):
+    """Listening ports the ephemeral port range covers, reserved or refused before anything is written.
+    Ports reserved by an earlier run stay in effect (and in the drop-in) while the range does."""
+    spec = settings.get(PORT_RANGE)
+    effect = plan.in_effect().get(PORT_RANGE)
+    if not spec or not spec['guards'].get('reserve_listening_ports') or effect is None:
         return
-    low, high = catalog.parse(PORT_RANGE, step['after'])
+    low, high = catalog.parse(PORT_RANGE, effect[1])
     reserved_spec = settings.get(RESERVED)
     info = host.read(RESERVED)
     current = catalog.parse(RESERVED, info['raw']) if info['available'] else []
@@ -192,6 +194,8 @@ def _port_range(host, settings, plan, reserve):
         taken.update(range(first, last + 1))
     exposed = sorted(p for p in host.listening_ports() if low <= p <= high and p not in taken)
     if not exposed:
+        if not reserved_spec and RESERVED in originals and info['available']:
+            plan.unchanged[RESERVED] = {'name': info['name'], 'value': catalog.canonical_text(RESERVED, info['raw'])}
         return
     ports = ', '.join(str(p) for p in exposed)
     if not reserve:
@@ -234,8 +238,9 @@ class StateError(Exception):
     pass
 
 
-def parse_state(text):
-    """The saved state {'originals': {key: text}, 'managed': [key]}, validated as strictly as input.
+def parse_state(text, allow_unknown=False):
+    """The saved state {'originals': {key: text}, 'managed': [key], 'created': [directory]}, validated
+    as strictly as input (keys outside the catalog only with ``allow_unknown``).
 
     Raises StateError saying what is wrong: a damaged state is never taken as "no state".
     """
@@ -257,6 +262,10 @@ def parse_state(text):
         managed = [_state_key(key) for key in data['managed']]
     except catalog.CatalogError as exc:
         raise StateError('a saved value breaks a rule: %s' % exc)
+    unknown = sorted(k for k in set(originals) | set(managed) if catalog.get(k) is None)
+    if unknown and not allow_unknown:
+        raise StateError('%s: not in the netops.tcp catalog (set allow_unknown_keys if you tuned it with that)'
+                         % ', '.join(unknown))
     created = data.get('created', [])
     if not isinstance(created, list) or not all(isinstance(d, str) and os.path.isabs(d) and os.path.normpath(d) == d
                                                  and '\n' not in d for d in created):
@@ -270,7 +279,7 @@ def empty_state():
 
 def _state_key(key):
     if not isinstance(key, str) or catalog.canonical(key) != key:
-        raise catalog.CatalogError('managed key %r is not a canonical sysctl name' % (key,))
+        raise catalog.CatalogError('sysctl key %r: not a canonical name' % (key,))
     return key
 
 

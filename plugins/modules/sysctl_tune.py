@@ -210,11 +210,11 @@ def live_text(steps, field):
     return ''.join('%s = %s\n' % (step['name'], step[field]) for _key, step in steps)
 
 
-def read_state(module, path, reset):
+def read_state(module, path, reset, allow_unknown):
     """(state, its text) from the state file; a damaged one fails unless ``reset``."""
     try:
         text = files.read_text(path)
-        return (tune.parse_state(text) if text is not None else tune.empty_state()), text
+        return (tune.parse_state(text, allow_unknown) if text is not None else tune.empty_state()), text
     except (IOError, OSError, UnicodeDecodeError, tune.StateError) as exc:
         problem = files.describe(exc) if isinstance(exc, EnvironmentError) else str(exc)
     if not reset:
@@ -304,7 +304,7 @@ def main():
 def run(module, p, host, settings, state_file, started):
     """Decide and, outside check mode, carry out; the result (``failed`` set on a failure)."""
     present = p['state'] == 'present'
-    saved, saved_text = read_state(module, state_file, p['reset_state'])
+    saved, saved_text = read_state(module, state_file, p['reset_state'], p['allow_unknown_keys'])
     # Keys not in settings go back to their originals: the ones the last run managed, or with
     # state=absent every key with a saved original.
     managed = saved['managed'] if present else list(saved['originals'])

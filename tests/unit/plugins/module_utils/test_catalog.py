@@ -181,3 +181,61 @@ def test_lookup_unknown_key_names_it():
     with pytest.raises(catalog.CatalogError) as exc:
         catalog.lookup('net.ipv4.tcp_made_up')
     assert str(exc.value) == "sysctl key 'net.ipv4.tcp_made_up': not in the netops.tcp catalog"
+
+
+# The kernel prints port lists from a bitmap: sorted, adjacent and overlapping ranges joined.
+SAME = [
+    ('net.ipv4.ip_local_reserved_ports', '8080,8081', '8080-8081'),
+    ('net.ipv4.ip_local_reserved_ports', '9005-9020,9000-9010,8080', '8080,9000-9020'),
+    ('net.ipv4.ip_local_reserved_ports', '8080, 8082', '8080,8082'),
+    ('net.ipv4.ip_local_reserved_ports', '', ''),
+    ('net.ipv4.tcp_rmem', '4096\t131072  6291456', '4096 131072 6291456'),
+    ('net.ipv4.ip_local_port_range', '32768\t60999', '32768 60999'),
+    ('net.ipv4.tcp_fin_timeout', '030', '30'),
+    ('net.ipv4.tcp_congestion_control', ' cubic ', 'cubic'),
+    ('net.ipv4.not_in_catalog', 'a\t b', 'a b'),
+]
+
+
+@pytest.mark.parametrize('key, written, reported', SAME)
+def test_one_definition_of_the_same_value(key, written, reported):
+    assert catalog.canonical_text(key, written) == reported
+    assert catalog.same(key, written, reported) and catalog.same(key, reported, written)
+
+
+def test_different_values_are_not_the_same():
+    assert not catalog.same('net.ipv4.ip_local_reserved_ports', '8080,8082', '8080-8082')
+    assert not catalog.same('net.ipv4.tcp_rmem', '4096 131072 6291456', '4096 131072 6291457')
+    # Text that does not parse is only the same as identical text.
+    assert catalog.same('net.ipv4.tcp_fin_timeout', 'x', 'x') and not catalog.same('net.ipv4.tcp_fin_timeout', 'x', '30')
+
+
+def test_merge_ranges():
+    assert catalog.merge_ranges([[9000, 9010], [8080, 8080], [8081, 8081], [9011, 9011], [9005, 9006]]) == \
+        [[8080, 8081], [9000, 9011]]
+    assert catalog.format_value([[8081, 8081], [8080, 8080]], catalog.CATALOG['net.ipv4.ip_local_reserved_ports']) == '8080-8081'
+
+
+CHECK_TEXT = [
+    ('net.ipv4.tcp_fin_timeout', '30\nnet.ipv4.tcp_syncookies = 0',
+     "net.ipv4.tcp_fin_timeout: '30\\nnet.ipv4.tcp_syncookies = 0' must be one line of text without \"=\", \"#\", \";\" "
+     "or runs of spaces"),
+    ('net.ipv4.tcp_fin_timeout', '0', 'net.ipv4.tcp_fin_timeout: 0 is out of range 1..2147483'),
+    ('net.ipv4.tcp_rmem', '1 2', "net.ipv4.tcp_rmem: '1 2' has 2 values, 3 expected (min default max)"),
+    ('net.ipv4.ip_conntrack_max', '1', "sysctl key 'net.ipv4.ip_conntrack_max': not a canonical name (net.netfilter.nf_conntrack_max)"),
+    ('../../etc/shadow', '1', "sysctl key '../../etc/shadow': each part must be letters, digits, \"_\", \"-\" or \":\", and no "
+                              "part may be empty, \".\" or \"..\" (keys are names under /proc/sys, not paths)"),
+    ('net.ipv4.tcp_fin_timeout', 30, "net.ipv4.tcp_fin_timeout: 30 must be one line of text without \"=\", \"#\", \";\" or runs of spaces"),
+]
+
+
+@pytest.mark.parametrize('key, text, message', CHECK_TEXT)
+def test_saved_text_is_checked_as_strictly_as_input(key, text, message):
+    with pytest.raises(catalog.CatalogError) as exc:
+        catalog.check_text(key, text)
+    assert str(exc.value) == message
+
+
+def test_saved_text_comes_back_canonical():
+    assert catalog.check_text('net.ipv4.ip_local_reserved_ports', '8080,8081') == '8080-8081'
+    assert catalog.check_text('net.ipv4.not_in_catalog', 'abc') == 'abc'

@@ -133,3 +133,49 @@ def test_fault_mid_profile_puts_every_key_back(tmp_path, monkeypatch):
     after = snapshot(root)
     # Same values; the kernel would show them without the tabs the fake tree started with.
     assert dict((p, b.split()) for p, b in after.items()) == dict((p, b.split()) for p, b in before.items())
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 65535))
+def test_port_writes_never_pass_through_a_state_the_kernel_refuses(a, b, c, d):
+    """The kernel refuses ip_unprivileged_port_start above the port range's low end (and the reverse):
+    from any valid pair to any valid pair, every intermediate state stays valid."""
+    old_unpriv, old_low = min(a, b), max(a, b)
+    new_unpriv, new_low = min(c, d), max(c, d)
+    steps = [(tune.UNPRIVILEGED, {'before': str(old_unpriv), 'after': str(new_unpriv)}),
+             (tune.PORT_RANGE, {'before': '%d 65535' % old_low, 'after': '%d 65535' % new_low})]
+    live = {tune.UNPRIVILEGED: old_unpriv, tune.PORT_RANGE: old_low}
+    for key, step in tune.write_order(steps):
+        live[key] = int(step['after'].split()[0])
+        assert live[tune.UNPRIVILEGED] <= live[tune.PORT_RANGE], (steps, key)
+
+
+def test_reserved_ports_go_before_a_range_widens_and_after_it_narrows():
+    reserved = (tune.RESERVED, {'before': '', 'after': '8080'})
+    widen = (tune.PORT_RANGE, {'before': '32768 60999', 'after': '1024 65000'})
+    narrow = (tune.PORT_RANGE, {'before': '1024 65000', 'after': '32768 60999'})
+    other = ('net.core.somaxconn', {'before': '4096', 'after': '8192'})
+    assert [k for k, _s in tune.write_order([other, widen, reserved])] == [tune.RESERVED, tune.PORT_RANGE, 'net.core.somaxconn']
+    assert [k for k, _s in tune.write_order([reserved, narrow, other])] == [tune.PORT_RANGE, tune.RESERVED, 'net.core.somaxconn']
+
+
+def test_next_states_keep_every_saved_original_and_drop_what_went_back(tmp_path):
+    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
+    saved = {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.ipv4.tcp_max_tw_buckets': '262144'},
+             'managed': ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets'], 'created': []}
+    (tmp_path / 'sys/net/ipv4/tcp_fin_timeout').write_text('30\n')
+    (tmp_path / 'sys/net/ipv4/tcp_max_tw_buckets').write_text('5000\n')
+    plan = tune.decide(host, tune.normalise_settings({'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 8192}),
+                       originals=saved['originals'], managed=saved['managed'])
+    assert sorted(plan.restore) == ['net.ipv4.tcp_max_tw_buckets']
+    before, after = tune.next_states(saved, plan, ['/etc/ansible'])
+    # fin_timeout keeps 60 (never the tuned 30); somaxconn's live value is saved; the dropped key is
+    # still restorable until the run has put it back.
+    assert before == {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.ipv4.tcp_max_tw_buckets': '262144',
+                                    'net.core.somaxconn': '4096'},
+                      'managed': ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets'],
+                      'created': ['/etc/ansible']}
+    assert after == {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.core.somaxconn': '4096'},
+                     'managed': ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout'], 'created': ['/etc/ansible']}

@@ -65,6 +65,9 @@ BAD = [
     ({'net.ipv4.ip_local_port_range': [1000, 65000]},
      'nothing was changed: net.ipv4.ip_local_port_range: low port 1000 is below net.ipv4.ip_unprivileged_port_start (1024); '
      'the kernel refuses it'),
+    ({'net.ipv4.ip_unprivileged_port_start': 40000},
+     'nothing was changed: net.ipv4.ip_unprivileged_port_start: 40000 is above the low port 32768 of '
+     'net.ipv4.ip_local_port_range; the kernel refuses it'),
 ]
 
 
@@ -207,3 +210,168 @@ def test_absent_reports_an_original_it_cannot_put_back(run_module, host):
     assert code == 0
     assert [r['key'] for r in result['restored']] == ['net.ipv4.tcp_fin_timeout']
     assert result['skipped_keys'] == {'net.core.somaxconn': 'cannot put back the original value 4096: read-only here'}
+
+
+def _bad_json(text):
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        return str(exc)
+
+
+DAMAGED = [
+    ('', 'it is empty'),
+    ('\n', 'it is empty'),
+    ('{"managed": [], "originals": {"net.ipv4.tcp_fin_timeout": "60"', 'it is not valid JSON: %s'
+     % _bad_json('{"managed": [], "originals": {"net.ipv4.tcp_fin_timeout": "60"')),
+    ('{not json', 'it is not valid JSON: %s' % _bad_json('{not json')),
+    ('[]', 'it is not a JSON object'),
+    ('{"originals": {}}', "'managed' is missing"),
+    ('{"originals": [], "managed": []}', "'originals' is not a dict"),
+    ('{"format": 2, "originals": {}, "managed": []}', 'format 2 is not 1: written by another version of netops.tcp'),
+    ('{"originals": {"net.ipv4.tcp_fin_timeout": "60\\nnet.ipv4.tcp_syncookies = 0"}, "managed": []}',
+     "a saved value breaks a rule: net.ipv4.tcp_fin_timeout: '60\\nnet.ipv4.tcp_syncookies = 0' must be one line of "
+     "text without \"=\", \"#\", \";\" or runs of spaces"),
+    ('{"originals": {"net.ipv4.tcp_fin_timeout": "0"}, "managed": []}',
+     'a saved value breaks a rule: net.ipv4.tcp_fin_timeout: 0 is out of range 1..2147483'),
+    ('{"originals": {"net.ipv4.tcp_made_up": "1"}, "managed": []}',
+     'net.ipv4.tcp_made_up: not in the netops.tcp catalog (set allow_unknown_keys if you tuned it with that)'),
+    ('{"originals": {"../../etc/shadow": "1"}, "managed": []}',
+     "a saved value breaks a rule: sysctl key '../../etc/shadow': each part must be letters, digits, \"_\", \"-\" or "
+     "\":\", and no part may be empty, \".\" or \"..\" (keys are names under /proc/sys, not paths)"),
+    ('{"originals": {}, "managed": ["net.ipv4.ip_conntrack_max"]}',
+     "a saved value breaks a rule: sysctl key 'net.ipv4.ip_conntrack_max': not a canonical name"),
+    ('{"originals": {}, "managed": [], "created": ["etc/x"]}', "'created' is not a list of absolute directory paths"),
+]
+
+
+@pytest.mark.parametrize('state', ['present', 'absent'])
+@pytest.mark.parametrize('text, problem', DAMAGED)
+def test_a_damaged_state_is_never_taken_as_no_state(run_module, host, text, problem, state):
+    root, args = host
+    os.makedirs(args['state_dir'])
+    path = os.path.join(args['state_dir'], 'state.json')
+    with open(path, 'w') as handle:
+        handle.write(text)
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, state=state, settings={'net.ipv4.tcp_fin_timeout': 30}
+                                                     if state == 'present' else {}))
+    assert code == 1
+    assert result['msg'] == (
+        '%s cannot be used (%s). It holds the values from before the first tuning, so nothing was changed. Put back '
+        'a good copy of it, or run with reset_state=true to set it aside and take the current live values as the '
+        'originals.' % (path, problem))
+    after = snapshot(root)
+    assert after.pop(os.path.join(args['state_dir'], 'lock')) == b''
+    assert after == before
+
+
+def test_an_unreadable_state_is_not_taken_as_no_state(run_module, host):
+    root, args = host
+    os.makedirs(os.path.join(args['state_dir'], 'state.json'))  # EISDIR on read
+    code, result = run_module(sysctl_tune.main, dict(args, settings={'net.ipv4.tcp_fin_timeout': 30}))
+    assert code == 1
+    assert result['msg'].startswith('%s cannot be used (Is a directory).' % os.path.join(args['state_dir'], 'state.json'))
+
+
+def test_reset_state_sets_the_damaged_file_aside_and_starts_over(run_module, host):
+    root, args = host
+    os.makedirs(args['state_dir'])
+    path = os.path.join(args['state_dir'], 'state.json')
+    with open(path, 'w') as handle:
+        handle.write('{"originals": {"net.ipv4.tcp_fin')
+    code, result = run_module(sysctl_tune.main, dict(args, reset_state=True, settings={'net.ipv4.tcp_fin_timeout': 30}))
+    assert code == 0 and result['changed']
+    aside = [n for n in os.listdir(args['state_dir']) if n.startswith('state.json.damaged-')]
+    assert len(aside) == 1
+    with open(os.path.join(args['state_dir'], aside[0])) as handle:
+        assert handle.read() == '{"originals": {"net.ipv4.tcp_fin'
+    warning = result['warnings'][0]
+    warning = warning['event']['msg'] if isinstance(warning, dict) else warning  # ansible-core 2.19 wraps it
+    assert warning.startswith('%s was damaged (it is not valid JSON: ' % path)
+    assert warning.endswith('): set aside as %s; the current live values are taken as the originals'
+                            % os.path.join(args['state_dir'], aside[0]))
+    with open(path) as handle:
+        assert json.load(handle)['originals'] == {'net.ipv4.tcp_fin_timeout': '60'}
+
+
+def test_an_unparseable_kernel_release_is_a_clear_error(run_module, host):
+    root, args = host
+    with open(os.path.join(args['proc_path'], 'sys/kernel/osrelease'), 'w') as handle:
+        handle.write('garbage\n')
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, settings={'net.ipv4.tcp_fin_timeout': 30}))
+    assert code == 1
+    assert result['msg'] == "cannot parse kernel release 'garbage': expected MAJOR[.MINOR[.PATCH]][-extra]"
+    assert snapshot(root) == before
+
+
+def test_check_mode_waits_for_a_run_in_progress(run_module, host):
+    import fcntl
+    root, args = host
+    code, _result = run_module(sysctl_tune.main, dict(args, settings={'net.ipv4.tcp_fin_timeout': 30}))
+    assert code == 0
+    with open(os.path.join(args['state_dir'], 'lock')) as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        before = snapshot(root)
+        code, result = run_module(sysctl_tune.main, dict(args, lock_timeout=0, _ansible_check_mode=True,
+                                                         settings={'net.ipv4.tcp_fin_timeout': 20}))
+        assert code == 1
+        assert result['msg'] == ('another netops.tcp run holds the lock %s/lock (holder unknown); waited 0 s and changed '
+                                 'nothing. Run again when it has finished, or raise lock_timeout' % args['state_dir'])
+        assert snapshot(root) == before
+
+
+def test_check_mode_on_a_fresh_host_creates_nothing(run_module, host):
+    root, args = host
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, _ansible_check_mode=True, settings={'net.ipv4.tcp_fin_timeout': 20}))
+    assert code == 0 and result['changed']
+    assert snapshot(root) == before and not os.path.exists(args['state_dir'])
+
+
+def test_a_saved_original_is_never_replaced(run_module, host):
+    root, args = host
+    proc = args['proc_path']
+    for value in (30, 20, 10):
+        code, result = run_module(sysctl_tune.main, dict(args, settings={'net.ipv4.tcp_fin_timeout': value}))
+        assert code == 0
+        with open(os.path.join(args['state_dir'], 'state.json')) as handle:
+            assert json.load(handle)['originals'] == {'net.ipv4.tcp_fin_timeout': '60'}
+    code, result = run_module(sysctl_tune.main, dict(args, state='absent'))
+    with open(os.path.join(proc, 'sys/net/ipv4/tcp_fin_timeout')) as handle:
+        assert handle.read() == '60\n'
+    assert not os.path.exists(args['state_dir'])
+
+
+def _listen(proc, ports):
+    rows = ''.join('   %d: 00000000:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 %d 1\n'
+                   % (i, port, 1000 + i) for i, port in enumerate(ports))
+    with open(os.path.join(proc, 'net', 'tcp'), 'a') as handle:
+        handle.write(rows)
+
+
+def test_adjacent_listening_ports_are_reserved_as_the_kernel_prints_them(run_module, host):
+    _root, args = host
+    _listen(args['proc_path'], [8080, 8081, 9000, 22])
+    settings = {'net.ipv4.ip_local_port_range': {'value': [1024, 65000], 'guards': {'reserve_listening_ports': True}}}
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings))
+    assert code == 0, result
+    assert {'key': 'net.ipv4.ip_local_reserved_ports', 'before': '', 'after': '8080-8081,9000'} in result['applied']
+    assert result['mismatches'] == []
+    with open(args['sysctl_file']) as handle:
+        assert 'net.ipv4.ip_local_reserved_ports = 8080-8081,9000\n' in handle.read()
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings))
+    assert code == 0 and result['changed'] is False
+
+
+def test_a_kernel_that_reformats_a_port_list_is_not_a_change(run_module, host):
+    _root, args = host
+    settings = {'net.ipv4.ip_local_reserved_ports': [8080, 8081, [9005, 9020], [9000, 9010]]}
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings))
+    assert code == 0 and result['applied'][0]['after'] == '8080-8081,9000-9020'
+    path = os.path.join(args['proc_path'], 'sys/net/ipv4/ip_local_reserved_ports')
+    with open(path, 'w') as handle:
+        handle.write('8080-8081,9000-9020\n')
+    code, result = run_module(sysctl_tune.main, dict(args, settings=settings))
+    assert code == 0 and result['changed'] is False
