@@ -35,6 +35,8 @@ DEFAULT_FACT = '/etc/ansible/facts.d/netops_tcp.fact'
 PORT_RANGE = 'net.ipv4.ip_local_port_range'
 RESERVED = 'net.ipv4.ip_local_reserved_ports'
 UNPRIVILEGED = 'net.ipv4.ip_unprivileged_port_start'
+CONGESTION = 'net.ipv4.tcp_congestion_control'
+ALLOWED_CONGESTION = 'net.ipv4.tcp_allowed_congestion_control'
 STATE_FORMAT = 1
 
 
@@ -151,6 +153,8 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             continue
         info = host.read(key)
         reason = info['reason'] if not info['available'] else (None if info['writable'] else info['reason'])
+        if not reason and key == CONGESTION and not catalog.same(key, info['raw'], desired):
+            reason = _congestion_refused(host, desired)
         if reason:
             if on_unavailable == 'fail':
                 plan.errors.append('%s: cannot be set here: %s' % (key, reason))
@@ -175,6 +179,19 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             plan.skipped[key] = 'cannot put back the original value %s: %s' % (original, info['reason'])
     _unprivileged_start(host, plan)
     return plan
+
+
+def _congestion_refused(host, name):
+    """Why a child network namespace cannot take congestion control ``name``, or None.
+
+    There the kernel answers EPERM for any algorithm not in tcp_allowed_congestion_control.
+    """
+    if host.initial_netns:
+        return None
+    allowed = host.read(ALLOWED_CONGESTION)['raw']
+    if allowed is None or name in allowed.split():
+        return None
+    return ('inside a network namespace the kernel takes only the algorithms in %s (%s)' % (ALLOWED_CONGESTION, allowed))
 
 
 def _port_range(host, settings, plan, reserve, originals):
