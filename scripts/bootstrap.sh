@@ -11,10 +11,10 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # Debian packages: ip/ss/nstat (iproute2), nft (SYN_RECV in tests), netstat (bench), sysctl (procps),
 # unshare, shellcheck (ansible-test sanity skips its shell check without it), chromium (renders the
-# audit's HTML report in a test).
+# audit's HTML report in a test), strace (injects faults at system calls in tests/faults).
 missing=()
 for pair in ip:iproute2 ss:iproute2 nstat:iproute2 nft:nftables netstat:net-tools sysctl:procps unshare:util-linux \
-  shellcheck:shellcheck chromium:chromium; do
+  shellcheck:shellcheck chromium:chromium strace:strace; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 \
     || missing+=("${pair#*:}")
 done

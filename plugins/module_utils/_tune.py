@@ -105,16 +105,23 @@ def write_order(steps):
     rng, unpriv, reserved = by_key.get(PORT_RANGE), by_key.get(UNPRIVILEGED), by_key.get(RESERVED)
     group = []
     if rng:
-        old_low, new_low = catalog.parse(PORT_RANGE, rng['before'])[0], catalog.parse(PORT_RANGE, rng['after'])[0]
+        old_low, new_low = _low(rng['before']), _low(rng['after'])
         group = [PORT_RANGE]
         if unpriv:
-            group.insert(0 if int(unpriv['after']) <= old_low else 1, UNPRIVILEGED)
+            group.insert(0 if old_low is None or int(unpriv['after']) <= old_low else 1, UNPRIVILEGED)
         if reserved:
-            group.insert(0 if new_low < old_low else len(group), RESERVED)
+            group.insert(0 if None in (old_low, new_low) or new_low < old_low else len(group), RESERVED)
     else:
         group = [k for k in (UNPRIVILEGED, RESERVED) if k in by_key]
     rest = sorted(k for k in by_key if k not in group)
     return [(k, by_key[k]) for k in group + rest]
+
+
+def _low(text):
+    try:
+        return catalog.parse(PORT_RANGE, text)[0]
+    except catalog.CatalogError:
+        return None
 
 
 class Plan:
@@ -152,7 +159,7 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
                                  'it would drop their connections')
             continue
         info = host.read(key)
-        reason = info['reason'] if not info['available'] else (None if info['writable'] else info['reason'])
+        reason = info['reason']  # absent, read-only, or a live value that does not parse: left alone
         if not reason and key == CONGESTION and not catalog.same(key, info['raw'], desired):
             reason = _congestion_refused(host, desired)
         if reason:
@@ -240,11 +247,9 @@ def _unprivileged_start(host, plan):
         return
     low = steps[PORT_RANGE]['after'] if PORT_RANGE in steps else host.read(PORT_RANGE)['raw']
     unpriv = steps[UNPRIVILEGED]['after'] if UNPRIVILEGED in steps else host.read(UNPRIVILEGED)['raw']
-    if low is None or unpriv is None:
-        return
-    low = catalog.parse(PORT_RANGE, low)[0]
-    if low >= int(unpriv):
-        return
+    low = _low(low) if low is not None else None
+    if low is None or unpriv is None or not unpriv.isdigit() or low >= int(unpriv):
+        return  # a value that does not parse is left to the kernel to refuse
     if PORT_RANGE in steps:
         plan.errors.append('%s: low port %d is below %s (%s); the kernel refuses it' % (PORT_RANGE, low, UNPRIVILEGED, unpriv))
     else:

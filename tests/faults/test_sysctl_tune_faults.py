@@ -16,98 +16,13 @@ second run starts. For first tuning, an upgrade and state=absent, at every step:
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'unit', 'plugins'))
-from fakeproc import make_tree  # noqa: E402  pylint: disable=wrong-import-position
-
-MODULE = 'ansible_collections.netops.tcp.plugins.modules.sysctl_tune'
-FIRST = {'net.ipv4.tcp_fin_timeout': 30, 'net.core.somaxconn': 8192, 'net.ipv4.tcp_rmem': [4096, 131072, 16777216],
-         'net.ipv4.ip_local_reserved_ports': [8080, 8081, [9000, 9010]], 'net.ipv4.ip_local_port_range': [10000, 65000]}
-# An upgrade: changes two keys, drops three (they go back to their originals), adds two.
-SECOND = {'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 16384, 'net.ipv4.tcp_keepalive_time': 600,
-          'net.ipv4.tcp_max_tw_buckets': 50000}
-SCENARIOS = {
-    'first': (None, {'settings': FIRST}),
-    'upgrade': ({'settings': FIRST}, {'settings': SECOND}),
-    'absent': ({'settings': FIRST}, {'state': 'absent'}),
-}
-
-
-class Host:
-    """A fake host: /proc tree plus the module's three files under one root."""
-
-    def __init__(self, root):
-        self.root = root
-        self.proc = make_tree(root / 'proc', '6.18.44-fc-v657', initial=False)
-        self.args = {'proc_path': self.proc, 'sysctl_file': str(root / 'etc' / 'sysctl.d' / '60-netops-tcp.conf'),
-                     'state_dir': str(root / 'var' / 'lib' / 'netops-tcp'),
-                     'fact_path': str(root / 'etc' / 'ansible' / 'facts.d' / 'netops_tcp.fact'), 'lock_timeout': 30}
-        (root / 'etc' / 'sysctl.d').mkdir(parents=True)
-        (root / 'var' / 'lib').mkdir(parents=True)
-        (root / 'etc' / 'sysctl.d' / '10-vendor.conf').write_text('net.core.somaxconn = 1024\n')
-
-    def start(self, args, fault=None, log=None):
-        path = self.root.parent / ('%s-args-%d.json' % (self.root.name, time.monotonic_ns()))
-        path.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': dict(self.args, **args)}))
-        env = dict(os.environ, PYTHONPATH=os.environ['ANSIBLE_COLLECTIONS_PATH'])
-        env.pop('NETOPS_TCP_FAULT', None)
-        if fault:
-            env['NETOPS_TCP_FAULT'] = fault
-        if log:
-            env['NETOPS_TCP_FAULT_LOG'] = str(log)
-        return subprocess.Popen([sys.executable, '-m', MODULE, str(path)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
-
-    def run(self, args, fault=None, log=None):
-        proc = self.start(args, fault, log)
-        out, err = proc.communicate(timeout=120)
-        result = json.loads(out) if out.strip() else None
-        return proc.returncode, result, err
-
-    def ok(self, args):
-        code, result, err = self.run(args)
-        assert code == 0, (result, err)
-        return result
-
-    def snapshot(self):
-        """Every file's bytes and every directory under the root (the record without its time stamp);
-        /proc values as the kernel would print them."""
-        found = {}
-        for base, dirs, names in os.walk(str(self.root)):
-            for name in dirs:
-                found[os.path.join(base, name)] = 'directory'
-            for name in names:
-                path = os.path.join(base, name)
-                with open(path, 'rb') as handle:
-                    data = handle.read()
-                if path.startswith(self.proc):
-                    data = ' '.join(data.decode().split())
-                elif name == 'netops_tcp.fact':
-                    record = json.loads(data)
-                    record.pop('time')
-                    data = record
-                found[path] = data
-        return found
-
-    def live(self, key):
-        with open(os.path.join(self.proc, 'sys', *key.split('.'))) as handle:
-            return ' '.join(handle.read().split())
-
-
-def prepared(tmp_path, name, scenario):
-    host = Host(tmp_path / name)
-    pristine = host.snapshot()
-    if scenario[0]:
-        host.ok(scenario[0])
-    return host, pristine
-
+from faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, rebased
 
 def steps(tmp_path, scenario):
     host, _pristine = prepared(tmp_path, 'count', scenario)
@@ -115,36 +30,6 @@ def steps(tmp_path, scenario):
     code, _result, err = host.run(scenario[1], fault='count@0', log=log)
     assert code == 0, err
     return [line.split(' ', 1)[1].replace(str(host.root), '{root}') for line in log.read_text().splitlines()]
-
-
-def clean_outcome(tmp_path, scenario):
-    host, _pristine = prepared(tmp_path, 'clean', scenario)
-    host.ok(scenario[1])
-    return rebased(host.snapshot(), host.root, tmp_path)
-
-
-def rebased(snapshot, root, new_root):
-    """A snapshot's paths and path-holding values moved from ``root`` to ``new_root``."""
-    old, new = str(root), str(new_root)
-
-    def move(value):
-        if isinstance(value, bytes):
-            return value.replace(old.encode(), new.encode())
-        return json.loads(json.dumps(value).replace(old, new)) if isinstance(value, dict) else value
-
-    return dict((p.replace(old, new, 1), move(v)) for p, v in snapshot.items())
-
-
-def originals_only(host, pristine):
-    """The state file, if any, holds nothing but values the host had before any tuning."""
-    state = os.path.join(host.args['state_dir'], 'state.json')
-    if not os.path.exists(state):
-        return
-    with open(state) as handle:
-        saved = json.load(handle)
-    for key, value in saved['originals'].items():
-        path = os.path.join(host.proc, 'sys', *key.split('.'))
-        assert catalog.same(key, value, pristine[path]), (key, value, pristine[path])
 
 
 @pytest.mark.parametrize('scenario', sorted(SCENARIOS))
