@@ -289,14 +289,17 @@ def parse_state(text, allow_unknown=False):
         raise StateError('%s: not in the netops.tcp catalog (set allow_unknown_keys if you tuned it with that)'
                          % ', '.join(unknown))
     created = data.get('created', [])
-    if not isinstance(created, list) or not all(isinstance(d, str) and os.path.isabs(d) and os.path.normpath(d) == d
-                                                 and '\n' not in d for d in created):
+    if not isinstance(created, list) or not all(_is_directory_path(d) for d in created):
         raise StateError("'created' is not a list of absolute directory paths")
     return {'originals': originals, 'managed': sorted(set(managed)), 'created': sorted(set(created))}
 
 
 def empty_state():
     return {'originals': {}, 'managed': [], 'created': []}
+
+
+def _is_directory_path(path):
+    return isinstance(path, str) and os.path.isabs(path) and os.path.normpath(path) == path and '\n' not in path
 
 
 def _state_key(key):

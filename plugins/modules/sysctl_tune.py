@@ -109,7 +109,7 @@ options:
   reset_state:
     description:
       - When the state file in O(state_dir) is damaged (empty, truncated, not the expected JSON, a saved
-        value breaking a rule), the task fails and changes nothing: it holds the values to put back.
+        value breaking a rule), the task fails and changes nothing, since it holds the values to put back.
       - V(true) sets the damaged file aside as C(state.json.damaged-TIME) and starts over, taking the
         current live values as the originals. Use it only when no good copy of the file exists.
     type: bool
@@ -280,6 +280,7 @@ def main():
     except (IOError, OSError) as exc:
         lock.release(remove_file=not os.path.exists(state_file))
         module.fail_json(msg='cannot lock %s: %s; nothing was changed' % (lock.path, files.describe(exc)))
+    result, error = None, None
     try:
         if not module.check_mode:
             for path in (p['sysctl_file'], p['fact_path'], state_file):
@@ -287,7 +288,6 @@ def main():
         result = run(module, p, host, settings, state_file, started)
     except (IOError, OSError) as exc:
         # A file of ours that cannot be read (not one that is absent): nothing was written yet.
-        result = None
         error = 'cannot read %s: %s; nothing was changed' % (exc.filename, files.describe(exc))
     finally:
         # Nothing saved (a first run that failed, or state=absent done): no lock file is left either.

@@ -24,6 +24,7 @@ from ansible_collections.netops.tcp.plugins.module_utils import _catalog as cata
 
 from faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, rebased
 
+
 def steps(tmp_path, scenario):
     host, _pristine = prepared(tmp_path, 'count', scenario)
     log = tmp_path / 'steps.log'

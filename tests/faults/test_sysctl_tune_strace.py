@@ -9,15 +9,16 @@ is exactly as before it."""
 
 import collections
 import re
-import subprocess
 
 import pytest
 
 from faulthost import SCENARIOS, clean_outcome, originals_only, prepared, rebased
 
+
 SYSCALLS = ('write', 'pwrite64', 'ftruncate', 'rename', 'fsync', 'mkdir', 'unlink', 'rmdir')
 ERRNO = {'write': 'ENOSPC', 'pwrite64': 'ENOSPC', 'ftruncate': 'EROFS', 'rename': 'EROFS', 'fsync': 'EIO',
          'mkdir': 'ENOSPC', 'unlink': 'EROFS', 'rmdir': 'EROFS'}
+
 
 def calls(tmp_path, scenario):
     """Each changing syscall of a clean run: (name, its number among calls of that name, the path of a
