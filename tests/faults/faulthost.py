@@ -124,3 +124,14 @@ def originals_only(host, pristine):
     for key, value in saved['originals'].items():
         path = os.path.join(host.proc, 'sys', *key.split('.'))
         assert catalog.same(key, value, pristine[path]), (key, value, pristine[path])
+
+
+def recovers(host, pristine, spec, expected, tmp_path, rerun, label):
+    """After a crash: the state holds only true originals; a rerun (when ``rerun``) reaches what a clean
+    run reaches; state=absent then gives back the host from before any tuning, byte for byte."""
+    originals_only(host, pristine)
+    if rerun:
+        host.ok(spec[1])
+        assert host.snapshot() == rebased(expected, tmp_path, host.root), label
+    host.ok({'state': 'absent'})
+    assert host.snapshot() == pristine, label

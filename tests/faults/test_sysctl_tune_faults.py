@@ -22,7 +22,7 @@ import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 
-from faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, rebased
+from faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, recovers
 
 
 def steps(tmp_path, scenario):
@@ -64,12 +64,7 @@ def test_killed_at_every_step_rerun_and_absent_give_back_the_originals(tmp_path,
             host, pristine = prepared(tmp_path, name, spec)
             code, _result, _err = host.run(spec[1], fault='kill@%d' % number)
             assert code == -9, name
-            originals_only(host, pristine)
-            if not then_absent:
-                host.ok(spec[1])
-                assert host.snapshot() == rebased(expected, tmp_path, host.root), name
-            host.ok({'state': 'absent'})
-            assert host.snapshot() == pristine, name
+            recovers(host, pristine, spec, expected, tmp_path, not then_absent, name)
 
 
 @pytest.mark.parametrize('scenario', sorted(SCENARIOS))

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from faulthost import SCENARIOS, clean_outcome, originals_only, prepared, rebased
+from faulthost import SCENARIOS, clean_outcome, prepared, rebased, recovers
 
 
 SYSCALLS = ('write', 'pwrite64', 'ftruncate', 'rename', 'fsync', 'mkdir', 'unlink', 'rmdir')
@@ -69,12 +69,7 @@ def test_killed_at_every_changing_syscall(tmp_path, scenario):
             code, _result, err = host.run(spec[1], prefix=inject(name, number, 'signal=KILL'))
             assert code in (-9, 137), (label, code, err)
             as_the_kernel_leaves_it(host, target, before)
-            originals_only(host, pristine)
-            if not then_absent:
-                host.ok(spec[1])
-                assert host.snapshot() == rebased(expected, tmp_path, host.root), label
-            host.ok({'state': 'absent'})
-            assert host.snapshot() == pristine, label
+            recovers(host, pristine, spec, expected, tmp_path, not then_absent, label)
 
 
 @pytest.mark.parametrize('scenario', ['first', 'absent'])
