@@ -5,9 +5,10 @@
 
 One entry per key the collection reads, tunes or audits: type, valid range, kernel
 versions (added, removed, default changes), network-namespace scope, aliases and
-risks. Facts come from shared/reference/kernel-sysctls-and-socket-census.md; the
-kernel version is only a second opinion, /proc/sys is probed first (distributions
-backport). Pure data and pure functions: modules and controller plugins share it.
+risks, as the kernel sources of each version define them (the catalog tests and the key sweep
+against the running kernel in tests/integration check them). The kernel version is only a
+second opinion: /proc/sys is probed first (distributions backport). Pure data and pure
+functions: modules and controller plugins share it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -46,7 +47,6 @@ def _entry(key, kind, doc, **kw):
         'removed': None,       # first kernel version without it
         'netns': [],           # [(since, until)] versions where a child netns sees the key ([] = host-global)
         'netns_readonly_since': None,  # visible but read-only in a child netns from this version
-        'host_wide_value': False,  # visible in a child netns, but the value is the host's
         'aliases': [],         # other names of the same setting across versions
         'defaults': [],        # [(since, value, note)] compile-time defaults by version
         'changes': [],         # [(version, what changed)]
@@ -166,7 +166,7 @@ _ENTRIES = [
            min=0, max=INT_MAX, netns=[], defaults=[('0', 1000, None)]),
     _entry('net.netfilter.nf_conntrack_max', INT,
            'Maximum of tracked connections; past it new packets are dropped ("table full, dropping packet").',
-           min=0, max=INT_MAX, netns=[('0', None)], netns_readonly_since='5.13', host_wide_value=True,
+           min=0, max=INT_MAX, netns=[('0', None)], netns_readonly_since='5.13',
            aliases=['net.nf_conntrack_max', 'net.ipv4.netfilter.ip_conntrack_max', 'net.ipv4.ip_conntrack_max'],
            defaults=[('0', None, 'nf_conntrack_buckets')],
            changes=[('4.9', 'the net.ipv4.netfilter.ip_conntrack_max compat name is gone'),
@@ -416,21 +416,3 @@ def per_netns(entry, release):
         if (since is None or release >= since) and (until is None or release < until):
             return True
     return False
-
-
-def exists_on(entry, release):
-    """Whether a kernel of this version has the key at all (ignoring modules and namespaces)."""
-    if entry['added'] and release < entry['added']:
-        return False
-    if entry['removed'] and release >= entry['removed']:
-        return False
-    return True
-
-
-def default_for(entry, release):
-    """The compile-time default on ``release``: (value or None, note or None)."""
-    found = (None, None)
-    for since, value, note in entry['defaults']:
-        if release >= since:
-            found = (value, note)
-    return found

@@ -11,8 +11,7 @@ import time
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'unit', 'plugins'))
-from fakeproc import make_tree  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
 
 MODULE = 'ansible_collections.netops.tcp.plugins.modules.sysctl_tune'
 FIRST = {'net.ipv4.tcp_fin_timeout': 30, 'net.core.somaxconn': 8192, 'net.ipv4.tcp_rmem': [4096, 131072, 16777216],

@@ -22,7 +22,7 @@ import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 
-from faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, recovers
+from ansible_collections.netops.tcp.tests.faults.faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, recovers
 
 
 def steps(tmp_path, scenario):

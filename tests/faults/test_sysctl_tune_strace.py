@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from faulthost import SCENARIOS, clean_outcome, prepared, rebased, recovers
+from ansible_collections.netops.tcp.tests.faults.faulthost import SCENARIOS, clean_outcome, prepared, rebased, recovers
 
 
 SYSCALLS = ('write', 'pwrite64', 'ftruncate', 'rename', 'fsync', 'mkdir', 'unlink', 'rmdir')

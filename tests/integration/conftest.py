@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from harness import LOADGEN, IsolatedHost, Namespace
+from ansible_collections.netops.tcp.tests.integration.harness import LOADGEN, IsolatedHost, Namespace
 
 
 def pytest_collection_modifyitems(items):

@@ -8,12 +8,10 @@ import os
 import subprocess
 import sys
 
+from ansible_collections.netops.tcp.tests.ss_names import SS_NAMES, STATES
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOADGEN = os.path.join(ROOT, 'tools', 'loadgen.py')
-SS_NAMES = {'ESTAB': 'ESTABLISHED', 'SYN-SENT': 'SYN_SENT', 'SYN-RECV': 'SYN_RECV', 'FIN-WAIT-1': 'FIN_WAIT1',
-            'FIN-WAIT-2': 'FIN_WAIT2', 'TIME-WAIT': 'TIME_WAIT', 'UNCONN': 'CLOSE', 'CLOSE-WAIT': 'CLOSE_WAIT',
-            'LAST-ACK': 'LAST_ACK', 'LISTEN': 'LISTEN', 'CLOSING': 'CLOSING'}
-STATES = list(dict.fromkeys(SS_NAMES.values()))
 
 
 class Namespace:

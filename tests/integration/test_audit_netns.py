@@ -6,7 +6,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-from harness import ROOT
+from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 
 def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 
-from harness import ROOT
+from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 EXAMPLE = os.path.join(ROOT, 'examples', 'inventory')
 

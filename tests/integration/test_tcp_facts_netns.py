@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from harness import ROOT, STATES
+from ansible_collections.netops.tcp.tests.integration.harness import ROOT, STATES
 
 MIX = dict(established=300, time_wait=120, close_wait=25, syn_recv=15, queued=12)
 HOST_KEYS = ('net/ipv4/ip_local_port_range', 'net/ipv4/tcp_tw_reuse', 'net/ipv4/ip_unprivileged_port_start')

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from harness import ROOT
+from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from harness import ROOT
+from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
 FACT = '/etc/ansible/facts.d/netops_tcp.fact'

@@ -7,12 +7,26 @@ import os
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
 
-# ss(8)'s state names -> the kernel's (and tcp_facts') names.
-SS_NAMES = {'ESTAB': 'ESTABLISHED', 'SYN-SENT': 'SYN_SENT', 'SYN-RECV': 'SYN_RECV', 'FIN-WAIT-1': 'FIN_WAIT1',
-            'FIN-WAIT-2': 'FIN_WAIT2', 'TIME-WAIT': 'TIME_WAIT', 'UNCONN': 'CLOSE', 'CLOSE-WAIT': 'CLOSE_WAIT',
-            'LAST-ACK': 'LAST_ACK', 'LISTEN': 'LISTEN', 'CLOSING': 'CLOSING'}
 FALLBACK = {catalog.INT: '1000', catalog.BOOL: '0', catalog.VECTOR: '4096 16384 4194304',
             catalog.PORT_RANGE: '32768 60999', catalog.PORT_LIST: '', catalog.STRING: 'cubic'}
+
+
+def exists_on(entry, release):
+    """Whether a kernel of this version has the key at all (ignoring modules and namespaces)."""
+    if entry['added'] and release < entry['added']:
+        return False
+    if entry['removed'] and release >= entry['removed']:
+        return False
+    return True
+
+
+def default_for(entry, release):
+    """The compile-time default on ``release``: (value or None, note or None), from the catalog's data."""
+    found = (None, None)
+    for since, value, note in entry['defaults']:
+        if release >= since:
+            found = (value, note)
+    return found
 
 
 def make_tree(root, release, initial=True):
@@ -25,9 +39,9 @@ def make_tree(root, release, initial=True):
         (root / 'net' / name).write_text('  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt'
                                          '   uid  timeout inode\n')
     for key, entry in catalog.CATALOG.items():
-        if not catalog.exists_on(entry, rel) or not (initial or catalog.per_netns(entry, rel)):
+        if not exists_on(entry, rel) or not (initial or catalog.per_netns(entry, rel)):
             continue
-        value = catalog.default_for(entry, rel)[0]
+        value = default_for(entry, rel)[0]
         text = catalog.format_value(value, entry) if value is not None else FALLBACK[entry['type']]
         path = root / 'sys' / key.replace('.', '/')
         path.parent.mkdir(parents=True, exist_ok=True)

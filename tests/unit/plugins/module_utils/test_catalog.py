@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import default_for, exists_on
 
 # Every key the design, the field notes' incident list and the shipped profiles name.
 REQUIRED = [
@@ -81,7 +82,7 @@ def test_namespace_scope_by_kernel(key, version, visible):
     ('net.core.default_qdisc', '3.13.0', True),
 ])
 def test_existence_by_kernel(key, version, exists):
-    assert catalog.exists_on(catalog.lookup(key), KernelRelease(version)) is exists
+    assert exists_on(catalog.lookup(key), KernelRelease(version)) is exists
 
 
 @pytest.mark.parametrize('key, version, value', [
@@ -95,7 +96,7 @@ def test_existence_by_kernel(key, version, exists):
     ('net.ipv4.tcp_rmem', '4.20.0', [4096, 131072, 6291456]),
 ])
 def test_defaults_by_kernel(key, version, value):
-    assert catalog.default_for(catalog.lookup(key), KernelRelease(version))[0] == value
+    assert default_for(catalog.lookup(key), KernelRelease(version))[0] == value
 
 
 @pytest.mark.parametrize('key, raw, value', [

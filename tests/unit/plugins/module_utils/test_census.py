@@ -5,15 +5,13 @@ import collections
 import os
 import shutil
 import socket
-import sys
 
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _census as census
 from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from fakeproc import SS_NAMES  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.netops.tcp.tests.ss_names import SS_NAMES
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'fixtures')
 NETNS = os.path.join(FIXTURES, 'proc-6.18-netns')

@@ -4,15 +4,13 @@
 import collections
 import os
 import socket
-import sys
 
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
 from ansible_collections.netops.tcp.plugins.module_utils._inet_diag import TCP_STATES, address
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from fakeproc import SS_NAMES  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.netops.tcp.tests.ss_names import SS_NAMES
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'fixtures')
 NETNS = os.path.join(FIXTURES, 'proc-6.18-netns')

@@ -3,15 +3,13 @@
 
 import errno
 import os
-import sys
 
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
 from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from fakeproc import make_tree, snapshot  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PROFILES = os.path.join(ROOT, 'profiles')

@@ -4,14 +4,12 @@
 
 import json
 import os
-import sys
 
 import pytest
 
 from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from fakeproc import make_tree, snapshot  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
 
 NOT_WORD = 'must be one word of at most 15 characters'
 BAD = [
