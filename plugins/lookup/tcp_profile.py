@@ -86,6 +86,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
+from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
 
 SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'profiles')
 
@@ -133,6 +134,6 @@ class LookupModule(LookupBase):
                 results.append(profile.resolve(
                     load, dirs, term, self.get_option('version'), self.get_option('overrides'),
                     self.get_option('parameters'), self.get_option('allow_unknown_keys')))
-            except profile.ProfileError as exc:
+            except SettingsError as exc:
                 raise AnsibleLookupError(str(exc))
         return results

@@ -142,6 +142,30 @@ def state_dict(counts):
     return dict((name, counts[number]) for number, name in enumerate(STATES, 1))
 
 
+def listening_ports(proc_path='/proc'):
+    """The ports this network namespace listens on: a netlink LISTEN dump, or the LISTEN rows of
+    /proc/net/tcp{,6} under another proc_path (or without netlink). sysctl_tune reserves them."""
+    ports = set()
+
+    def visit(_family, state, sport, *_rest):
+        if state == diag.LISTEN:
+            ports.add(sport)
+
+    proc = proc_path.rstrip('/') or '/'
+    if proc == '/proc':
+        try:
+            for family, _label, _name in FAMILIES:
+                diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
+            return ports
+        except diag.NetlinkUnavailable:
+            ports.clear()
+    for family, _label, name in FAMILIES:
+        text = procfs.read_text(os.path.join(proc, 'net', name))
+        if text:
+            procfs.tcp_rows(text, family, visit, name)
+    return ports
+
+
 class Census:
     """Gathers ``ansible_facts.tcp`` for the chosen subsets."""
 

@@ -4,8 +4,8 @@
 """PRIVATE to netops.tcp: resolving versioned tuning profiles.
 
 A profile version is ``<dir>/<name>/v<N>.yml``. Resolving loads it (and what it extends),
-applies parameters and overrides, validates every key and value against the catalog and
-computes a checksum of what would be applied. Pure: the caller passes a ``load(path)``
+applies parameters and overrides, validates every key and value (``_settings``, against the
+catalog) and computes a checksum of what would be applied. Pure: the caller passes a ``load(path)``
 function returning (data, raw bytes), so the same code serves the lookup and the tests.
 Errors name the profile, the key and the rule.
 """
@@ -20,19 +20,16 @@ import os
 import re
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError, parse_spec
+from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError, canonical_settings
 
 NAME = re.compile(r'^[a-z][a-z0-9_]{0,63}\Z')
 VERSION_FILE = re.compile(r'^v([1-9][0-9]{0,3})\.yml\Z')
 TOP_KEYS = frozenset(['name', 'version', 'description', 'notes', 'extends', 'parameters', 'settings'])
-SETTING_KEYS = frozenset(['value', 'rationale', 'guards'])
-GUARDS = frozenset(['kernel', 'unless', 'reserve_listening_ports'])
-UNLESS_FLAGS = frozenset(['clients_behind_nat'])
 MAX_DEPTH = 8
 
 
-class ProfileError(ValueError):
-    pass
+class ProfileError(SettingsError):
+    """A profile file, name, version, parameter or ``extends`` chain breaks a rule."""
 
 
 def check_name(name):
@@ -90,94 +87,6 @@ def parse_ref(ref, where):
         raise ProfileError('%s: extends %r must be "name@version"' % (where, ref))
     name, version = ref.split('@')
     return check_name(name), check_version(version)
-
-
-def _setting_value(where, key, raw, params):
-    if isinstance(raw, dict):
-        if set(raw) - {'parameter', 'offset'} or 'parameter' not in raw:
-            raise ProfileError('%s: %s: a computed value is {parameter: NAME, offset: N}' % (where, key))
-        name = raw['parameter']
-        if name not in params:
-            raise ProfileError('%s: %s: unknown parameter %r' % (where, key, name))
-        offset = raw.get('offset', 0)
-        if isinstance(offset, bool) or not isinstance(offset, int):
-            raise ProfileError('%s: %s: offset must be an integer' % (where, key))
-        return params[name] + offset
-    return raw
-
-
-def typed_value(where, key, value, entry):
-    """Check ``value`` for catalog key ``key``; text is parsed like /proc/sys content."""
-    if entry is None:
-        if not isinstance(value, (int, str)) or isinstance(value, bool):
-            raise ProfileError('%s: %s: value must be a number or a word' % (where, key))
-        text = str(value)
-        if catalog.normalise(text) != text or re.search(r'[\n\r=#;\x00]', text):
-            raise ProfileError('%s: %s: %r must be one value without newlines, "=", "#" or ";"' % (where, key, text))
-        return value
-    try:
-        if isinstance(value, str) and entry['type'] != catalog.STRING:
-            value = catalog.parse(key, value, entry)
-        elif isinstance(value, list) and entry['type'] == catalog.PORT_LIST:
-            value = [[v, v] if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
-        catalog.validate(key, value, entry)
-    except catalog.CatalogError as exc:
-        raise ProfileError('%s: %s' % (where, exc))
-    return value
-
-
-def check_guards(where, key, guards):
-    if guards is None:
-        return {}
-    if not isinstance(guards, dict):
-        raise ProfileError('%s: %s: guards must be a mapping' % (where, key))
-    unknown = set(guards) - GUARDS
-    if unknown:
-        raise ProfileError('%s: %s: unknown guard %s (known: %s)'
-                           % (where, key, ', '.join(sorted(unknown)), ', '.join(sorted(GUARDS))))
-    if 'kernel' in guards:
-        try:
-            parse_spec(guards['kernel'])
-        except KernelVersionError as exc:
-            raise ProfileError('%s: %s: %s' % (where, key, exc))
-    if 'unless' in guards and guards['unless'] not in UNLESS_FLAGS:
-        raise ProfileError('%s: %s: unless must be one of %s' % (where, key, ', '.join(sorted(UNLESS_FLAGS))))
-    if 'reserve_listening_ports' in guards:
-        if key != 'net.ipv4.ip_local_port_range' or not isinstance(guards['reserve_listening_ports'], bool):
-            raise ProfileError('%s: %s: reserve_listening_ports is true or false, on net.ipv4.ip_local_port_range only'
-                               % (where, key))
-    return dict(guards)
-
-
-def canonical_settings(where, settings, allow_unknown, params=None, need_rationale=False):
-    """{canonical key: {'value', 'guards', 'rationale', 'as'}}; errors name ``where``, the key and the rule."""
-    params = params or {}
-    result = {}
-    if not isinstance(settings, dict):
-        raise ProfileError('%s: settings must be a mapping of sysctl names' % where)
-    for name, spec in settings.items():
-        try:
-            key = catalog.canonical(name)
-        except catalog.CatalogError as exc:
-            raise ProfileError('%s: %s' % (where, exc))
-        if key in result:
-            raise ProfileError('%s: %s is set twice (as %s and %s)' % (where, key, result[key]['as'], name))
-        entry = catalog.get(key)
-        if entry is None and not allow_unknown:
-            raise ProfileError('%s: %s: not in the netops.tcp catalog (set allow_unknown_keys to use it)' % (where, name))
-        if not isinstance(spec, dict) or 'value' not in spec:
-            spec = {'value': spec}
-        unknown = set(spec) - SETTING_KEYS
-        if unknown:
-            raise ProfileError('%s: %s: unknown field %s (known: guards, rationale, value)'
-                               % (where, key, ', '.join(sorted(unknown))))
-        rationale = spec.get('rationale')
-        if need_rationale and (not isinstance(rationale, str) or not rationale.strip()):
-            raise ProfileError('%s: %s: every key needs a rationale' % (where, key))
-        value = typed_value(where, key, _setting_value(where, key, spec['value'], params), entry)
-        result[key] = {'value': value, 'guards': check_guards(where, key, spec.get('guards')),
-                       'rationale': rationale, 'as': name}
-    return result
 
 
 def _parameters(where, declared, given):

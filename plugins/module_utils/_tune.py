@@ -19,15 +19,12 @@ __metaclass__ = type
 import errno
 import json
 import os
-import socket
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils import _census as census
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
-from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
 from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
-from ansible_collections.netops.tcp.plugins.module_utils._profile import canonical_settings
 
 DEFAULT_FILE = '/etc/sysctl.d/60-netops-tcp.conf'
 DEFAULT_STATE_DIR = '/var/lib/netops-tcp'
@@ -48,12 +45,6 @@ class TuneError(Exception):
         self.changed = changed
 
 
-def normalise_settings(settings, allow_unknown=False):
-    """{canonical key: {'value', 'guards'}} from the module's ``settings``; ProfileError names the key and rule."""
-    resolved = canonical_settings('settings', settings, allow_unknown)
-    return dict((key, {'value': spec['value'], 'guards': spec['guards']}) for key, spec in resolved.items())
-
-
 class Host:
     """Reads and writes /proc/sys under ``proc_path`` (a fixture tree in tests)."""
 
@@ -63,38 +54,15 @@ class Host:
         self.release = KernelRelease(self.release_text)
         self.initial_netns = sysctl.initial_netns(proc_path)
 
-    def read(self, key):
-        return sysctl.read_key(self.proc, key, self.release, self.initial_netns)
+    def read(self, key, entry=None):
+        return sysctl.read_key(self.proc, key, self.release, self.initial_netns, entry)
 
     def write(self, name, text):
         files.checkpoint('write %s' % name)
         sysctl.write_key(self.proc, name, text)
 
     def listening_ports(self):
-        """Ports this network namespace listens on (netlink, or procfs under a foreign proc_path)."""
-        ports = set()
-
-        def visit(family, state, sport, *rest):
-            if state == diag.LISTEN:
-                ports.add(sport)
-
-        if self.proc == '/proc':
-            try:
-                for family in (socket.AF_INET, socket.AF_INET6):
-                    diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
-                return ports
-            except diag.NetlinkUnavailable:
-                ports.clear()
-        for name, family in (('tcp', socket.AF_INET), ('tcp6', socket.AF_INET6)):
-            text = procfs.read_text(os.path.join(self.proc, 'net', name))
-            if text:
-                procfs.tcp_rows(text, family, visit, name)
-        return ports
-
-
-def text_of(key, value):
-    entry = catalog.get(key)
-    return catalog.format_value(value, entry) if entry else str(value)
+        return census.listening_ports(self.proc)
 
 
 def write_order(steps):
@@ -145,12 +113,12 @@ class Plan:
 
 def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reserve_listening_ports=True,
            originals=None, managed=()):
-    """The plan for ``settings`` (normalised) on ``host``; restores managed keys no longer in settings."""
+    """The plan for ``settings`` ({key: _settings.Setting}) on ``host``; restores managed keys no longer in settings."""
     plan = Plan()
     for key in sorted(settings):
-        spec = settings[key]
-        guards = spec['guards']
-        desired = text_of(key, spec['value'])
+        setting = settings[key]
+        guards = setting.guards
+        desired = setting.text
         if 'kernel' in guards and not host.release.matches(guards['kernel']):
             plan.skipped[key] = 'needs Linux %s; this kernel is %s' % (guards['kernel'], host.release)
             continue
@@ -158,7 +126,7 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             plan.skipped[key] = ('clients may be behind NAT (clients_behind_nat is true): '
                                  'it would drop their connections')
             continue
-        info = host.read(key)
+        info = host.read(key, setting.entry)
         reason = info['reason']  # absent, read-only, or a live value that does not parse: left alone
         if not reason and key == CONGESTION and not catalog.same(key, info['raw'], desired):
             reason = _congestion_refused(host, desired)
@@ -204,21 +172,21 @@ def _congestion_refused(host, name):
 def _port_range(host, settings, plan, reserve, originals):
     """Listening ports the ephemeral port range covers, reserved or refused before anything is written.
     Ports reserved by an earlier run stay in effect (and in the drop-in) while the range does."""
-    spec = settings.get(PORT_RANGE)
+    setting = settings.get(PORT_RANGE)
     effect = plan.in_effect().get(PORT_RANGE)
-    if not spec or not spec['guards'].get('reserve_listening_ports') or effect is None:
+    if not setting or not setting.guards.get('reserve_listening_ports') or effect is None:
         return
     low, high = catalog.parse(PORT_RANGE, effect[1])
-    reserved_spec = settings.get(RESERVED)
+    reserved_setting = settings.get(RESERVED)
     info = host.read(RESERVED)
     current = catalog.parse(RESERVED, info['raw']) if info['available'] else []
-    wanted = reserved_spec['value'] if reserved_spec else current
+    wanted = reserved_setting.value if reserved_setting else current
     taken = set()
     for first, last in wanted:
         taken.update(range(first, last + 1))
     exposed = sorted(p for p in host.listening_ports() if low <= p <= high and p not in taken)
     if not exposed:
-        if not reserved_spec and RESERVED in originals and info['available']:
+        if not reserved_setting and RESERVED in originals and info['available']:
             plan.unchanged[RESERVED] = {'name': info['name'], 'value': catalog.canonical_text(RESERVED, info['raw'])}
         return
     ports = ', '.join(str(p) for p in exposed)

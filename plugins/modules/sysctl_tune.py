@@ -197,7 +197,7 @@ from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
 from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
-from ansible_collections.netops.tcp.plugins.module_utils._profile import ProfileError
+from ansible_collections.netops.tcp.plugins.module_utils import _settings
 
 COLLECTION_VERSION = '0.1.0'
 
@@ -263,9 +263,9 @@ def main():
         module.fail_json(msg='lock_timeout: %d must be 0 or more seconds' % p['lock_timeout'])
     present = p['state'] == 'present'
     try:
-        settings = tune.normalise_settings(p['settings'], p['allow_unknown_keys']) if present else {}
+        settings = _settings.normalise(p['settings'], p['allow_unknown_keys']) if present else {}
         host = tune.Host(p['proc_path'])
-    except (ProfileError, CatalogError, KernelVersionError) as exc:
+    except (_settings.SettingsError, CatalogError, KernelVersionError) as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot read the kernel release under %s: %s' % (p['proc_path'], exc))

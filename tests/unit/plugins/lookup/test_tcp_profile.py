@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.netops.tcp.plugins.lookup import tcp_profile
 from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
+from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 SHIPPED = os.path.join(ROOT, 'profiles')
@@ -122,7 +123,7 @@ PROFILE_ERRORS = [
 def test_profile_errors_name_profile_key_and_rule(tmp_path, name, version, text, message):
     if text:
         write(tmp_path / name / ('v%d.yml' % version), text)
-    with pytest.raises(profile.ProfileError) as exc:
+    with pytest.raises(SettingsError) as exc:  # a ProfileError, or a SettingsError for a key inside the file
         resolve(name, version, dirs=(str(tmp_path), SHIPPED))
     assert str(exc.value) == message.format(d=tmp_path, s=SHIPPED)
 
@@ -138,7 +139,7 @@ def test_profile_errors_name_profile_key_and_rule(tmp_path, name, version, text,
      "lb_backend@1 overrides: net.ipv4.tcp_ecn: '1=2' must be one value without newlines, \"=\", \"#\" or \";\""),
 ])
 def test_parameter_and_override_errors(kw, message):
-    with pytest.raises(profile.ProfileError) as exc:
+    with pytest.raises(SettingsError) as exc:
         resolve('lb_backend', **kw)
     assert str(exc.value) == message
 

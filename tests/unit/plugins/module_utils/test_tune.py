@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
 from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
+from ansible_collections.netops.tcp.plugins.module_utils import _settings as settings
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
 
@@ -23,7 +24,7 @@ def load(path):
 
 
 def incident(version=1):
-    return tune.normalise_settings(profile.resolve(load, [PROFILES], 'ad_backend_incident', version)['settings'])
+    return settings.normalise(profile.resolve(load, [PROFILES], 'ad_backend_incident', version)['settings'])
 
 
 # (release, initial netns?, tcp_tw_recycle decision with clients_behind_nat=false, tcp_tw_reuse decision)
@@ -102,7 +103,7 @@ def test_port_range_below_unprivileged_start_is_refused(tmp_path):
     root = tmp_path / 'proc'
     make_tree(root, '6.1.0', False)
     host = tune.Host(str(root))
-    plan = tune.decide(host, tune.normalise_settings({'net.ipv4.ip_local_port_range': [1000, 65000]}))
+    plan = tune.decide(host, settings.normalise({'net.ipv4.ip_local_port_range': [1000, 65000]}))
     assert plan.errors == ['net.ipv4.ip_local_port_range: low port 1000 is below net.ipv4.ip_unprivileged_port_start '
                            '(1024); the kernel refuses it']
 
@@ -165,7 +166,7 @@ def test_next_states_keep_every_saved_original_and_drop_what_went_back(tmp_path)
              'managed': ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets'], 'created': []}
     (tmp_path / 'sys/net/ipv4/tcp_fin_timeout').write_text('30\n')
     (tmp_path / 'sys/net/ipv4/tcp_max_tw_buckets').write_text('5000\n')
-    plan = tune.decide(host, tune.normalise_settings({'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 8192}),
+    plan = tune.decide(host, settings.normalise({'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 8192}),
                        originals=saved['originals'], managed=saved['managed'])
     assert sorted(plan.restore) == ['net.ipv4.tcp_max_tw_buckets']
     before, after = tune.next_states(saved, plan, ['/etc/ansible'])
