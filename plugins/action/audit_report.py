@@ -9,11 +9,11 @@ __metaclass__ = type
 
 import json
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report
 
 RENDER = {
@@ -22,43 +22,37 @@ RENDER = {
     'report.xml': report.junit,
     'report.html': report.html,
 }
+ARGUMENT_SPEC = dict(
+    hosts=dict(type='dict', required=True),
+    dest=dict(type='path', required=True),
+    fail_on=dict(type='str', choices=['none', 'info', 'warning', 'critical'], default='none'),
+)
 
 
 class ActionModule(ActionBase):
+    """Runs on the controller only: it needs no connection to the host it is delegated to."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(('hosts', 'dest', 'fail_on'))
+    _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         result = super(ActionModule, self).run(tmp, task_vars)
-        args = self._task.args
-        hosts, dest, fail_on = args.get('hosts'), args.get('dest'), args.get('fail_on', 'none')
-        if not isinstance(hosts, dict) or not dest:
-            raise AnsibleActionFail('audit_report: hosts (a mapping of host name to audit) and dest are required')
-        if fail_on not in ('none', 'info', 'warning', 'critical'):
-            raise AnsibleActionFail('audit_report: fail_on must be none, info, warning or critical, got %r' % (fail_on,))
-        fleet = report.fleet(dict((str(k), v) for k, v in hosts.items()))
-        dest = os.path.abspath(os.path.expanduser(dest))
+        fleet = report.fleet(dict((str(k), v) for k, v in args['hosts'].items()))
+        dest = os.path.abspath(args['dest'])
         changed = False
         try:
-            os.makedirs(dest, exist_ok=True)
+            if not self._task.check_mode:
+                files.make_dirs(dest)
             for name, render in RENDER.items():
                 text = render(fleet)
                 path = os.path.join(dest, name)
-                try:
-                    with open(path) as handle:
-                        if handle.read() == text:
-                            continue
-                except (IOError, OSError):
-                    pass
+                if files.read_text(path, errors='replace', quiet=True) == text:
+                    continue
                 if not self._task.check_mode:
-                    fd, tmp_path = tempfile.mkstemp(dir=dest, prefix='.' + name)
-                    with os.fdopen(fd, 'w') as handle:
-                        handle.write(text)
-                    os.chmod(tmp_path, 0o644)
-                    os.rename(tmp_path, path)
+                    files.replace(path, text, 0o644)
                 changed = True
         except (IOError, OSError) as exc:
-            raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, exc))
-        result.update(changed=changed, dest=dest, report=fleet, failing=report.failing(fleet, fail_on))
+            raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, files.describe(exc)))
+        result.update(changed=changed, dest=dest, report=fleet, failing=report.failing(fleet, args['fail_on']))
         return result

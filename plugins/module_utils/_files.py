@@ -63,17 +63,29 @@ def describe(exc):
     return exc.strerror or str(exc) if isinstance(exc, EnvironmentError) else str(exc)
 
 
-def read_text(path):
-    """The file's text, or None when it does not exist. Other errors raise (an unreadable file is not
-    an absent one)."""
+def read_text(path, errors='strict', quiet=False):
+    """The file's text (UTF-8; ``errors`` as for bytes.decode), or None when it does not exist.
+
+    Other errors raise (an unreadable file is not an absent one), unless ``quiet``: /proc files
+    that vanish or refuse a read are simply not there. The one reader of the collection.
+    """
     try:
         with open(path, 'rb') as handle:
             data = handle.read()
     except (IOError, OSError) as exc:
-        if exc.errno == errno.ENOENT:
+        if exc.errno == errno.ENOENT or quiet:
             return None
         raise
-    return data.decode('utf-8')
+    return data.decode('utf-8', errors)
+
+
+def read_json(path):
+    """The JSON in ``path``, or None when it is absent, unreadable or not JSON (a record to compare)."""
+    try:
+        text = read_text(path)
+        return json.loads(text) if text is not None else None
+    except (IOError, OSError, ValueError):
+        return None
 
 
 def missing_dirs(directory):

@@ -16,16 +16,14 @@ import os
 import socket
 import struct
 
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+
 _U32 = struct.Struct('=I')
 
 
 def read_text(path):
-    """The whole file as text, or None when it does not exist or cannot be read."""
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read().decode('ascii', 'replace')
-    except (IOError, OSError):
-        return None
+    """A /proc file's text, or None when it does not exist or cannot be read."""
+    return files.read_text(path, errors='replace', quiet=True)
 
 
 def _raw_address(text):

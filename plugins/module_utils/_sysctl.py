@@ -17,6 +17,7 @@ import glob
 import os
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
 
 # systemd-sysctl's directories, highest priority first (sysctl.d(5)); a file name in an
@@ -50,10 +51,10 @@ def path_key(proc_path, path):
 def read_raw(path):
     """(text, None) or (None, errno) for one /proc/sys file."""
     try:
-        with open(path, 'rb') as handle:
-            return handle.read().decode('utf-8', 'replace'), None
+        text = files.read_text(path, errors='replace')
     except (IOError, OSError) as exc:
         return None, exc.errno
+    return (text, None) if text is not None else (None, errno.ENOENT)
 
 
 def write_key(proc_path, name, text):
@@ -229,10 +230,11 @@ def sources(keys, root='/'):
     problems = []
     for path in boot_files(root):
         try:
-            with open(path) as handle:
-                text = handle.read()
+            text = files.read_text(path)
         except (IOError, OSError, UnicodeDecodeError) as exc:
             problems.append('%s: cannot read (%s)' % (path, exc))
+            continue
+        if text is None:
             continue
         assignments, bad = parse_sysctl_conf(text)
         problems.extend('%s: %s' % (path, p) for p in bad)

@@ -431,6 +431,52 @@ def _undo(host, written, committed, staged, created, state_path, state_old, stat
     return text, not failed
 
 
+def file_changes(plan, saved, saved_text, paths, present, persist, profile, version, stamp, backup_name=None):
+    """What this run writes and removes, in the order ``execute`` takes them.
+
+    ``paths``: {'sysctl_file', 'fact_path', 'state_file'}. ``stamp``: the record's time. Returns
+    (changes, state to save before the first live write or None, record or None, backup path or None).
+    Present: the drop-in (when ``persist``), the record (when anything changes), then the state.
+    Absent: the drop-in and the record go, then the directories the first tuning created (when
+    empty), then the state. A saved state that cannot take a live value raises TuneError.
+    """
+    changes, state_before, rec, backup_file = [], None, None, None
+    if present:
+        new_dirs = files.missing_dirs(os.path.dirname(paths['fact_path']))
+        if persist:
+            new_dirs += files.missing_dirs(os.path.dirname(paths['sysctl_file']))
+        before, after = next_states(saved, plan, new_dirs)
+        state_before = render_state(before)
+        if persist:
+            changes.append(Change(paths['sysctl_file'], files.read_text(paths['sysctl_file']),
+                                  render_dropin(paths['sysctl_file'], profile, plan)))
+        rec = record(profile, plan, paths['sysctl_file'], persist, version)
+        old_rec = files.read_json(paths['fact_path']) or {}
+        old_rec.pop('time', None)
+        if old_rec != rec or plan.writes() or any(c.old != c.new for c in changes):
+            changes.append(Change(paths['fact_path'], files.read_text(paths['fact_path']),
+                                  json.dumps(dict(rec, time=stamp), indent=1, sort_keys=True) + '\n'))
+        changes.append(Change(paths['state_file'], saved_text, render_state(after), 0o600))
+    else:
+        for path in (paths['sysctl_file'], paths['fact_path']):
+            old = files.read_text(path)
+            if old is not None:
+                changes.append(Change(path, old, None))
+        for directory in sorted(saved['created'], reverse=True):
+            if os.path.isdir(directory):
+                changes.append(Change(directory, 'directory', None, directory=True))
+        if saved_text is not None:
+            changes.append(Change(paths['state_file'], saved_text, None))
+    changes = [c for c in changes if c.old != c.new]
+    if backup_name:
+        for change in changes:
+            if change.path == paths['sysctl_file'] and change.old is not None:
+                backup_file = '%s.%s' % (change.path, backup_name)
+                changes.insert(0, Change(backup_file, None, change.old))
+                break
+    return changes, state_before, rec, backup_file
+
+
 def mismatches(host, steps):
     """Written keys whose live value now differs from what was written."""
     found = []
@@ -469,29 +515,20 @@ def record(profile, plan, sysctl_file, persist, version):
     }
 
 
-def read_json(path):
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (IOError, OSError, ValueError):
-        return None
-
-
 def later_overrides(keys, our_file, root='/'):
     """Warnings for keys that a file applied after ours at boot sets again."""
-    files = sysctl.boot_files(root)
+    paths = sysctl.boot_files(root)
     ours = os.path.realpath(our_file)
-    names = [os.path.realpath(p) for p in files]
+    names = [os.path.realpath(p) for p in paths]
     if ours in names:
-        later = files[names.index(ours) + 1:]
+        later = paths[names.index(ours) + 1:]
     else:
         base = os.path.basename(our_file)
-        later = [p for p in files if os.path.basename(p) > base or p.endswith('/sysctl.conf')]
+        later = [p for p in paths if os.path.basename(p) > base or p.endswith('/sysctl.conf')]
     warnings = []
     for path in later:
         try:
-            with open(path) as handle:
-                assignments, _problems = sysctl.parse_sysctl_conf(handle.read())
+            assignments, _problems = sysctl.parse_sysctl_conf(files.read_text(path) or '')
         except (IOError, OSError, UnicodeDecodeError):
             continue
         for number, name, value, _ignore in assignments:

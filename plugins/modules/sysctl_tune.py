@@ -188,7 +188,6 @@ record:
 '''
 
 import datetime
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -315,50 +314,20 @@ def run(module, p, host, settings, state_file, started):
 
     result = dict(changed=False, applied=[], unchanged=sorted(plan.unchanged), skipped_keys=plan.skipped, restored=[],
                   mismatches=[], sysctl_file=p['sysctl_file'] if p['persist'] and present else None)
-    changes = []
-    state_before = None
+    paths = dict(sysctl_file=p['sysctl_file'], fact_path=p['fact_path'], state_file=state_file)
+    try:
+        changes, state_before, rec, backup_file = tune.file_changes(
+            plan, saved, saved_text, paths, present, p['persist'], p['profile'], COLLECTION_VERSION,
+            started.strftime('%Y-%m-%dT%H:%M:%SZ'),
+            '%s.%s' % (os.getpid(), started.strftime('%Y-%m-%d@%H:%M:%S~')) if p['backup'] else None)
+    except tune.TuneError as exc:
+        return dict(failed=True, msg=str(exc), skipped_keys=plan.skipped)
     if present:
-        new_dirs = files.missing_dirs(os.path.dirname(p['fact_path']))
-        if p['persist']:
-            new_dirs += files.missing_dirs(os.path.dirname(p['sysctl_file']))
-        try:
-            state_before, state_after = tune.next_states(saved, plan, new_dirs)
-        except tune.TuneError as exc:
-            return dict(failed=True, msg=str(exc), skipped_keys=plan.skipped)
-        state_before, state_after = tune.render_state(state_before), tune.render_state(state_after)
-        if p['persist']:
-            changes.append(tune.Change(p['sysctl_file'], files.read_text(p['sysctl_file']),
-                                       tune.render_dropin(p['sysctl_file'], p['profile'], plan)))
-        rec = tune.record(p['profile'], plan, p['sysctl_file'], p['persist'], COLLECTION_VERSION)
-        old_rec_text = files.read_text(p['fact_path'])
-        old_rec = tune.read_json(p['fact_path']) or {}
-        old_rec.pop('time', None)
-        if old_rec != rec or plan.writes() or any(c.old != c.new for c in changes):
-            rec_out = dict(rec, time=started.strftime('%Y-%m-%dT%H:%M:%SZ'))
-            changes.append(tune.Change(p['fact_path'], old_rec_text, json.dumps(rec_out, indent=1, sort_keys=True) + '\n'))
-        changes.append(tune.Change(state_file, saved_text, state_after, 0o600))
         result['record'] = rec
         if p['persist']:
             result['warnings_later_files'] = tune.later_overrides(sorted(plan.in_effect()), p['sysctl_file'])
-    else:
-        # The originals go back (decided above); then our files go, the directories we created
-        # (when empty), the state last.
-        for path in (p['sysctl_file'], p['fact_path']):
-            old = files.read_text(path)
-            if old is not None:
-                changes.append(tune.Change(path, old, None))
-        for directory in sorted(saved['created'], reverse=True):
-            if os.path.isdir(directory):
-                changes.append(tune.Change(directory, 'directory', None, directory=True))
-        if saved_text is not None:
-            changes.append(tune.Change(state_file, saved_text, None))
-    changes = [c for c in changes if c.old != c.new]
-    if p['backup']:
-        for change in changes:
-            if change.path == p['sysctl_file'] and change.old is not None:
-                result['backup_file'] = '%s.%s.%s' % (change.path, os.getpid(), started.strftime('%Y-%m-%d@%H:%M:%S~'))
-                changes.insert(0, tune.Change(result['backup_file'], None, change.old))
-                break
+    if backup_file and not module.check_mode:
+        result['backup_file'] = backup_file
 
     writes = plan.writes()
     result['applied'] = [{'key': k, 'before': s['before'], 'after': s['after']} for k, s in writes if k in plan.apply]
