@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Writes the fleet report on the controller, in-process: one task instead of a copy per file."""
+"""The fleet audit on the controller, in one task: every host's findings from its facts (each expected
+profile resolved once, the previous report read once), then the report files."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,6 +16,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report
+from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
 RENDER = {
     'report.json': lambda fleet: json.dumps(fleet, indent=2, sort_keys=True) + '\n',
@@ -23,7 +26,13 @@ RENDER = {
     'report.html': report.html,
 }
 ARGUMENT_SPEC = dict(
-    hosts=dict(type='dict', required=True),
+    hosts=dict(type='list', elements='str'),
+    expected_profile=dict(type='str', default=''),
+    expected_version=dict(type='raw', default='latest'),
+    profile_paths=dict(type='list', elements='path', default=[]),
+    profile_parameters=dict(type='dict', default={}),
+    thresholds=dict(type='dict', default={}),
+    record_name=dict(type='str', default='netops_tcp'),
     dest=dict(type='path', required=True),
     fail_on=dict(type='str', choices=['none', 'info', 'warning', 'critical'], default='none'),
 )
@@ -38,8 +47,28 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         result = super(ActionModule, self).run(tmp, task_vars)
-        fleet = report.fleet(dict((str(k), v) for k, v in args['hosts'].items()))
+        task_vars = task_vars or {}
+        names = args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts', [])
+        hostvars = task_vars.get('hostvars', {})
+        facts = dict((str(name), dict(hostvars[name].get('ansible_facts') or {})) for name in names)
         dest = os.path.abspath(args['dest'])
+        previous = files.read_json(os.path.join(dest, 'report.json'))  # read once, for every host
+        resolver = profiles.Resolver(args['profile_paths'], args['profile_parameters'])
+
+        def expected_for(record):
+            if args['expected_profile']:
+                return resolver.get(args['expected_profile'], args['expected_version'])
+            if record and record.get('profile'):
+                return resolver.get(record['profile'], record.get('version') or 'latest')
+            return None
+
+        try:
+            hosts = report.audit(facts, expected_for, args['thresholds'], previous, args['record_name'])
+        except SettingsError as exc:
+            raise AnsibleActionFail('audit_report: the expected profile: %s' % exc)
+        except ValueError as exc:
+            raise AnsibleActionFail('audit_report: thresholds: %s' % exc)
+        fleet = report.fleet(hosts)
         changed = False
         try:
             if not self._task.check_mode:

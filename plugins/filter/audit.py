@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the netops.tcp audit: findings per host, the fleet report and its renderings."""
+"""Filters of the netops.tcp audit (documented in tcp_findings.yml and tcp_query.yml beside this file)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +10,6 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report
 
 try:
     import jmespath
@@ -22,36 +21,15 @@ except ImportError:  # pragma: no cover - a declared dependency
 def tcp_findings(host, expected=None, thresholds=None):
     """Findings of one host: ``host`` holds tcp, tcp_sysctl, record, dropin (whether the drop-in exists) and
     previous_counters (the host's counters in the last report, to tell a rise from a total since boot)."""
-    unknown = set(thresholds or {}) - set(findings.DEFAULT_THRESHOLDS)
-    if unknown:
-        raise AnsibleFilterError('tcp_findings: unknown threshold %s (known: %s)'
-                                 % (', '.join(sorted(unknown)), ', '.join(sorted(findings.DEFAULT_THRESHOLDS))))
-    return findings.host_findings(host.get('tcp'), host.get('tcp_sysctl'), host.get('record'), expected or None,
-                                  host.get('dropin'), thresholds, host.get('previous_counters'))
-
-
-def tcp_fleet_report(hosts):
-    return report.fleet(hosts)
-
-
-def tcp_failing(fleet, fail_on='none'):
-    return report.failing(fleet, fail_on)
-
-
-def tcp_report_markdown(fleet):
-    return report.markdown(fleet)
-
-
-def tcp_report_junit(fleet):
-    return report.junit(fleet)
-
-
-def tcp_report_html(fleet):
-    return report.html(fleet)
+    try:
+        return findings.host_findings(host.get('tcp'), host.get('tcp_sysctl'), host.get('record'), expected or None,
+                                      host.get('dropin'), thresholds, host.get('previous_counters'))
+    except ValueError as exc:
+        raise AnsibleFilterError('tcp_findings: %s' % exc)
 
 
 def tcp_query(data, expression):
-    """A jmespath expression over ``data`` (the fleet report)."""
+    """jmespath.search(expression, data): community.general.json_query's semantics, without needing that collection."""
     if not HAS_JMESPATH:
         raise AnsibleFilterError('tcp_query needs the jmespath Python library on the controller')
     try:
@@ -65,10 +43,5 @@ class FilterModule(object):
     def filters(self):
         return {
             'tcp_findings': tcp_findings,
-            'tcp_fleet_report': tcp_fleet_report,
-            'tcp_failing': tcp_failing,
-            'tcp_report_markdown': tcp_report_markdown,
-            'tcp_report_junit': tcp_report_junit,
-            'tcp_report_html': tcp_report_html,
             'tcp_query': tcp_query,
         }

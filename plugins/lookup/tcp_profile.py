@@ -78,61 +78,22 @@ _raw:
       description: "Canonical key: {value, guards, rationale}."
 '''
 
-import os
-
-import yaml
-
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
 from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
-
-SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'profiles')
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping."""
-
-
-class _Duplicate(Exception):
-    pass
-
-
-def _mapping(loader, node, deep=False):
-    keys = set()
-    for key_node, _value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in keys:
-            raise _Duplicate('%s is written twice (line %d)' % (key, key_node.start_mark.line + 1))
-        keys.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
-def load(path):
-    with open(path, 'rb') as handle:
-        raw = handle.read()
-    try:
-        return yaml.load(raw, Loader=_StrictLoader), raw  # nosec: a SafeLoader subclass
-    except _Duplicate as exc:
-        raise profile.ProfileError('%s: %s' % (path, exc))
-    except yaml.YAMLError as exc:
-        raise profile.ProfileError('%s: invalid YAML: %s' % (path, exc))
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        dirs = [os.path.abspath(p) for p in self.get_option('paths')] + [SHIPPED]
         results = []
         for term in terms:
             try:
-                results.append(profile.resolve(
-                    load, dirs, term, self.get_option('version'), self.get_option('overrides'),
+                results.append(profiles.resolve(
+                    term, self.get_option('version'), self.get_option('paths'), self.get_option('overrides'),
                     self.get_option('parameters'), self.get_option('allow_unknown_keys')))
             except SettingsError as exc:
                 raise AnsibleLookupError(str(exc))

@@ -209,8 +209,17 @@ def health_findings(tcp, keys, thresholds, previous=None):
     return found
 
 
+def check_thresholds(thresholds):
+    """Refuse threshold names the findings do not know (a typo would silently keep the default)."""
+    unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
+    if unknown:
+        raise ValueError('unknown threshold %s (known: %s)'
+                         % (', '.join(sorted(unknown)), ', '.join(sorted(DEFAULT_THRESHOLDS))))
+
+
 def host_findings(tcp, sysctl_facts, record, expected, dropin=None, thresholds=None, previous=None):
     """Every finding for one host, the most severe first; ``previous``: counters of the last audit."""
+    check_thresholds(thresholds)
     limits = dict(DEFAULT_THRESHOLDS)
     limits.update(thresholds or {})
     keys = (sysctl_facts or {}).get('keys') or {}

@@ -10,11 +10,50 @@ __metaclass__ = type
 from html import escape as html_escape
 from xml.sax.saxutils import escape, quoteattr
 
+from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils._findings import SEVERITIES, rank
 
 
+def audit(facts, expected_for, thresholds=None, previous=None, record_name='netops_tcp'):
+    """Every host's audit entry, computed once for the fleet.
+
+    ``facts``: {host: its ansible_facts (tcp, tcp_sysctl, ansible_local)}; ``expected_for(record)``:
+    the resolved expected profile for a host's record (or None); ``previous``: the last report, to
+    tell a counter's rise since that audit from a total since boot. Returns {host: {'record',
+    'expected' ("name@version" or None), 'states', 'counters', 'findings'}}.
+    """
+    findings.check_thresholds(thresholds)
+    before = (previous or {}).get('hosts') or {}
+    result = {}
+    for name in sorted(facts):
+        host = facts[name] or {}
+        tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
+        record = (host.get('ansible_local') or {}).get(record_name)
+        damaged = record is not None and not isinstance(record, dict)
+        record = record if isinstance(record, dict) else None
+        expected = expected_for(record)
+        if not tcp or not sysctl_facts:
+            found = [findings.finding('unaudited', 'warning', 'No TCP facts from this host in this run: gather them '
+                                      '(netops.tcp.tcp_facts and sysctl_facts) before the audit.')]
+        else:
+            dropin = bool(record and record.get('sysctl_file') in (sysctl_facts.get('boot_files') or []))
+            found = findings.host_findings(tcp, sysctl_facts, record, expected, dropin, thresholds,
+                                           (before.get(name) or {}).get('counters'))
+        if damaged:
+            found.insert(0, findings.finding('unmanaged', 'warning', 'The netops.tcp record on this host cannot be '
+                                             'read; re-run tune-tcp.yml to write it again.'))
+        result[name] = {
+            'record': record,
+            'expected': '%s@%s' % (expected['name'], expected['version']) if expected else None,
+            'states': (tcp or {}).get('states'),
+            'counters': (tcp or {}).get('counters'),
+            'findings': found,
+        }
+    return result
+
+
 def fleet(hosts):
-    """{'hosts': {name: host}, 'summary': {...}} from {name: {'findings', 'profile', 'states'}}."""
+    """{'hosts': {name: host}, 'summary': {...}} from {name: {'findings', 'record', 'states'}}."""
     summary = {'hosts': len(hosts), 'findings': dict((s, 0) for s in SEVERITIES), 'kinds': {}, 'profiles': {},
                'hosts_with_findings': []}
     for name in sorted(hosts):
@@ -22,12 +61,16 @@ def fleet(hosts):
         for item in host['findings']:
             summary['findings'][item['severity']] += 1
             summary['kinds'][item['kind']] = summary['kinds'].get(item['kind'], 0) + 1
-        profile = host.get('profile') or {}
-        label = '%s@%s' % (profile['profile'], profile['version']) if profile.get('profile') else 'unmanaged'
-        summary['profiles'].setdefault(label, []).append(name)
+        summary['profiles'].setdefault(running(host), []).append(name)
         if host['findings']:
             summary['hosts_with_findings'].append(name)
     return {'hosts': dict((k, hosts[k]) for k in sorted(hosts)), 'summary': summary}
+
+
+def running(host):
+    """``name@version`` the host's record says it runs, or "unmanaged"."""
+    record = host.get('record') or {}
+    return '%s@%s' % (record['profile'], record.get('version')) if record.get('profile') else 'unmanaged'
 
 
 def failing(report, fail_on):
@@ -134,8 +177,7 @@ def html(report):
         out.append('<tr><td>%s</td><td>%s</td></tr>' % (_h(label), _h(', '.join(summary['profiles'][label]))))
     out.append('</table><h2>Hosts</h2><table id="hosts"><tr><th>host</th><th>profile</th><th>findings</th></tr>')
     for name, host in hosts.items():
-        profile = host.get('profile') or {}
-        label = '%s@%s' % (profile.get('profile'), profile.get('version')) if profile.get('profile') else 'unmanaged'
+        label = running(host)
         if host['findings']:
             cells = '<br>'.join('<span class="sev" style="background:%s">%s</span> %s: %s'
                                 % (_SEVERITY_COLOURS[f['severity']], f['severity'], _h(f['kind']), _h(f['message']))

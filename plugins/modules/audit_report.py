@@ -9,12 +9,16 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: audit_report
-short_description: Write the netops.tcp fleet audit report on the controller
+short_description: Audit the fleet's TCP stacks and write the report, on the controller
 version_added: 0.1.0
 description:
-  - Builds the fleet report from every host's audit (findings, profile, states) and writes
-    C(report.json), C(report.md), C(report.xml) (JUnit) and a self-contained C(report.html) into
-    O(dest) on the controller, in the controller process (an action plugin; nothing runs on the hosts).
+  - Works out every host's findings from the facts already gathered (C(ansible_facts.tcp) from
+    M(netops.tcp.tcp_facts), C(ansible_facts.tcp_sysctl) from M(netops.tcp.sysctl_facts) with
+    C(include_sources), and the record in C(ansible_facts.ansible_local)), in one task for the
+    whole fleet. Each expected profile version is resolved once and the previous C(report.json)
+    is read once (a counter's rise since the last audit is told from a total since boot).
+  - Writes C(report.json), C(report.md), C(report.xml) (JUnit) and a self-contained C(report.html)
+    into O(dest) on the controller (an action plugin; nothing runs on the hosts).
   - Returns the report and the findings at or above O(fail_on), so a play can fail on them.
 author:
   - netops.tcp contributors (@netops-tcp)
@@ -23,7 +27,7 @@ extends_documentation_fragment:
 attributes:
   action:
     support: full
-    description: Runs on the controller as an action plugin.
+    details: Runs on the controller as an action plugin.
   check_mode:
     support: full
     details: Reports what would change and writes nothing.
@@ -33,9 +37,36 @@ attributes:
     platforms: posix
 options:
   hosts:
-    description: Host name to its audit (C(findings), C(profile), C(states), C(expected)).
+    description: The hosts to audit. Default the play's hosts that are still running (C(ansible_play_hosts)).
+    type: list
+    elements: str
+  expected_profile:
+    description: The profile every host should run. Empty, each host is compared with what its record says it runs.
+    type: str
+    default: ''
+  expected_version:
+    description: The version of O(expected_profile), a number or V(latest).
+    type: raw
+    default: latest
+  profile_paths:
+    description: Directories with your own profiles, searched before the collection's.
+    type: list
+    elements: path
+    default: []
+  profile_parameters:
+    description: Values for the expected profile's parameters.
     type: dict
-    required: true
+    default: {}
+  thresholds:
+    description:
+      - Limits of the health findings (C(close_wait), C(syn_recv), C(time_wait_ratio), C(orphan_ratio),
+        C(conntrack_ratio), C(ephemeral_ratio), C(fin_timeout_min)); unknown names fail.
+    type: dict
+    default: {}
+  record_name:
+    description: The name of the record under C(ansible_local) (the fact file's name without C(.fact)).
+    type: str
+    default: netops_tcp
   dest:
     description: Directory for the four files, created when missing.
     type: path
@@ -48,9 +79,21 @@ options:
 '''
 
 EXAMPLES = r'''
-- name: Write the report
+- name: Gather what the audit reads
+  netops.tcp.tcp_facts:
+    gather_subset: [all, processes]
+
+- name: Gather the sysctls and where they come from at boot
+  netops.tcp.sysctl_facts:
+    include_sources: true
+
+- name: Read the hosts' records (ansible_local.netops_tcp)
+  ansible.builtin.setup:
+    gather_subset: ['!all', '!min', local]
+
+- name: Audit against web_frontend and write the report
   netops.tcp.audit_report:
-    hosts: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, 'audit'))) }}"
+    expected_profile: web_frontend
     dest: /var/tmp/tcp-audit
     fail_on: warning
   run_once: true

@@ -6,18 +6,18 @@ import re
 import struct
 import subprocess
 
-from ansible_collections.netops.tcp.plugins.filter import audit
+from ansible_collections.netops.tcp.plugins.module_utils import _report as report
 
 CHROMIUM = ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync']
 HOSTS = {
-    'web-1': {'profile': {'profile': 'web_frontend', 'version': 1}, 'findings': [],
+    'web-1': {'record': {'profile': 'web_frontend', 'version': 1}, 'findings': [],
               'states': {'ESTABLISHED': 89782, 'SYN_RECV': 7314, 'CLOSE_WAIT': 1122, 'FIN_WAIT1': 2074, 'TIME_WAIT': 1443}},
-    'lvs-1': {'profile': {'profile': 'lb_backend', 'version': 1}, 'states': {'TIME_WAIT': 113083, 'ESTABLISHED': 1539},
+    'lvs-1': {'record': {'profile': 'lb_backend', 'version': 1}, 'states': {'TIME_WAIT': 113083, 'ESTABLISHED': 1539},
               'findings': [{'kind': 'time_wait', 'severity': 'warning', 'key': 'net.ipv4.tcp_max_tw_buckets',
                             'expected': '< 90%', 'actual': 113083, 'message': '113083 TIME_WAIT sockets'}]},
     '<script>document.title="pwned"</script>': {
-        'profile': None, 'states': {'ESTABLISHED': 5},
+        'record': None, 'states': {'ESTABLISHED': 5},
         'findings': [{'kind': 'drift', 'severity': 'critical', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30',
                       'actual': '<img src=x onerror="document.title=1">', 'message': 'drifted'}]},
 }
@@ -25,7 +25,7 @@ HOSTS = {
 
 def test_report_renders_and_host_text_stays_text(tmp_path):
     page = tmp_path / 'report.html'
-    page.write_text(audit.tcp_report_html(audit.tcp_fleet_report(HOSTS)))
+    page.write_text(report.html(report.fleet(HOSTS)))
     profile = ['--user-data-dir=%s' % (tmp_path / 'chromium')]
     shot = tmp_path / 'report.png'
     subprocess.run(CHROMIUM + profile + ['--window-size=1280,1200', '--screenshot=%s' % shot, page.as_uri()],

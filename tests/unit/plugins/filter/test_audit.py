@@ -7,45 +7,46 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netops.tcp.plugins.filter import audit
+from ansible_collections.netops.tcp.plugins.module_utils import _report as report_utils
 
 HOSTS = {
-    'web-2': {'profile': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': [
+    'web-2': {'record': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': [
         {'kind': 'drift', 'severity': 'warning', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30', 'actual': '60',
          'message': 'drifted | by <hand> & "script"'}]},
-    'web-1': {'profile': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': []},
-    'db-1': {'profile': None, 'states': {}, 'findings': [
+    'web-1': {'record': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': []},
+    'db-1': {'record': None, 'states': {}, 'findings': [
         {'kind': 'risky', 'severity': 'critical', 'key': 'net.ipv4.tcp_tw_recycle', 'expected': 0, 'actual': 1,
          'message': 'recycle'}]},
 }
 
 
 def test_fleet_summary_and_failing():
-    report = audit.tcp_fleet_report(HOSTS)
+    report = report_utils.fleet(HOSTS)
     assert list(report['hosts']) == ['db-1', 'web-1', 'web-2']
     assert report['summary'] == {
         'hosts': 3, 'findings': {'info': 0, 'warning': 1, 'critical': 1}, 'kinds': {'risky': 1, 'drift': 1},
         'profiles': {'unmanaged': ['db-1'], 'web_frontend@1': ['web-1', 'web-2']},
         'hosts_with_findings': ['db-1', 'web-2']}
-    assert [f['host'] for f in audit.tcp_failing(report, 'warning')] == ['db-1', 'web-2']
-    assert [f['host'] for f in audit.tcp_failing(report, 'critical')] == ['db-1']
-    assert audit.tcp_failing(report, 'none') == []
+    assert [f['host'] for f in report_utils.failing(report, 'warning')] == ['db-1', 'web-2']
+    assert [f['host'] for f in report_utils.failing(report, 'critical')] == ['db-1']
+    assert report_utils.failing(report, 'none') == []
 
 
 def test_markdown_escapes_table_cells():
-    text = audit.tcp_report_markdown(audit.tcp_fleet_report(HOSTS))
+    text = report_utils.markdown(report_utils.fleet(HOSTS))
     assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 60 | drifted \\| by <hand> & "script" |' in text
     assert '## web-1\n\nNo findings.' in text
 
 
 def test_junit_is_well_formed_and_escaped():
-    root = ET.fromstring(audit.tcp_report_junit(audit.tcp_fleet_report(HOSTS)))
+    root = ET.fromstring(report_utils.junit(report_utils.fleet(HOSTS)))
     assert (root.get('tests'), root.get('failures')) == ('3', '2')
     failure = root.find("testsuite[@name='web-2']/testcase/failure")
     assert failure.get('message') == 'drifted | by <hand> & "script"' and failure.get('type') == 'warning'
 
 
 def test_query_and_its_errors():
-    report = audit.tcp_fleet_report(HOSTS)
+    report = report_utils.fleet(HOSTS)
     assert audit.tcp_query(report, 'summary.profiles.unmanaged') == ['db-1']
     with pytest.raises(AnsibleFilterError, match="tcp_query: 'summary..x' is not a valid jmespath expression"):
         audit.tcp_query(report, 'summary..x')
@@ -59,10 +60,10 @@ def test_unknown_threshold_is_refused():
 
 def test_html_is_self_contained_and_escapes_host_text():
     hosts = dict(HOSTS)
-    hosts['<script>alert(1)</script>'] = {'profile': None, 'states': {'ESTABLISHED': 3, 'TIME_WAIT': 1}, 'findings': [
+    hosts['<script>alert(1)</script>'] = {'record': None, 'states': {'ESTABLISHED': 3, 'TIME_WAIT': 1}, 'findings': [
         {'kind': 'drift', 'severity': 'warning', 'key': 'net.core.somaxconn', 'expected': '16384',
          'actual': '<img src=x onerror=alert(1)>', 'message': '<b>bold</b>'}]}
-    page = audit.tcp_report_html(audit.tcp_fleet_report(hosts))
+    page = report_utils.html(report_utils.fleet(hosts))
     assert '<script' not in page and '<img' not in page and '<b>bold' not in page
     assert '&lt;script&gt;alert(1)&lt;/script&gt;' in page and '&lt;img src=x onerror=alert(1)&gt; (wanted 16384)' in page
     assert 'http://' not in page and 'https://' not in page and 'src=' not in page.replace('src=x', '')

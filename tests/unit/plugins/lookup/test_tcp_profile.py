@@ -6,16 +6,16 @@ import os
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.lookup import tcp_profile
 from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
 from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 SHIPPED = os.path.join(ROOT, 'profiles')
 
 
 def resolve(name, version='latest', dirs=(SHIPPED,), **kw):
-    return profile.resolve(tcp_profile.load, list(dirs), name, version, **kw)
+    return profile.resolve(profiles.load, list(dirs), name, version, **kw)
 
 
 def released():

@@ -7,24 +7,15 @@ import os
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
-from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 from ansible_collections.netops.tcp.plugins.module_utils import _settings as settings
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-PROFILES = os.path.join(ROOT, 'profiles')
-
-
-def load(path):
-    import yaml
-    with open(path, 'rb') as handle:
-        raw = handle.read()
-    return yaml.safe_load(raw), raw
 
 
 def incident(version=1):
-    return settings.normalise(profile.resolve(load, [PROFILES], 'ad_backend_incident', version)['settings'])
+    return settings.normalise(profiles.resolve('ad_backend_incident', version)['settings'])
 
 
 # (release, initial netns?, tcp_tw_recycle decision with clients_behind_nat=false, tcp_tw_reuse decision)

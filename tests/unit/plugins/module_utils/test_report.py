@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet audit computed once on the controller (_report.audit), from facts as the hosts report them."""
+
+import pytest
+
+from ansible_collections.netops.tcp.plugins.module_utils import _report as report
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
+
+RECORD = {'profile': 'web_frontend', 'version': 1, 'applied': {'net.ipv4.tcp_fin_timeout': '30'},
+          'sysctl_file': '/etc/sysctl.d/60-netops-tcp.conf'}
+
+
+def facts(fin_timeout='30', record=RECORD, overflows=0):
+    keys = {'net.ipv4.tcp_fin_timeout': {'available': True, 'raw': fin_timeout, 'value': int(fin_timeout)}}
+    return {'tcp': {'states': {'ESTABLISHED': 1}, 'counters': {'ListenOverflows': overflows}, 'listeners': []},
+            'tcp_sysctl': {'keys': keys, 'sources': {}, 'boot_files': ['/etc/sysctl.d/60-netops-tcp.conf']},
+            'ansible_local': {'netops_tcp': record} if record is not None else {}}
+
+
+def test_findings_for_the_fleet_with_each_profile_resolved_once():
+    resolver = profiles.Resolver()
+    calls = []
+
+    def expected_for(record):
+        calls.append(record and record['profile'])
+        return resolver.get(record['profile'], record['version']) if record else None
+
+    fleet = {'web-%d' % i: facts() for i in range(50)}
+    fleet['web-drift'] = facts(fin_timeout='45')
+    fleet['web-damaged'] = facts(record='error loading facts as JSON or ini')
+    fleet['no-facts'] = {}
+    hosts = report.audit(fleet, expected_for, previous={'hosts': {'web-1': {'counters': {'ListenOverflows': 0}}}})
+    assert len(resolver.cache) == 1  # 51 hosts on web_frontend@1: one resolution
+    assert hosts['web-0'] == {'record': RECORD, 'expected': 'web_frontend@1', 'states': {'ESTABLISHED': 1},
+                              'counters': {'ListenOverflows': 0}, 'findings': []}
+    assert [(f['kind'], f['key'], f['actual']) for f in hosts['web-drift']['findings']] == [
+        ('drift', 'net.ipv4.tcp_fin_timeout', '45')]
+    assert hosts['web-damaged']['record'] is None
+    assert hosts['web-damaged']['findings'][0]['message'] == (
+        'The netops.tcp record on this host cannot be read; re-run tune-tcp.yml to write it again.')
+    assert [f['kind'] for f in hosts['no-facts']['findings']] == ['unaudited']
+    assert report.fleet(hosts)['summary']['profiles']['unmanaged'] == ['no-facts', 'web-damaged']
+
+
+def test_a_counter_rise_is_measured_against_the_previous_report():
+    hosts = report.audit({'a': facts(overflows=7), 'b': facts(overflows=7)}, lambda record: None,
+                         previous={'hosts': {'a': {'counters': {'ListenOverflows': 7}}}})
+    assert hosts['a']['findings'] == []  # no rise since the last audit
+    assert hosts['b']['findings'][0]['message'].startswith('ListenOverflows rose by 7 since boot')
+
+
+def test_unknown_thresholds_are_refused():
+    with pytest.raises(ValueError, match='unknown threshold closewait'):
+        report.audit({'a': facts()}, lambda record: None, {'closewait': 3})
+
+
+def test_a_resolver_error_is_raised_for_every_host_that_asks():
+    resolver = profiles.Resolver()
+    for _attempt in range(2):
+        with pytest.raises(profiles.profile.ProfileError, match="profile 'nope': not found"):
+            resolver.get('nope')
+    assert len(resolver.cache) == 1
