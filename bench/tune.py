@@ -29,9 +29,8 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
-import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-from harness import IsolatedHost  # noqa: E402  pylint: disable=wrong-import-position
+import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  (makes netops.tcp importable)
+from ansible_collections.netops.tcp.tests.integration.harness import IsolatedHost  # noqa: E402  pylint: disable=wrong-import-position
 
 ANSIBLE_WHEEL = 'ansible==12.3.0'
 # Twenty keys every network namespace can set, so both ways write the same twenty.
