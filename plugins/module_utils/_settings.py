@@ -125,6 +125,13 @@ class Setting:
         self.key, self.entry, self.value, self.guards = key, entry, value, guards
         self.text = catalog.format_value(value, entry) if entry else str(value)
 
+    def holds(self, raw):
+        """Whether the kernel's text ``raw`` is this value (catalog.canonical_text: the one definition)."""
+        try:
+            return catalog.canonical_text(self.key, raw, self.entry) == self.text
+        except catalog.CatalogError:
+            return False
+
     def __repr__(self):
         return 'Setting(%s=%r)' % (self.key, self.text)
 

@@ -57,10 +57,9 @@ def read_raw(path):
     return (text, None) if text is not None else (None, errno.ENOENT)
 
 
-def write_key(proc_path, name, text):
-    """Write one value to /proc/sys in a single write(2), as sysctl(8) does; the kernel's refusal
-    (EINVAL, EPERM) raises OSError."""
-    path = key_path(proc_path, name)
+def write_key(path, text):
+    """Write one value to the /proc/sys file ``path`` (as read_key found it) in a single write(2), as
+    sysctl(8) does; the kernel's refusal (EINVAL, EPERM) raises OSError."""
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # never O_CREAT; O_TRUNC as sysctl(8), for fixture trees
     try:
         os.write(fd, (text + '\n').encode('utf-8'))
@@ -114,8 +113,9 @@ def readonly_reason(entry, release, in_initial_netns):
     return 'read-only here'
 
 
-def read_key(proc_path, key, release, in_initial_netns, entry=None):
-    """Everything sysctl_facts says about one key, as a dict.
+def read_key_at(proc_path, key, release, in_initial_netns, entry=None):
+    """(info, path): everything sysctl_facts says about one key, as a dict, and the /proc/sys file it
+    was read from (None when absent), for the write that may follow.
 
     ``value`` is typed when the catalog knows the key, otherwise the normalised text.
     For a catalog key absent here, its aliases are tried (older names of the same setting).
@@ -133,7 +133,7 @@ def read_key(proc_path, key, release, in_initial_netns, entry=None):
             break
     if raw is None:
         info['reason'] = unavailable_reason(entry, release, in_initial_netns, err)
-        return info
+        return info, None
     info.update(available=True, raw=catalog.normalise(raw), name=name, writable=writable(path))
     if not info['writable']:
         info['reason'] = readonly_reason(entry, release, in_initial_netns)
@@ -145,7 +145,12 @@ def read_key(proc_path, key, release, in_initial_netns, entry=None):
             info['reason'] = 'unexpected value: %s' % exc
     else:
         info['value'] = info['raw']
-    return info
+    return info, path
+
+
+def read_key(proc_path, key, release, in_initial_netns, entry=None):
+    """Everything sysctl_facts says about one key, as a dict (see read_key_at)."""
+    return read_key_at(proc_path, key, release, in_initial_netns, entry)[0]
 
 
 def expand_keys(proc_path, patterns):

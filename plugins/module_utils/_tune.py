@@ -55,11 +55,14 @@ class Host:
         self.initial_netns = sysctl.initial_netns(proc_path)
 
     def read(self, key, entry=None):
-        return sysctl.read_key(self.proc, key, self.release, self.initial_netns, entry)
+        """What sysctl_facts says about ``key``, plus ``path``: the file a write goes to."""
+        info, path = sysctl.read_key_at(self.proc, key, self.release, self.initial_netns, entry)
+        return dict(info, path=path)
 
-    def write(self, name, text):
-        files.checkpoint('write %s' % name)
-        sysctl.write_key(self.proc, name, text)
+    def write(self, step, text):
+        """Write ``text`` to the file the step's key was read from."""
+        files.checkpoint('write %s' % step['name'])
+        sysctl.write_key(step['path'], text)
 
     def listening_ports(self):
         return census.listening_ports(self.proc)
@@ -128,7 +131,8 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             continue
         info = host.read(key, setting.entry)
         reason = info['reason']  # absent, read-only, or a live value that does not parse: left alone
-        if not reason and key == CONGESTION and not catalog.same(key, info['raw'], desired):
+        holds = not reason and setting.holds(info['raw'])
+        if not reason and key == CONGESTION and not holds:
             reason = _congestion_refused(host, desired)
         if reason:
             if on_unavailable == 'fail':
@@ -136,10 +140,10 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             else:
                 plan.skipped[key] = reason
             continue
-        if catalog.same(key, info['raw'], desired):
+        if holds:
             plan.unchanged[key] = {'name': info['name'], 'value': desired}
         else:
-            plan.apply[key] = {'name': info['name'], 'before': info['raw'], 'after': desired}
+            plan.apply[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': desired}
     _port_range(host, settings, plan, reserve_listening_ports, originals or {})
     for key in sorted(set(managed) - set(settings) - set(plan.in_effect())):
         original = (originals or {}).get(key)
@@ -149,7 +153,7 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
         if catalog.same(key, info['raw'], original):
             plan.settled.add(key)
         elif info['writable']:
-            plan.restore[key] = {'name': info['name'], 'before': info['raw'], 'after': original}
+            plan.restore[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': original}
         else:
             plan.skipped[key] = 'cannot put back the original value %s: %s' % (original, info['reason'])
     _unprivileged_start(host, plan)
@@ -203,7 +207,7 @@ def _port_range(host, settings, plan, reserve, originals):
     if catalog.same(RESERVED, info['raw'], text):
         plan.unchanged[RESERVED] = {'name': info['name'], 'value': text}
     else:
-        plan.apply[RESERVED] = {'name': info['name'], 'before': info['raw'], 'after': text}
+        plan.apply[RESERVED] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': text}
 
 
 def _unprivileged_start(host, plan):
@@ -358,7 +362,7 @@ def execute(host, plan, changes, state_path=None, state_old=None, state_before=N
                 staged.append((change, files.stage(change.path, change.new, change.mode)))
         for key, step in plan.writes():
             doing = 'writing %s = %s' % (key, step['after'])
-            host.write(step['name'], step['after'])
+            host.write(step, step['after'])
             written.append((key, step))
         tmps = dict((id(c), t) for c, t in staged)
         for change in changes:
@@ -391,7 +395,7 @@ def _undo(host, written, committed, staged, created, state_path, state_old, stat
     failed = []
     for key, step in reversed(written):
         try:
-            host.write(step['name'], step['before'])
+            host.write(step, step['before'])
         except (IOError, OSError):
             failed.append(key)
     live_back = [k for k, _s in written if k not in failed]

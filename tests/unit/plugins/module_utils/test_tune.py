@@ -84,7 +84,8 @@ def test_el7_writes_conntrack_through_the_old_name(tmp_path):
     host = tune.Host(str(root))
     plan = tune.decide(host, incident(1), clients_behind_nat=False)
     assert plan.apply['net.netfilter.nf_conntrack_max'] == {
-        'name': 'net.ipv4.netfilter.ip_conntrack_max', 'before': '65536', 'after': '196608'}
+        'name': 'net.ipv4.netfilter.ip_conntrack_max', 'path': str(root / 'sys/net/ipv4/netfilter/ip_conntrack_max'),
+        'before': '65536', 'after': '196608'}
     tune.execute(host, plan, [])
     assert (root / 'sys' / 'net' / 'ipv4' / 'netfilter' / 'ip_conntrack_max').read_text() == '196608\n'
     assert 'net.ipv4.netfilter.ip_conntrack_max = 196608' in tune.render_dropin('/x', {}, plan)
@@ -110,10 +111,10 @@ def test_fault_mid_profile_puts_every_key_back(tmp_path, monkeypatch):
     real_write = tune.Host.write
     victim = steps[4][1]['name']
 
-    def flaky(self, name, text):
-        if name == victim:
+    def flaky(self, step, text):
+        if step['name'] == victim:
             raise OSError(errno.EINVAL, 'Invalid argument')
-        real_write(self, name, text)
+        real_write(self, step, text)
 
     monkeypatch.setattr(tune.Host, 'write', flaky)
     with pytest.raises(tune.TuneError) as exc:

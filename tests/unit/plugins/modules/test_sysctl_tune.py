@@ -157,10 +157,10 @@ def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
     from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
     real_write = tune.Host.write
 
-    def flaky(self, name, text):
-        if name == 'net.ipv4.tcp_rmem':
+    def flaky(self, step, text):
+        if step['name'] == 'net.ipv4.tcp_rmem':
             raise OSError(22, 'Invalid argument')
-        real_write(self, name, text)
+        real_write(self, step, text)
 
     monkeypatch.setattr(tune.Host, 'write', flaky)
     before = snapshot(root)
@@ -180,8 +180,8 @@ def test_a_value_the_kernel_clamps_is_reported(run_module, host, monkeypatch):
     from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
     real_write = tune.Host.write
 
-    def clamping(self, name, text):
-        real_write(self, name, '65535' if name == 'net.core.somaxconn' else text)
+    def clamping(self, step, text):
+        real_write(self, step, '65535' if step['name'] == 'net.core.somaxconn' else text)
 
     monkeypatch.setattr(tune.Host, 'write', clamping)
     code, result = run_module(sysctl_tune.main, dict(args, settings={'net.core.somaxconn': 100000, 'net.ipv4.tcp_fin_timeout': 30}))
