@@ -27,7 +27,8 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
-import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import  (makes netops.tcp importable)
+# tests/conftest.py makes the checkout importable as ansible_collections.netops.tcp.
+import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 from ansible_collections.netops.tcp.tests.integration.harness import IsolatedHost  # noqa: E402  pylint: disable=wrong-import-position
 
 NAIVE = [{

@@ -69,7 +69,7 @@ def check_guards(where, key, guards):
     unknown = set(guards) - GUARDS
     if unknown:
         raise SettingsError('%s: %s: unknown guard %s (known: %s)'
-                           % (where, key, ', '.join(sorted(unknown)), ', '.join(sorted(GUARDS))))
+                            % (where, key, ', '.join(sorted(unknown)), ', '.join(sorted(GUARDS))))
     if 'kernel' in guards:
         try:
             parse_spec(guards['kernel'])
@@ -80,7 +80,7 @@ def check_guards(where, key, guards):
     if 'reserve_listening_ports' in guards:
         if key != 'net.ipv4.ip_local_port_range' or not isinstance(guards['reserve_listening_ports'], bool):
             raise SettingsError('%s: %s: reserve_listening_ports is true or false, on net.ipv4.ip_local_port_range only'
-                               % (where, key))
+                                % (where, key))
     return dict(guards)
 
 
@@ -105,7 +105,7 @@ def canonical_settings(where, settings, allow_unknown, params=None, need_rationa
         unknown = set(spec) - SETTING_KEYS
         if unknown:
             raise SettingsError('%s: %s: unknown field %s (known: guards, rationale, value)'
-                               % (where, key, ', '.join(sorted(unknown))))
+                                % (where, key, ', '.join(sorted(unknown))))
         rationale = spec.get('rationale')
         if need_rationale and (not isinstance(rationale, str) or not rationale.strip()):
             raise SettingsError('%s: %s: every key needs a rationale' % (where, key))

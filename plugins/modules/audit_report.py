@@ -27,7 +27,7 @@ extends_documentation_fragment:
 attributes:
   action:
     support: full
-    details: Runs on the controller as an action plugin.
+    description: Runs on the controller as an action plugin.
   check_mode:
     support: full
     details: Reports what would change and writes nothing.

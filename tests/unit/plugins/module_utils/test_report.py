@@ -11,7 +11,8 @@ RECORD = {'profile': 'web_frontend', 'version': 1, 'applied': {'net.ipv4.tcp_fin
           'sysctl_file': '/etc/sysctl.d/60-netops-tcp.conf'}
 
 
-def facts(fin_timeout='30', record=RECORD, overflows=0):
+def facts(fin_timeout='30', record='the record', overflows=0):
+    record = RECORD if record == 'the record' else record
     keys = {'net.ipv4.tcp_fin_timeout': {'available': True, 'raw': fin_timeout, 'value': int(fin_timeout)}}
     return {'tcp': {'states': {'ESTABLISHED': 1}, 'counters': {'ListenOverflows': overflows}, 'listeners': []},
             'tcp_sysctl': {'keys': keys, 'sources': {}, 'boot_files': ['/etc/sysctl.d/60-netops-tcp.conf']},

@@ -2,7 +2,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import errno
-import os
 
 import pytest
 
@@ -11,7 +10,6 @@ from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as pro
 from ansible_collections.netops.tcp.plugins.module_utils import _settings as settings
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
-
 
 
 def incident(version=1):
