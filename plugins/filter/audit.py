@@ -18,11 +18,11 @@ except ImportError:  # pragma: no cover - a declared dependency
     HAS_JMESPATH = False
 
 
-def tcp_findings(host, expected=None, thresholds=None):
+def tcp_findings(host, expected_profile=None, thresholds=None):
     """Findings of one host: ``host`` holds tcp, tcp_sysctl, record, dropin (whether the drop-in exists) and
     previous_counters (the host's counters in the last report, to tell a rise from a total since boot)."""
     try:
-        return findings.host_findings(host.get('tcp'), host.get('tcp_sysctl'), host.get('record'), expected or None,
+        return findings.host_findings(host.get('tcp'), host.get('tcp_sysctl'), host.get('record'), expected_profile or None,
                                       host.get('dropin'), thresholds, host.get('previous_counters'))
     except ValueError as exc:
         raise AnsibleFilterError('tcp_findings: %s' % exc)

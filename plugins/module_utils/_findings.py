@@ -36,23 +36,23 @@ def rank(severity):
     return SEVERITIES.index(severity)
 
 
-def profile_findings(record, expected, keys, sources, dropin):
+def profile_findings(record, expected_profile, keys, sources, dropin):
     """``dropin``: whether the drop-in the record names exists (True/False, or its text)."""
     found = []
     if not record:
-        if expected:
+        if expected_profile:
             found.append(finding('unmanaged', 'warning',
                                  'No netops.tcp record on this host: it was never tuned with %s@%s, or the record was '
-                                 'removed. Run tune-tcp.yml.' % (expected['name'], expected['version']),
-                                 expected='%s@%s' % (expected['name'], expected['version'])))
+                                 'removed. Run tune-tcp.yml.' % (expected_profile['name'], expected_profile['version']),
+                                 expected='%s@%s' % (expected_profile['name'], expected_profile['version'])))
         return found
     running = '%s@%s' % (record.get('profile'), record.get('version'))
-    if expected:
-        wanted = '%s@%s' % (expected['name'], expected['version'])
-        if record.get('profile') != expected['name']:
+    if expected_profile:
+        wanted = '%s@%s' % (expected_profile['name'], expected_profile['version'])
+        if record.get('profile') != expected_profile['name']:
             found.append(finding('outdated', 'warning', 'The host runs %s, not the expected %s. Apply %s.'
                                  % (running, wanted, wanted), expected=wanted, actual=running))
-        elif (record.get('version') or 0) < expected['version']:
+        elif (record.get('version') or 0) < expected_profile['version']:
             found.append(finding('outdated', 'warning', 'The host runs %s, an older version than the expected %s. '
                                  'Upgrade with tune-tcp.yml.' % (running, wanted), expected=wanted, actual=running))
     applied = record.get('applied') or {}
@@ -217,13 +217,13 @@ def check_thresholds(thresholds):
                          % (', '.join(sorted(unknown)), ', '.join(sorted(DEFAULT_THRESHOLDS))))
 
 
-def host_findings(tcp, sysctl_facts, record, expected, dropin=None, thresholds=None, previous=None):
+def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thresholds=None, previous=None):
     """Every finding for one host, the most severe first; ``previous``: counters of the last audit."""
     check_thresholds(thresholds)
     limits = dict(DEFAULT_THRESHOLDS)
     limits.update(thresholds or {})
     keys = (sysctl_facts or {}).get('keys') or {}
-    found = profile_findings(record, expected, keys, (sysctl_facts or {}).get('sources'), dropin)
+    found = profile_findings(record, expected_profile, keys, (sysctl_facts or {}).get('sources'), dropin)
     found += risky_findings(keys, (tcp or {}).get('listeners'), limits)
     found += health_findings(tcp or {}, keys, limits, previous)
     return sorted(found, key=lambda f: (-rank(f['severity']), f['kind'], f['key'] or ''))

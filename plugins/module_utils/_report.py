@@ -31,20 +31,20 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
         record = (host.get('ansible_local') or {}).get(record_name)
         damaged = record is not None and not isinstance(record, dict)
         record = record if isinstance(record, dict) else None
-        expected = expected_for(record)
+        expected_profile = expected_for(record)
         if not tcp or not sysctl_facts:
             found = [findings.finding('unaudited', 'warning', 'No TCP facts from this host in this run: gather them '
                                       '(netops.tcp.tcp_facts and sysctl_facts) before the audit.')]
         else:
             dropin = bool(record and record.get('sysctl_file') in (sysctl_facts.get('boot_files') or []))
-            found = findings.host_findings(tcp, sysctl_facts, record, expected, dropin, thresholds,
+            found = findings.host_findings(tcp, sysctl_facts, record, expected_profile, dropin, thresholds,
                                            (before.get(name) or {}).get('counters'))
         if damaged:
             found.insert(0, findings.finding('unmanaged', 'warning', 'The netops.tcp record on this host cannot be '
                                              'read; re-run tune-tcp.yml to write it again.'))
         result[name] = {
             'record': record,
-            'expected': '%s@%s' % (expected['name'], expected['version']) if expected else None,
+            'expected': '%s@%s' % (expected_profile['name'], expected_profile['version']) if expected_profile else None,
             'states': (tcp or {}).get('states'),
             'counters': (tcp or {}).get('counters'),
             'findings': found,
