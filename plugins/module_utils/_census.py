@@ -142,6 +142,13 @@ def state_dict(counts):
     return dict((name, counts[number]) for number, name in enumerate(STATES, 1))
 
 
+def dump_listeners(visit):
+    """Every LISTEN socket of this network namespace, decoded, to ``visit`` (one netlink dump per
+    family, the kernel filtering by state): the listeners fact and sysctl_tune's reservations."""
+    for family, _label, _name in FAMILIES:
+        diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
+
+
 def listening_ports(proc_path='/proc'):
     """The ports this network namespace listens on: a netlink LISTEN dump, or the LISTEN rows of
     /proc/net/tcp{,6} under another proc_path (or without netlink). sysctl_tune reserves them."""
@@ -154,8 +161,7 @@ def listening_ports(proc_path='/proc'):
     proc = proc_path.rstrip('/') or '/'
     if proc == '/proc':
         try:
-            for family, _label, _name in FAMILIES:
-                diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
+            dump_listeners(visit)
             return ports
         except diag.NetlinkUnavailable:
             ports.clear()
@@ -285,8 +291,7 @@ class Census:
             })
 
         if self.source == 'netlink':
-            for family, _label, _name in FAMILIES:
-                diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
+            dump_listeners(visit)
         else:
             for walk in walks:
                 for row in walk.listening:
