@@ -125,12 +125,13 @@ class Setting:
         self.key, self.entry, self.value, self.guards = key, entry, value, guards
         self.text = catalog.format_value(value, entry) if entry else str(value)
 
-    def holds(self, raw):
-        """Whether the kernel's text ``raw`` is this value (catalog.canonical_text: the one definition)."""
-        try:
-            return catalog.canonical_text(self.key, raw, self.entry) == self.text
-        except catalog.CatalogError:
+    def holds(self, info):
+        """Whether the live value ``_sysctl.read_key`` found (``info['value']``, typed once there) is this
+        one, compared as the kernel prints both (catalog.canonical_text: the one definition)."""
+        if info.get('reason') or not info.get('available'):
             return False
+        value = info['value']
+        return (catalog.format_value(value, self.entry) if self.entry else value) == self.text
 
     def __repr__(self):
         return 'Setting(%s=%r)' % (self.key, self.text)

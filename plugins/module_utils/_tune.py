@@ -131,7 +131,7 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             continue
         info = host.read(key, setting.entry)
         reason = info['reason']  # absent, read-only, or a live value that does not parse: left alone
-        holds = not reason and setting.holds(info['raw'])
+        holds = setting.holds(info)
         if not reason and key == CONGESTION and not holds:
             reason = _congestion_refused(host, desired)
         if reason:
