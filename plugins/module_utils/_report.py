@@ -28,9 +28,10 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
     for name in sorted(facts):
         host = facts[name] or {}
         tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
-        record = (host.get('ansible_local') or {}).get(record_name)
-        damaged = record is not None and not isinstance(record, dict)
-        record = record if isinstance(record, dict) else None
+        # audit_facts returns the record as tcp_record; setup's local facts as ansible_local.NAME.
+        record = host['tcp_record'] if 'tcp_record' in host else (host.get('ansible_local') or {}).get(record_name)
+        damaged = record is not None and (not isinstance(record, dict) or set(record) == {'error'})
+        record = None if damaged else record
         expected_profile = expected_for(record)
         if not tcp or not sysctl_facts:
             found = [findings.finding('unaudited', 'warning', 'No TCP facts from this host in this run: gather them '

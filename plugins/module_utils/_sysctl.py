@@ -186,6 +186,15 @@ def gather(proc_path, patterns=None):
     }
 
 
+def gather_with_sources(proc_path, patterns=None, root='/'):
+    """``gather`` plus, per key, the sysctl.d files that set it at boot (``sources``) and the files in
+    boot order (``boot_files``); returns (facts, problems reading those files)."""
+    facts = gather(proc_path, patterns)
+    found, problems = sources(list(facts['keys']), root)
+    facts.update(sources=found, boot_files=boot_files(root))
+    return facts, problems
+
+
 def parse_sysctl_conf(text):
     """Assignments in a sysctl.d file: [(line number, key, value, ignore_errors)], plus problems."""
     found = []

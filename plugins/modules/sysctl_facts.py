@@ -120,18 +120,18 @@ def main():
     params = module.params
     if not os.path.isdir(os.path.join(params['proc_path'], 'sys')):
         module.fail_json(msg='proc_path: %s has no sys/ directory; is procfs mounted there?' % params['proc_path'])
+    problems = []
     try:
-        facts = sysctl.gather(params['proc_path'], params['keys'])
+        if params['include_sources']:
+            facts, problems = sysctl.gather_with_sources(params['proc_path'], params['keys'], params['root'])
+        else:
+            facts = sysctl.gather(params['proc_path'], params['keys'])
     except (CatalogError, KernelVersionError) as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot read the kernel release under %s: %s' % (params['proc_path'], exc))
-    if params['include_sources']:
-        sources, problems = sysctl.sources(list(facts['keys']), params['root'])
-        facts['sources'] = sources
-        facts['boot_files'] = sysctl.boot_files(params['root'])
-        for problem in problems:
-            module.warn(problem)
+    for problem in problems:
+        module.warn(problem)
     module.exit_json(changed=False, ansible_facts={'tcp_sysctl': facts})
 
 

@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: audit_facts
+short_description: Everything the TCP audit reads from a host, in one module run
+version_added: 0.1.0
+description:
+  - Gathers in one process what M(netops.tcp.tcp_facts) (C(ansible_facts.tcp)) and
+    M(netops.tcp.sysctl_facts) with O(netops.tcp.sysctl_facts#module:include_sources=true)
+    (C(ansible_facts.tcp_sysctl)) gather, and the host's netops.tcp record
+    (C(ansible_facts.tcp_record), the file M(netops.tcp.sysctl_tune) writes), so an audit costs one
+    module run per host. The facts are the same as those two modules return.
+  - Used by the C(netops.tcp.audit) role; M(netops.tcp.audit_report) then works out the findings.
+author:
+  - netops.tcp contributors (@netops-tcp)
+extends_documentation_fragment:
+  - netops.tcp.attributes
+  - netops.tcp.attributes.facts
+options:
+  gather_subset:
+    description: The TCP facts to gather, as for M(netops.tcp.tcp_facts).
+    type: list
+    elements: str
+    default: [all, processes]
+  fact_path:
+    description: The record M(netops.tcp.sysctl_tune) writes.
+    type: path
+    default: /etc/ansible/facts.d/netops_tcp.fact
+  proc_path:
+    description: Where procfs is mounted (a fixture tree in tests).
+    type: path
+    default: /proc
+  root:
+    description: The root under which the sysctl.d directories are read.
+    type: path
+    default: /
+seealso:
+  - module: netops.tcp.tcp_facts
+  - module: netops.tcp.sysctl_facts
+  - module: netops.tcp.audit_report
+'''
+
+EXAMPLES = r'''
+- name: Gather what the audit reads
+  netops.tcp.audit_facts:
+
+- name: Audit
+  netops.tcp.audit_report:
+    dest: /var/tmp/tcp-audit
+  run_once: true
+'''
+
+RETURN = r'''
+ansible_facts:
+  description: C(tcp), C(tcp_sysctl) (with C(sources) and C(boot_files)) and C(tcp_record).
+  returned: always
+  type: dict
+  contains:
+    tcp_record:
+      description:
+        - The host's record (profile, version, checksum, applied, skipped, time), null when there is
+          none, or C({error: ...}) when the file cannot be read as JSON.
+      type: dict
+'''
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
+from ansible_collections.netops.tcp.plugins.module_utils._census import Census, GatherError, parse_subsets
+from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
+
+
+def read_record(path):
+    try:
+        text = files.read_text(path)
+        return json.loads(text) if text is not None else None
+    except (IOError, OSError, ValueError) as exc:
+        return {'error': '%s: %s' % (path, files.describe(exc))}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            gather_subset=dict(type='list', elements='str', default=['all', 'processes']),
+            fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
+            proc_path=dict(type='path', default='/proc'),
+            root=dict(type='path', default='/'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        subsets = parse_subsets(p['gather_subset'])
+        subsets.add('states')
+        census = Census(p['proc_path'], 'auto', subsets)
+        tcp = census.gather()
+        tcp_sysctl, problems = sysctl.gather_with_sources(p['proc_path'], root=p['root'])
+    except (GatherError, CatalogError, KernelVersionError) as exc:
+        module.fail_json(msg=str(exc))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot read the kernel release under %s: %s' % (p['proc_path'], exc))
+    for warning in census.warnings + problems:
+        module.warn(warning)
+    module.exit_json(changed=False, ansible_facts={'tcp': tcp, 'tcp_sysctl': tcp_sysctl,
+                                                   'tcp_record': read_record(p['fact_path'])})
+
+
+if __name__ == '__main__':
+    main()
