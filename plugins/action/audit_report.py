@@ -33,6 +33,8 @@ ARGUMENT_SPEC = dict(
     profile_parameters=dict(type='dict', default={}),
     thresholds=dict(type='dict', default={}),
     record_name=dict(type='str', default='netops_tcp'),
+    source=dict(type='str', choices=['live', 'cache'], default='live'),
+    max_age=dict(type='int', default=86400),
     dest=dict(type='path', required=True),
     fail_on=dict(type='str', choices=['none', 'info', 'warning', 'critical'], default='none'),
 )
@@ -50,7 +52,9 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         names = args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts', [])
         hostvars = task_vars.get('hostvars', {})
-        facts = dict((str(name), dict(hostvars[name].get('ansible_facts') or {})) for name in names)
+        # Gathered in this run, or (source=cache) what the fact cache holds: no host is contacted.
+        facts = dict((str(name), dict(hostvars[name].get('ansible_facts') or {}) if name in hostvars else {})
+                     for name in names)
         dest = os.path.abspath(args['dest'])
         previous = files.read_json(os.path.join(dest, 'report.json'))  # read once, for every host
         resolver = profiles.Resolver(args['profile_paths'], args['profile_parameters'])
@@ -63,7 +67,8 @@ class ActionModule(ActionBase):
             return None
 
         try:
-            hosts = report.audit(facts, expected_for, args['thresholds'], previous, args['record_name'])
+            hosts = report.audit(facts, expected_for, args['thresholds'], previous, args['record_name'], args['source'],
+                                 args['max_age'] if args['source'] == 'cache' else None)
         except SettingsError as exc:
             raise AnsibleActionFail('audit_report: the expected profile: %s' % exc)
         except ValueError as exc:

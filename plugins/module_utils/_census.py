@@ -17,6 +17,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
 from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
@@ -303,7 +304,8 @@ class Census:
     def gather(self, early=None):
         if not os.path.isdir(os.path.join(self.proc, 'net')):
             raise GatherError('proc_path: %s has no net/ directory; is procfs mounted there?' % self.proc)
-        facts = {'gather_subset': sorted(self.subsets)}
+        # When: an audit from the fact cache tells old facts from fresh ones.
+        facts = {'gather_subset': sorted(self.subsets), 'gathered_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
         per_family, ephemeral, self.source = self.sockets(early)
         facts['source'] = self.source
         total = [0] * 16

@@ -75,7 +75,7 @@ def profile_findings(record, expected_profile, keys, sources, dropin):
                                  '%s will be %s after a reboot (set by %s), not %s: a later file overrides the '
                                  'netops.tcp drop-in. Remove it there or raise the drop-in\'s priority.'
                                  % (key, boot, src.get('boot_file'), want), key=key, expected=want, actual=boot))
-    if record.get('sysctl_file') and not dropin:
+    if record.get('sysctl_file') and dropin is not None and not dropin:  # None: the boot files were not gathered
         found.append(finding('persistence', 'warning',
                              'The drop-in %s is missing: the tuning is live but will be lost at the next reboot. '
                              'Re-run tune-tcp.yml.' % record['sysctl_file'], expected=record['sysctl_file']))

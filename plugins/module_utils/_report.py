@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
+import time
 from html import escape as html_escape
 from xml.sax.saxutils import escape, quoteattr
 
@@ -14,14 +16,42 @@ from ansible_collections.netops.tcp.plugins.module_utils import _findings as fin
 from ansible_collections.netops.tcp.plugins.module_utils._findings import SEVERITIES, rank
 
 
-def audit(facts, expected_for, thresholds=None, previous=None, record_name='netops_tcp'):
+NO_FACTS = {
+    'live': 'No TCP facts from this host in this run: gather them (netops.tcp.audit_facts) before the audit.',
+    'cache': 'No cached TCP facts for this host: put netops.tcp.audit_facts in ansible_facts_modules '
+             '(examples/inventory) and let a play gather facts, or audit it live.',
+}
+
+
+def gathered_at(host):
+    """When the host's TCP facts were gathered (epoch seconds), or None when they do not say."""
+    stamp = (host.get('tcp') or {}).get('gathered_at')
+    try:
+        return calendar.timegm(time.strptime(stamp, '%Y-%m-%dT%H:%M:%SZ'))
+    except (TypeError, ValueError):
+        pass
+    try:
+        return int((host.get('date_time') or {}).get('epoch'))  # setup's, gathered in the same run
+    except (TypeError, ValueError):
+        return None
+
+
+def _age(seconds):
+    hours = seconds / 3600.0
+    return '%.1f hours' % hours if hours < 48 else '%.1f days' % (hours / 24)
+
+
+def audit(facts, expected_for, thresholds=None, previous=None, record_name='netops_tcp', source='live',
+          max_age=None, now=None):
     """Every host's audit entry, computed once for the fleet.
 
-    ``facts``: {host: its ansible_facts (tcp, tcp_sysctl, ansible_local)}; ``expected_for(record)``:
-    the resolved expected profile for a host's record (or None); ``previous``: the last report, to
-    tell a counter's rise since that audit from a total since boot. Returns {host: {'record',
-    'expected' ("name@version" or None), 'states', 'counters', 'findings'}}.
+    ``facts``: {host: its ansible_facts (tcp, tcp_sysctl, tcp_record or ansible_local)};
+    ``expected_for(record)``: the resolved expected profile for a host's record (or None);
+    ``previous``: the last report, to tell a counter's rise since that audit from a total since
+    boot. From the cache (``source``), facts older than ``max_age`` seconds are ``stale``. Returns
+    {host: {'record', 'expected' ("name@version" or None), 'states', 'counters', 'findings'}}.
     """
+    now = time.time() if now is None else now
     findings.check_thresholds(thresholds)
     before = (previous or {}).get('hosts') or {}
     result = {}
@@ -34,12 +64,21 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
         record = None if damaged else record
         expected_profile = expected_for(record)
         if not tcp or not sysctl_facts:
-            found = [findings.finding('unaudited', 'warning', 'No TCP facts from this host in this run: gather them '
-                                      '(netops.tcp.tcp_facts and sysctl_facts) before the audit.')]
+            found = [findings.finding('unaudited', 'warning', NO_FACTS[source])]
         else:
-            dropin = bool(record and record.get('sysctl_file') in (sysctl_facts.get('boot_files') or []))
+            boot = sysctl_facts.get('boot_files')
+            dropin = None if boot is None else bool(record and record.get('sysctl_file') in boot)
             found = findings.host_findings(tcp, sysctl_facts, record, expected_profile, dropin, thresholds,
                                            (before.get(name) or {}).get('counters'))
+        when = gathered_at(host) if tcp else None
+        if tcp and source == 'cache' and max_age is not None and (when is None or now - when > max_age):
+            found.insert(0, findings.finding(
+                'stale', 'warning', 'The cached facts are %s old (gathered %s), older than tcp_audit_max_age (%s): '
+                'these findings may no longer hold. Gather facts again, or audit live.'
+                % (_age(now - when), tcp.get('gathered_at') or time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(when)),
+                   _age(max_age)) if when is not None else
+                'The cached facts carry no time of gathering: their age is unknown. Gather facts again.',
+                actual=int(now - when) if when is not None else None, expected='<= %d s' % max_age))
         if damaged:
             found.insert(0, findings.finding('unmanaged', 'warning', 'The netops.tcp record on this host cannot be '
                                              'read; re-run tune-tcp.yml to write it again.'))

@@ -25,10 +25,12 @@ extends_documentation_fragment:
   - netops.tcp.attributes.facts
 options:
   gather_subset:
-    description: The TCP facts to gather, as for M(netops.tcp.tcp_facts).
+    description:
+      - The TCP facts to gather, as for M(netops.tcp.tcp_facts). The audit role asks for V([all, processes]),
+        which names the processes that hold CLOSE_WAIT sockets but walks every process's descriptors.
     type: list
     elements: str
-    default: [all, processes]
+    default: [all]
   fact_path:
     description: The record M(netops.tcp.sysctl_tune) writes.
     type: path
@@ -92,7 +94,7 @@ def read_record(path):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            gather_subset=dict(type='list', elements='str', default=['all', 'processes']),
+            gather_subset=dict(type='list', elements='str', default=['all']),
             fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
             proc_path=dict(type='path', default='/proc'),
             root=dict(type='path', default='/'),

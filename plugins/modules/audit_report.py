@@ -64,9 +64,24 @@ options:
     type: dict
     default: {}
   record_name:
-    description: The name of the record under C(ansible_local) (the fact file's name without C(.fact)).
+    description:
+      - The name of the record under C(ansible_local) (the fact file's name without C(.fact)), read when
+        the facts hold no C(tcp_record) (M(netops.tcp.audit_facts) returns it).
     type: str
     default: netops_tcp
+  source:
+    description:
+      - V(live) when the facts were gathered in this run; V(cache) when they come from the fact cache
+        (the play then runs on localhost and O(hosts) names the inventory's hosts). From the cache,
+        hosts without cached TCP facts get an C(unaudited) finding and facts older than O(max_age) a
+        C(stale) one, with their age.
+    type: str
+    choices: [live, cache]
+    default: live
+  max_age:
+    description: With O(source=cache), the age in seconds past which cached facts are C(stale).
+    type: int
+    default: 86400
   dest:
     description: Directory for the four files, created when missing.
     type: path

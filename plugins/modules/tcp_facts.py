@@ -100,6 +100,7 @@ ansible_facts:
       sample:
         source: netlink
         gather_subset: [conntrack, counters, ephemeral_ports, listeners, sockstat, states]
+        gathered_at: '2026-12-01T20:30:00Z'
         total: 170012
         states: {ESTABLISHED: 100000, SYN_SENT: 0, SYN_RECV: 0, FIN_WAIT1: 0, FIN_WAIT2: 5000,
                  TIME_WAIT: 60000, CLOSE: 0, CLOSE_WAIT: 5000, LAST_ACK: 0, LISTEN: 12, CLOSING: 0}

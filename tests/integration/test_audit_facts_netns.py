@@ -10,7 +10,7 @@ FACT = '/etc/ansible/facts.d/netops_tcp.fact'
 def test_one_run_gives_what_the_two_facts_modules_and_the_record_give(isolated_hosts):
     host = isolated_hosts()[0]
     assert host.ansible('netops.tcp.sysctl_tune', {'settings': {'net.ipv4.tcp_fin_timeout': 30}})['changed']
-    one = host.ansible('netops.tcp.audit_facts')['ansible_facts']
+    one = host.ansible('netops.tcp.audit_facts', {'gather_subset': ['all', 'processes']})['ansible_facts']
     sysctl = host.ansible('netops.tcp.sysctl_facts', {'include_sources': True})['ansible_facts']['tcp_sysctl']
     tcp = host.ansible('netops.tcp.tcp_facts', {'gather_subset': ['all', 'processes']})['ansible_facts']['tcp']
     assert one['tcp_sysctl'] == sysctl

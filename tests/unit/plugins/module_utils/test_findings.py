@@ -103,7 +103,7 @@ def test_drift_persistence_and_missing_dropin():
     assert (found[0]['expected'], found[0]['actual']) == ('30', '60')
     assert found[1]['message'].startswith('net.core.somaxconn will be 4096 after a reboot (set by /etc/sysctl.d/99-x.conf)')
     host = healthy_host()
-    host['dropin'] = None
+    host['dropin'] = False
     assert kinds(run(host)) == [('persistence', 'warning', None)]
 
 

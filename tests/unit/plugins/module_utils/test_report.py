@@ -62,3 +62,22 @@ def test_a_resolver_error_is_raised_for_every_host_that_asks():
         with pytest.raises(profiles.profile.ProfileError, match="profile 'nope': not found"):
             resolver.get('nope')
     assert len(resolver.cache) == 1
+
+
+def test_from_the_cache_old_missing_and_undated_facts_are_said():
+    now = 1796083200  # 2026-12-01T00:00:00Z
+    fresh, old, undated = facts(), facts(), facts()
+    fresh['tcp']['gathered_at'] = '2026-11-30T23:00:00Z'
+    old['tcp']['gathered_at'] = '2026-11-28T00:00:00Z'
+    hosts = report.audit({'fresh': fresh, 'old': old, 'undated': undated, 'gone': {}}, lambda record: None,
+                         source='cache', max_age=86400, now=now)
+    assert hosts['fresh']['findings'] == []
+    assert hosts['old']['findings'][0] == {
+        'kind': 'stale', 'severity': 'warning', 'key': None, 'expected': '<= 86400 s', 'actual': 259200,
+        'message': 'The cached facts are 3.0 days old (gathered 2026-11-28T00:00:00Z), older than tcp_audit_max_age '
+                   '(24.0 hours): these findings may no longer hold. Gather facts again, or audit live.'}
+    assert hosts['undated']['findings'][0]['message'] == (
+        'The cached facts carry no time of gathering: their age is unknown. Gather facts again.')
+    assert hosts['gone']['findings'][0]['message'].startswith('No cached TCP facts for this host: put netops.tcp.audit_facts')
+    # Live, the age is not judged.
+    assert report.audit({'old': old}, lambda record: None, now=now)['old']['findings'] == []

@@ -25,7 +25,7 @@ def test_min_subset_is_just_the_census(run_module):
     code, result = run_module(tcp_facts.main, {'gather_subset': ['min']})
     tcp = result['ansible_facts']['tcp']
     assert code == 0 and tcp['gather_subset'] == ['states'] and tcp['source'] == 'netlink'
-    assert set(tcp) == {'gather_subset', 'source', 'states', 'states_by_family', 'total'}
+    assert set(tcp) == {'gather_subset', 'gathered_at', 'source', 'states', 'states_by_family', 'total'}
 
 
 def test_unknown_subset_fails_with_the_valid_list(run_module):
