@@ -6,11 +6,18 @@
 Run as root from the checkout (scripts/bench.sh audit):
 
     python bench/audit.py [--sizes 1 10 40]
+    python bench/audit.py --cache 500 1000 5000
+
 
 Each host is a throwaway network namespace with a private mount namespace, tuned with
 web_frontend first (not timed). Timed, with ansible's default forks (5): audit-tcp.yml, and
 the naive way - setup, then `ss -tan | awk` and `sysctl -a` in a shell task, compared with
 the profile in Jinja.
+
+With --cache: two namespace hosts (one drifted by hand) fill a jsonfile fact cache through the
+example inventory's fact gathering; their cache entries are copied to N inventory hosts (one in
+ten drifted) whose interpreter is /bin/false, so nothing can be contacted; then audit-tcp.yml with
+tcp_audit_source=cache is timed, whole, with its peak memory (the largest process's RSS).
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,10 +57,80 @@ NAIVE = [{
 }]
 
 
+def cache_bench(sizes):
+    """Audits from a fact cache of N copied hosts; returns [(N, seconds, peak RSS MB, hosts with drift)]."""
+    workdir = tempfile.mkdtemp()
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1')
+    env.pop('ANSIBLE_CONFIG', None)
+    hosts = []
+    try:
+        for _i in range(2):
+            name = 'netops-bench-%s' % uuid.uuid4().hex[:6]
+            subprocess.run(['ip', 'netns', 'add', name], check=True)
+            host = IsolatedHost(name, workdir)
+            host.run('ip', 'link', 'set', 'lo', 'up', check=True)
+            hosts.append(host)
+        inventory = os.path.join(workdir, 'inventory')
+        shutil.copytree(os.path.join(ROOT, 'examples', 'inventory'), inventory)
+        with open(os.path.join(inventory, 'hosts.yml'), 'w') as handle:
+            handle.writelines('%s ansible_connection=local ansible_python_interpreter=%s\n' % (h.name, h.python)
+                              for h in hosts)
+        subprocess.run(['ansible-playbook', '-i', os.path.join(inventory, 'hosts.yml'), os.path.join(ROOT, 'tune-tcp.yml'),
+                        '-e', 'tcp_tune_profile=web_frontend'], env=env, check=True, capture_output=True)
+        hosts[1].run('sysctl', '-qw', 'net.ipv4.tcp_fin_timeout=45', check=True)
+        play = os.path.join(workdir, 'gather.yml')
+        with open(play, 'w') as handle:
+            handle.write('- hosts: all\n  gather_facts: true\n  tasks: []\n')
+        subprocess.run(['ansible-playbook', play], cwd=inventory, env=env, check=True, capture_output=True)
+        cache = os.path.join(inventory, 'facts-cache')
+        templates = []
+        for host in hosts:
+            found = [f for f in os.listdir(cache) if f.endswith(host.name)][0]
+            with open(os.path.join(cache, found)) as handle:
+                templates.append((found[:-len(host.name)], handle.read()))
+    finally:
+        for host in hosts:
+            host.close()
+            subprocess.run(['ip', 'netns', 'del', host.name], check=False)
+    rows = []
+    for size in sizes:
+        shutil.rmtree(cache)
+        os.mkdir(cache)
+        names = ['host-%05d' % i for i in range(size)]
+        for i, name in enumerate(names):
+            prefix, text = templates[1 if i % 10 == 0 else 0]
+            with open(os.path.join(cache, prefix + name), 'w') as handle:
+                handle.write(text)
+        with open(os.path.join(inventory, 'hosts.yml'), 'w') as handle:
+            handle.write('[fleet]\n')
+            handle.writelines('%s ansible_connection=local ansible_python_interpreter=/bin/false\n' % n for n in names)
+        report_dir = os.path.join(workdir, 'report-%d' % size)
+        start = time.perf_counter()
+        proc = subprocess.run(['/usr/bin/time', '-f', 'peak_kb=%M', 'ansible-playbook', os.path.join(ROOT, 'audit-tcp.yml'),
+                               '-e', 'tcp_audit_source=cache', '-e', 'tcp_audit_report_dir=' + report_dir],
+                              cwd=inventory, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            raise SystemExit('the cache audit of %d hosts failed:\n%s\n%s' % (size, proc.stdout[-3000:], proc.stderr[-2000:]))
+        with open(os.path.join(report_dir, 'report.json')) as handle:
+            report = json.load(handle)
+        assert len(report['hosts']) == size, len(report['hosts'])
+        drifted = sum(1 for h in report['hosts'].values() if any(f['kind'] == 'drift' for f in h['findings']))
+        peak = int(re.search(r'peak_kb=(\d+)', proc.stderr).group(1)) / 1024.0
+        rows.append((size, wall, peak, drifted))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[1, 10, 40])
+    parser.add_argument('--cache', type=int, nargs='+', help='audit this many hosts from a fact cache instead')
     args = parser.parse_args()
+    if args.cache:
+        print('%6s %10s %14s %12s %14s' % ('hosts', 'wall s', 'per host ms', 'peak MB', 'hosts drifted'))
+        for size, wall, peak, drifted in cache_bench(args.cache):
+            print('%6d %10.2f %14.2f %12.1f %14d' % (size, wall, wall / size * 1000, peak, drifted))
+        return
     workdir = tempfile.mkdtemp()
     naive = os.path.join(workdir, 'naive.yml')
     with open(naive, 'w') as handle:

@@ -11,8 +11,10 @@ __metaclass__ = type
 import json
 import os
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import cache_loader
 
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report
@@ -40,6 +42,19 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def cached_facts(names):
+    """{host: its facts} straight from the configured fact cache: no host is contacted, and no
+    host's other variables are worked out (hostvars would, at about 9 ms a host)."""
+    cache = cache_loader.get(C.CACHE_PLUGIN)
+    found = {}
+    for name in names:
+        try:
+            found[str(name)] = dict(cache.get(name) or {})
+        except KeyError:
+            found[str(name)] = {}
+    return found
+
+
 class ActionModule(ActionBase):
     """Runs on the controller only: it needs no connection to the host it is delegated to."""
 
@@ -51,10 +66,12 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
         names = args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts', [])
-        hostvars = task_vars.get('hostvars', {})
-        # Gathered in this run, or (source=cache) what the fact cache holds: no host is contacted.
-        facts = dict((str(name), dict(hostvars[name].get('ansible_facts') or {}) if name in hostvars else {})
-                     for name in names)
+        if args['source'] == 'cache':
+            facts = cached_facts(names)
+        else:
+            hostvars = task_vars.get('hostvars', {})
+            facts = dict((str(name), dict(hostvars[name].get('ansible_facts') or {}) if name in hostvars else {})
+                         for name in names)
         dest = os.path.abspath(args['dest'])
         previous = files.read_json(os.path.join(dest, 'report.json'))  # read once, for every host
         resolver = profiles.Resolver(args['profile_paths'], args['profile_parameters'])
