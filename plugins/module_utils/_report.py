@@ -125,14 +125,43 @@ def _md(text):
     return str(text).replace('|', '\\|').replace('\n', ' ')
 
 
+WORST = 20          # hosts report.md details
+PER_HOST_BARS = 50  # up to this many hosts the page draws a state bar per host; past it, fleet charts only
+PROFILE_NAMES = 10  # host names shown per profile
+
+
+def worst_first(report):
+    """Host names, the most severe findings first, then the most findings, then by name."""
+    def key(name):
+        found = report['hosts'][name]['findings']
+        return (-max([rank(f['severity']) for f in found] or [-1]), -len(found), name)
+    return sorted(report['hosts'], key=key)
+
+
+def _names(names):
+    shown = ', '.join(names[:PROFILE_NAMES])
+    return shown + (' and %d more' % (len(names) - PROFILE_NAMES) if len(names) > PROFILE_NAMES else '')
+
+
 def markdown(report):
+    """A summary people read: counts, profiles, kinds, then the worst hosts in detail."""
     summary = report['summary']
     counts = ', '.join('%d %s' % (summary['findings'][s], s) for s in reversed(SEVERITIES))
-    lines = ['# TCP audit', '', '%d hosts; findings: %s.' % (summary['hosts'], counts), '',
-             '| profile | hosts |', '| --- | --- |']
+    lines = ['# TCP audit', '', '%d hosts, %d with findings; findings: %s.' % (
+        summary['hosts'], len(summary['hosts_with_findings']), counts), '',
+        '| profile | hosts | names |', '| --- | ---: | --- |']
     for label in sorted(summary['profiles']):
-        lines.append('| %s | %s |' % (_md(label), _md(', '.join(summary['profiles'][label]))))
-    for name, host in report['hosts'].items():
+        names = summary['profiles'][label]
+        lines.append('| %s | %d | %s |' % (_md(label), len(names), _md(_names(names))))
+    if summary['kinds']:
+        lines += ['', '| finding | count |', '| --- | ---: |']
+        lines += ['| %s | %d |' % (_md(kind), n) for kind, n in sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))]
+    ordered = worst_first(report)
+    shown = ordered[:WORST]
+    if len(ordered) > WORST:
+        lines += ['', 'The %d worst hosts; every host is in report.json and report.html.' % WORST]
+    for name in shown:
+        host = report['hosts'][name]
         lines += ['', '## %s' % _md(name), '']
         if not host['findings']:
             lines.append('No findings.')
@@ -196,50 +225,130 @@ def _state_chart(name, states):
     return '<svg class="bar" width="600" height="18" role="img" aria-label="%s">%s</svg>' % (_h(name), ''.join(parts))
 
 
+def _bars(rows, colour_of, width=420):
+    """Horizontal SVG bars: [(label, value)], the longest the widest."""
+    top = max([v for _l, v in rows] or [1]) or 1
+    out = ['<svg class="chart" width="%d" height="%d" role="img">' % (width + 320, 20 * len(rows) + 4)]
+    for i, (label, value) in enumerate(rows):
+        y = 20 * i + 2
+        out.append('<text x="0" y="%d">%s</text><rect x="200" y="%d" width="%.1f" height="14" fill="%s"></rect>'
+                   '<text x="%.1f" y="%d">%s</text>' % (y + 12, _h(label), y, width * value / top, colour_of(label),
+                                                       205 + width * value / top, y + 12, value))
+    out.append('</svg>')
+    return ''.join(out)
+
+
+def _percentile(values, fraction):
+    return values[min(len(values) - 1, int(fraction * len(values)))] if values else 0
+
+
+# Filters the hosts table by severity, finding kind and profile; the choice is kept in the page's
+# address (#severity=critical&kind=drift), so a link opens the same view. No network, no library.
+_FILTER_SCRIPT = """
+(function () {
+  var form = document.getElementById('filters');
+  var rows = document.querySelectorAll('#hosts tbody tr');
+  function apply() {
+    var sev = form.severity.value, kind = form.kind.value, prof = form.profile.value, shown = 0;
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i];
+      var ok = (!sev || r.dataset.severity === sev) && (!kind || (' ' + r.dataset.kinds + ' ').indexOf(' ' + kind + ' ') >= 0) &&
+               (!prof || r.dataset.profile === prof);
+      r.style.display = ok ? '' : 'none';
+      if (ok) { shown++; }
+    }
+    document.getElementById('shown').textContent = shown + ' of ' + rows.length + ' hosts shown';
+    location.replace('#severity=' + sev + '&kind=' + kind + '&profile=' + encodeURIComponent(prof));
+  }
+  var wanted = {};
+  location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
+    var p = kv.split('='); if (p[0]) { wanted[p[0]] = decodeURIComponent(p[1] || ''); }
+  });
+  ['severity', 'kind', 'profile'].forEach(function (f) { if (wanted[f] !== undefined) { form[f].value = wanted[f]; } });
+  form.addEventListener('change', apply);
+  apply();
+})();
+"""
+
+
 def html(report):
-    """One self-contained page: summary, per-host table, drift matrix, connection-state charts."""
+    """One self-contained page at any fleet size: summary, profiles, fleet charts (findings per kind,
+    connection states across hosts), the hosts worst first with filters, the drift matrix of the
+    drifted hosts, and a state bar per host for small fleets. All host text is escaped."""
     summary = report['summary']
     hosts = report['hosts']
-    drift_keys = sorted(set(f['key'] for h in hosts.values() for f in h['findings'] if f['kind'] == 'drift'))
+    ordered = worst_first(report)
+    drifted = [n for n in ordered if any(f['kind'] == 'drift' for f in hosts[n]['findings'])]
+    drift_keys = sorted(set(f['key'] for n in drifted for f in hosts[n]['findings'] if f['kind'] == 'drift'))
+    kinds = sorted(summary['kinds'])
     out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
-           '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+           '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
+           'script-src \'unsafe-inline\'">',
            '<title>TCP audit</title><style>',
            'body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}',
            'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}',
            '.sev{color:#fff;padding:1px 6px;border-radius:3px}.ok{color:#2e7d32}.legend span{margin-right:12px}',
-           '.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}</style></head><body>',
+           '.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}.chart text{font:12px sans-serif}',
+           'form{margin:8px 0}select{margin-right:12px}</style></head><body>',
            '<h1>TCP audit</h1>',
-           '<p id="summary">%d hosts; %s.</p>' % (summary['hosts'], ', '.join(
+           '<p id="summary">%d hosts, %d with findings; %s.</p>' % (summary['hosts'], len(summary['hosts_with_findings']), ', '.join(
                '<span class="sev" style="background:%s">%d %s</span>' % (_SEVERITY_COLOURS[s], summary['findings'][s], s)
                for s in reversed(SEVERITIES))),
-           '<h2>Profiles</h2><table><tr><th>profile</th><th>hosts</th></tr>']
+           '<h2>Profiles</h2><table><tr><th>profile</th><th>hosts</th><th>names</th></tr>']
     for label in sorted(summary['profiles']):
-        out.append('<tr><td>%s</td><td>%s</td></tr>' % (_h(label), _h(', '.join(summary['profiles'][label]))))
-    out.append('</table><h2>Hosts</h2><table id="hosts"><tr><th>host</th><th>profile</th><th>findings</th></tr>')
-    for name, host in hosts.items():
-        label = running(host)
-        if host['findings']:
+        names = summary['profiles'][label]
+        out.append('<tr><td>%s</td><td>%d</td><td>%s</td></tr>' % (_h(label), len(names), _h(_names(names))))
+    out.append('</table><h2>Findings per kind</h2>')
+    if kinds:
+        rows = sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))
+        out.append(_bars(rows, lambda _label: '#ef6c00'))
+    else:
+        out.append('<p class="ok">No findings.</p>')
+    per_state = dict((state, sorted((h.get('states') or {}).get(state, 0) for h in hosts.values())) for state in _STATE_COLOURS)
+    out.append('<h2>Connection states across hosts</h2>')
+    out.append(_bars([(state, sum(per_state[state])) for state in _STATE_COLOURS], lambda label: _STATE_COLOURS[label]))
+    out.append('<table id="state-distribution"><tr><th>state</th><th>hosts with any</th><th>median</th><th>90th percentile</th>'
+               '<th>max</th><th>total</th></tr>')
+    for state, values in per_state.items():
+        out.append('<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td></tr>' % (
+            state, sum(1 for v in values if v), _percentile(values, 0.5), _percentile(values, 0.9),
+            values[-1] if values else 0, sum(values)))
+    out.append('</table><h2>Hosts</h2><form id="filters">severity <select name="severity"><option value="">any</option>%s'
+               '<option value="none">no findings</option></select>kind <select name="kind"><option value="">any</option>%s'
+               '</select>profile <select name="profile"><option value="">any</option>%s</select><span id="shown"></span></form>' % (
+                   ''.join('<option>%s</option>' % s for s in reversed(SEVERITIES)),
+                   ''.join('<option>%s</option>' % _h(k) for k in kinds),
+                   ''.join('<option>%s</option>' % _h(p) for p in sorted(summary['profiles']))))
+    out.append('<table id="hosts"><thead><tr><th>host</th><th>profile</th><th>findings</th></tr></thead><tbody>')
+    for name in ordered:
+        host = hosts[name]
+        found = host['findings']
+        worst = SEVERITIES[max(rank(f['severity']) for f in found)] if found else 'none'
+        if found:
             cells = '<br>'.join('<span class="sev" style="background:%s">%s</span> %s: %s'
                                 % (_SEVERITY_COLOURS[f['severity']], f['severity'], _h(f['kind']), _h(f['message']))
-                                for f in host['findings'])
+                                for f in found)
         else:
             cells = '<span class="ok">no findings</span>'
-        out.append('<tr><td>%s</td><td>%s</td><td>%s</td></tr>' % (_h(name), _h(label), cells))
-    out.append('</table><h2>Drift</h2>')
+        out.append('<tr data-severity="%s" data-kinds="%s" data-profile="%s"><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+            worst, _h(' '.join(sorted(set(f['kind'] for f in found)))), _h(running(host)), _h(name), _h(running(host)), cells))
+    out.append('</tbody></table><h2>Drift</h2>')
     if drift_keys:
         out.append('<table id="drift"><tr><th>host</th>%s</tr>' % ''.join('<th>%s</th>' % _h(k) for k in drift_keys))
-        for name, host in hosts.items():
-            by_key = dict((f['key'], f) for f in host['findings'] if f['kind'] == 'drift')
+        for name in drifted:
+            by_key = dict((f['key'], f) for f in hosts[name]['findings'] if f['kind'] == 'drift')
             out.append('<tr><td>%s</td>%s</tr>' % (_h(name), ''.join(
                 '<td>%s</td>' % ('%s (wanted %s)' % (_h(by_key[k]['actual']), _h(by_key[k]['expected'])) if k in by_key else '')
                 for k in drift_keys)))
         out.append('</table>')
     else:
         out.append('<p class="ok">No drift.</p>')
-    out.append('<h2>Connection states</h2><p class="legend">%s</p><table id="states">' % ''.join(
-        '<span><i class="swatch" style="background:%s"></i>%s</span>' % (c, s) for s, c in _STATE_COLOURS.items()))
-    for name, host in hosts.items():
-        states = host.get('states') or {}
-        out.append('<tr><td>%s</td><td>%s</td><td>%d</td></tr>' % (_h(name), _state_chart(name, states), sum(states.values())))
-    out.append('</table></body></html>')
+    if len(hosts) <= PER_HOST_BARS:
+        out.append('<h2>Connection states per host</h2><p class="legend">%s</p><table id="states">' % ''.join(
+            '<span><i class="swatch" style="background:%s"></i>%s</span>' % (c, s) for s, c in _STATE_COLOURS.items()))
+        for name in ordered:
+            states = hosts[name].get('states') or {}
+            out.append('<tr><td>%s</td><td>%s</td><td>%d</td></tr>' % (_h(name), _state_chart(name, states), sum(states.values())))
+        out.append('</table>')
+    out.append('<script>%s</script></body></html>' % _FILTER_SCRIPT)
     return '\n'.join(out) + '\n'

@@ -39,3 +39,40 @@ def test_report_renders_and_host_text_stays_text(tmp_path):
     assert '&lt;script&gt;document.title="pwned"&lt;/script&gt;' in dom
     assert len(re.findall(r'<svg class="bar"', dom)) == 3
     assert 'lvs-1' in dom and 'web_frontend@1' in dom
+
+
+def fleet_of(size):
+    """A fleet report of ``size`` hosts: one in ten drifted, one in fifty with a SYN flood."""
+    hosts = {}
+    for i in range(size):
+        findings = []
+        if i % 10 == 0:
+            findings.append({'kind': 'drift', 'severity': 'warning', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30',
+                             'actual': '45', 'message': 'drifted'})
+        if i % 50 == 0:
+            findings.insert(0, {'kind': 'syn_flood', 'severity': 'critical', 'key': None, 'expected': '< 1000',
+                                'actual': 7314, 'message': 'SYN flood'})
+        hosts['host-%05d' % i] = {'record': {'profile': 'web_frontend' if i % 3 else 'lb_backend', 'version': 1},
+                                  'states': {'ESTABLISHED': 1000 + i, 'TIME_WAIT': 50 * (i % 7)}, 'findings': findings}
+    return report.fleet(hosts)
+
+
+def test_a_fleet_of_5000_hosts_is_one_page_worst_first_with_working_filters(tmp_path):
+    page = tmp_path / 'report.html'
+    page.write_text(report.html(fleet_of(5000)))
+    assert page.stat().st_size < 3 * 1024 * 1024
+    profile = ['--user-data-dir=%s' % (tmp_path / 'chromium')]
+    shot = tmp_path / 'report.png'
+    subprocess.run(CHROMIUM + profile + ['--window-size=1280,1600', '--screenshot=%s' % shot, page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    dom = subprocess.run(CHROMIUM + profile + ['--dump-dom', page.as_uri() + '#severity=critical&kind=&profile='],
+                         check=True, capture_output=True, text=True, timeout=120).stdout
+    assert '100 of 5000 hosts shown' in dom  # the filter script ran on the address's choice
+    rows = re.findall(r'<tr data-severity="(\w+)"[^>]*?(style="display: none;")?>', dom)
+    assert len(rows) == 5000 and [r[0] for r in rows[:100]] == ['critical'] * 100  # worst first
+    assert all(hidden for severity, hidden in rows if severity != 'critical')
+    assert '<svg class="bar"' not in dom  # fleet charts instead of 5000 bars
+    assert 'Findings per kind' in dom and 'id="state-distribution"' in dom
+    md = report.markdown(fleet_of(5000))
+    assert md.count('\n## ') == 20 and 'The 20 worst hosts; every host is in report.json and report.html.' in md

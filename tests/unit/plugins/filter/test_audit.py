@@ -64,7 +64,9 @@ def test_html_is_self_contained_and_escapes_host_text():
         {'kind': 'drift', 'severity': 'warning', 'key': 'net.core.somaxconn', 'expected': '16384',
          'actual': '<img src=x onerror=alert(1)>', 'message': '<b>bold</b>'}]}
     page = report_utils.html(report_utils.fleet(hosts))
-    assert '<script' not in page and '<img' not in page and '<b>bold' not in page
+    # The one script is the page's own filter script, last; host text never becomes markup.
+    assert page.count('<script') == 1 and page.rstrip().endswith('</script></body></html>')
+    assert '<img' not in page and '<b>bold' not in page
     assert '&lt;script&gt;alert(1)&lt;/script&gt;' in page and '&lt;img src=x onerror=alert(1)&gt; (wanted 16384)' in page
     assert 'http://' not in page and 'https://' not in page and 'src=' not in page.replace('src=x', '')
     assert page.count('<svg class="bar"') == 4  # a state chart per host
