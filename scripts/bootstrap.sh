@@ -24,6 +24,17 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# sshd for the test hosts reached over SSH (each runs its own, inside its namespaces). The package
+# must not start a daemon on this machine: policy-rc.d refuses every start during the install.
+if [[ ! -x /usr/sbin/sshd ]]; then
+  log "installing Debian package: openssh-server (no service started)"
+  export DEBIAN_FRONTEND=noninteractive
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends openssh-server >/dev/null || { rm -f /usr/sbin/policy-rc.d; exit 1; }
+  rm -f /usr/sbin/policy-rc.d
+fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
 # Python tools in a project venv, reinstalled when the requirement files change.

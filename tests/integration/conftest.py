@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from ansible_collections.netops.tcp.tests.integration.harness import LOADGEN, IsolatedHost, Namespace
+from ansible_collections.netops.tcp.tests.integration.harness import LOADGEN, IsolatedHost, Namespace, SshFleet
 
 
 def pytest_collection_modifyitems(items):
@@ -79,3 +79,18 @@ def isolated_hosts(tmp_path):
     for host in made:
         host.close()
         subprocess.run(['ip', 'netns', 'del', host.name], check=False)
+
+
+@pytest.fixture
+def ssh_fleet(isolated_hosts, tmp_path):
+    """``make(n)`` gives an SshFleet of n IsolatedHosts, each reached over SSH through its own sshd."""
+    fleets = []
+
+    def make(count=1):
+        fleet = SshFleet(str(tmp_path), isolated_hosts(count))
+        fleets.append(fleet)
+        return fleet
+
+    yield make
+    for fleet in fleets:
+        fleet.close()

@@ -5,8 +5,12 @@
 import collections
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import uuid
 
 from ansible_collections.netops.tcp.tests.ss_names import SS_NAMES, STATES
 
@@ -94,3 +98,99 @@ class IsolatedHost(Namespace):
     def close(self):
         self.holder.kill()
         self.holder.wait()
+
+
+HUB_ADDRESS = '198.18.0.1'  # the benchmarking range (RFC 2544): only namespaces the test made itself
+
+
+class SshFleet:
+    """IsolatedHosts reached over SSH, as a fleet is: each runs its own sshd (key auth as root,
+    /usr/bin/python3) on 198.18.0.N inside its own network and mount namespaces; a hub namespace
+    bridges them and the controller runs there. Nothing is added to this machine's own network
+    namespace. ``close`` ends every process left in those namespaces, the controller's
+    ControlPersist masters included, and each fleet has its own control-path directory."""
+
+    def __init__(self, workdir, hosts):
+        self.workdir = workdir
+        self.hosts = hosts
+        self.hub = 'netops-hub-%s' % uuid.uuid4().hex[:6]
+        self.sshd = []
+        self.control_dirs = []
+        run = lambda *argv: subprocess.run(list(argv), check=True, capture_output=True)  # noqa: E731
+        run('ip', 'netns', 'add', self.hub)
+        run('ip', '-n', self.hub, 'link', 'set', 'lo', 'up')
+        run('ip', '-n', self.hub, 'link', 'add', 'br0', 'type', 'bridge')
+        run('ip', '-n', self.hub, 'addr', 'add', HUB_ADDRESS + '/15', 'dev', 'br0')
+        run('ip', '-n', self.hub, 'link', 'set', 'br0', 'up')
+        self.key = os.path.join(workdir, 'id_ed25519')
+        host_key = os.path.join(workdir, 'ssh_host_ed25519_key')
+        for path in (self.key, host_key):
+            if not os.path.exists(path):
+                run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', path)
+        authorized = os.path.join(workdir, 'authorized_keys')
+        with open(self.key + '.pub') as src, open(authorized, 'w') as dst:
+            dst.write(src.read())
+        lines = ['[fleet]\n']
+        for number, host in enumerate(hosts, 2):
+            host.address = '198.18.0.%d' % number
+            outside, inside = 'vh%s' % uuid.uuid4().hex[:8], 'eth0'
+            run('ip', '-n', self.hub, 'link', 'add', outside, 'type', 'veth', 'peer', 'name', inside, 'netns', host.name)
+            run('ip', '-n', self.hub, 'link', 'set', outside, 'master', 'br0', 'up')
+            run('ip', '-n', host.name, 'addr', 'add', host.address + '/15', 'dev', inside)
+            run('ip', '-n', host.name, 'link', 'set', inside, 'up')
+            config = os.path.join(workdir, 'sshd-%s.conf' % host.name)
+            with open(config, 'w') as handle:
+                handle.write('ListenAddress %s\nHostKey %s\nAuthorizedKeysFile %s\nPermitRootLogin prohibit-password\n'
+                             'PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n'
+                             'PidFile %s\nSubsystem sftp /usr/lib/openssh/sftp-server\n'
+                             % (host.address, host_key, authorized, os.path.join(workdir, 'sshd-%s.pid' % host.name)))
+            os.makedirs('/run/sshd', exist_ok=True)  # sshd's privilege-separation directory
+            self.sshd.append(subprocess.Popen(['nsenter', '-t', str(host.holder.pid), '-n', '-m', '/usr/sbin/sshd', '-D',
+                                               '-e', '-f', config], stderr=subprocess.DEVNULL))
+            lines.append('%s ansible_host=%s ansible_user=root ansible_ssh_private_key_file=%s '
+                         'ansible_python_interpreter=/usr/bin/python3\n' % (host.name, host.address, self.key))
+        self.inventory = os.path.join(workdir, 'ssh-hosts-%s.ini' % self.hub)
+        with open(self.inventory, 'w') as handle:
+            handle.write(''.join(lines))
+            handle.write('[fleet:vars]\nansible_ssh_common_args=-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null '
+                         '-o LogLevel=ERROR\n')
+        for host in hosts:
+            self._wait_for(host.address)
+
+    def _wait_for(self, address, seconds=20):
+        probe = ('import socket,sys,time\nend = time.time() + %d\nwhile time.time() < end:\n    try:\n'
+                 '        socket.create_connection(("%s", 22), 1).close(); sys.exit(0)\n'
+                 '    except OSError:\n        time.sleep(0.1)\nsys.exit(1)\n' % (seconds, address))
+        subprocess.run(['ip', 'netns', 'exec', self.hub, sys.executable, '-c', probe], check=True)
+
+    def env(self, pipelining=False, **extra):
+        # A control-path directory of its own per run (a short path: sockets have a 108-byte limit).
+        control = tempfile.mkdtemp(prefix='netops-cp-')
+        self.control_dirs.append(control)
+        env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_HOST_KEY_CHECKING='0',
+                   ANSIBLE_PIPELINING='1' if pipelining else '0', ANSIBLE_SSH_CONTROL_PATH_DIR=control)
+        env.update(extra)
+        return env
+
+    def playbook(self, path, *extra, **kw):
+        return subprocess.run(['ip', 'netns', 'exec', self.hub, 'ansible-playbook', '-i', self.inventory, path] + list(extra),
+                              capture_output=True, text=True, env=self.env(**kw), timeout=600, check=False)
+
+    def ansible(self, *argv, **kw):
+        return subprocess.run(['ip', 'netns', 'exec', self.hub, 'ansible', 'fleet', '-i', self.inventory] + list(argv),
+                              capture_output=True, text=True, env=self.env(**kw), timeout=600, check=False)
+
+    def close(self):
+        for namespace in [h.name for h in self.hosts] + [self.hub]:
+            pids = subprocess.run(['ip', 'netns', 'pids', namespace], capture_output=True, text=True).stdout.split()
+            for pid in pids:
+                if int(pid) not in [h.holder.pid for h in self.hosts]:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+        for proc in self.sshd:
+            proc.wait()
+        for control in self.control_dirs:
+            shutil.rmtree(control, ignore_errors=True)
+        subprocess.run(['ip', 'netns', 'del', self.hub], check=False)
