@@ -103,6 +103,13 @@ class IsolatedHost(Namespace):
 HUB_ADDRESS = '198.18.0.1'  # the benchmarking range (RFC 2544): only namespaces the test made itself
 
 
+def mitogen():
+    """Environment that runs ansible under Mitogen's mitogen_linear strategy (PyPI mitogen)."""
+    import ansible_mitogen  # pylint: disable=import-outside-toplevel
+    return {'ANSIBLE_STRATEGY_PLUGINS': os.path.join(os.path.dirname(ansible_mitogen.__file__), 'plugins', 'strategy'),
+            'ANSIBLE_STRATEGY': 'mitogen_linear'}
+
+
 class SshFleet:
     """IsolatedHosts reached over SSH, as a fleet is: each runs its own sshd (key auth as root,
     /usr/bin/python3) on 198.18.0.N inside its own network and mount namespaces; a hub namespace

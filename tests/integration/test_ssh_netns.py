@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ansible_collections.netops.tcp.tests.integration.harness import ROOT
+from ansible_collections.netops.tcp.tests.integration.harness import ROOT, mitogen
 
 DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
 FACT = '/etc/ansible/facts.d/netops_tcp.fact'
@@ -54,3 +54,21 @@ def test_fleet_audit_over_ssh_reports_exactly_the_drift(ssh_fleet, tmp_path):
     assert report['hosts'][clean.name]['findings'] == []
     assert [(f['kind'], f['key'], f['actual']) for f in report['hosts'][drifted.name]['findings']] == [
         ('drift', 'net.ipv4.tcp_fin_timeout', '45')]
+
+
+def test_tune_and_audit_work_under_mitogen(ssh_fleet, tmp_path):
+    fleet = ssh_fleet(2)
+    web, other = fleet.hosts
+    tune = os.path.join(ROOT, 'tune-tcp.yml')
+    proc = fleet.playbook(tune, '-e', 'tcp_tune_profile=web_frontend', **mitogen())
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert web.sysctl('net.ipv4.tcp_fin_timeout') == '30' == other.sysctl('net.ipv4.tcp_fin_timeout')
+    again = fleet.playbook(tune, '-e', 'tcp_tune_profile=web_frontend', **mitogen())
+    assert recap(again, web.name) == (0, 0, 0) and recap(again, other.name) == (0, 0, 0), again.stdout[-3000:]
+    other.run('sysctl', '-qw', 'net.core.somaxconn=1000', check=True)
+    report_dir = tmp_path / 'report'
+    audit = fleet.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', 'tcp_audit_report_dir=%s' % report_dir, **mitogen())
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-2000:]
+    report = json.loads((report_dir / 'report.json').read_text())
+    assert report['hosts'][web.name]['findings'] == []
+    assert [(f['kind'], f['key']) for f in report['hosts'][other.name]['findings']] == [('drift', 'net.core.somaxconn')]
