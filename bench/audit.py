@@ -7,6 +7,7 @@ Run as root from the checkout (scripts/bench.sh audit):
 
     python bench/audit.py [--sizes 1 10 40]
     python bench/audit.py --cache 500 1000 5000
+    python bench/audit.py --ssh 1 10 40
 
 
 Each host is a throwaway network namespace with a private mount namespace, tuned with
@@ -18,6 +19,10 @@ With --cache: two namespace hosts (one drifted by hand) fill a jsonfile fact cac
 example inventory's fact gathering; their cache entries are copied to N inventory hosts (one in
 ten drifted) whose interpreter is /bin/false, so nothing can be contacted; then audit-tcp.yml with
 tcp_audit_source=cache is timed, whole, with its peak memory (the largest process's RSS).
+
+With --ssh: namespace hosts each running their own sshd, reached over SSH from a hub namespace
+(as tests/integration/test_ssh_netns.py), forks 10; audit-tcp.yml against `ansible -m setup` on
+the same hosts in the same run, with ansible's defaults, with pipelining and under Mitogen.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
 # tests/conftest.py makes the checkout importable as ansible_collections.netops.tcp.
 import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-from ansible_collections.netops.tcp.tests.integration.harness import IsolatedHost  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.netops.tcp.tests.integration.harness import IsolatedHost, SshFleet, mitogen  # noqa: E402  pylint: disable=wrong-import-position
 
 NAIVE = [{
     'name': 'The naive audit', 'hosts': 'all', 'gather_facts': True,
@@ -121,11 +126,59 @@ def cache_bench(sizes):
     return rows
 
 
+def ssh_bench(sizes):
+    """[(hosts, config, setup s, audit s)] over SSH, forks 10."""
+    workdir = tempfile.mkdtemp()
+    configs = (('defaults', {}), ('pipelining', {'pipelining': True}), ('mitogen', dict(mitogen(), pipelining=True)))
+    rows = []
+    for size in sizes:
+        hosts = []
+        for _i in range(size):
+            name = 'netops-bench-%s' % uuid.uuid4().hex[:6]
+            subprocess.run(['ip', 'netns', 'add', name], check=True)
+            host = IsolatedHost(name, workdir)
+            host.run('ip', 'link', 'set', 'lo', 'up', check=True)
+            hosts.append(host)
+        fleet = SshFleet(workdir, hosts)
+        try:
+            tune = fleet.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-f', '10', '-e', 'tcp_tune_profile=web_frontend',
+                                  pipelining=True)
+            if tune.returncode:
+                raise SystemExit('tuning the bench hosts failed:\n' + tune.stdout[-3000:])
+            for label, kw in configs:
+                kw = dict(kw)
+                pipelining = kw.pop('pipelining', False)
+                start = time.perf_counter()
+                setup = fleet.ansible('-f', '10', '-m', 'ansible.builtin.setup', pipelining=pipelining, **kw)
+                setup_s = time.perf_counter() - start
+                start = time.perf_counter()
+                audit = fleet.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-f', '10', '-e',
+                                       'tcp_audit_report_dir=%s/report-%d-%s' % (workdir, size, label),
+                                       pipelining=pipelining, **kw)
+                audit_s = time.perf_counter() - start
+                for what, proc in (('setup', setup), ('audit', audit)):
+                    if proc.returncode:
+                        raise SystemExit('%s (%s, %d hosts) failed:\n%s' % (what, label, size, proc.stdout[-3000:]))
+                rows.append((size, label, setup_s, audit_s))
+        finally:
+            fleet.close()
+            for host in hosts:
+                host.close()
+                subprocess.run(['ip', 'netns', 'del', host.name], check=False)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[1, 10, 40])
     parser.add_argument('--cache', type=int, nargs='+', help='audit this many hosts from a fact cache instead')
+    parser.add_argument('--ssh', type=int, nargs='+', help='over SSH, against ansible -m setup, for these fleet sizes')
     args = parser.parse_args()
+    if args.ssh:
+        print('%6s %12s %10s %10s %14s' % ('hosts', 'config', 'setup s', 'audit s', 'audit / setup'))
+        for size, label, setup_s, audit_s in ssh_bench(args.ssh):
+            print('%6d %12s %10.2f %10.2f %14.2f' % (size, label, setup_s, audit_s, audit_s / setup_s))
+        return
     if args.cache:
         print('%6s %10s %14s %12s %14s' % ('hosts', 'wall s', 'per host ms', 'peak MB', 'hosts drifted'))
         for size, wall, peak, drifted in cache_bench(args.cache):
