@@ -2,7 +2,8 @@
 # Benchmarks, on demand (not part of the tests):
 #   scripts/bench.sh [census] [options]   tcp_facts against ss, netstat, psutil (bench/census.py)
 #   scripts/bench.sh tune [options]       the tune role against an ansible.posix.sysctl loop (bench/tune.py)
-#   scripts/bench.sh audit [options]      the fleet audit for 1, 10, 40 hosts against the naive way (bench/audit.py)
+#   scripts/bench.sh audit [options]      the fleet audit for 1, 10, 40 hosts against the naive way; --cache N...
+#                                         from a fact cache; --ssh N... over SSH against setup (bench/audit.py)
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
