@@ -231,9 +231,9 @@ def _bars(rows, colour_of, width=420):
     out = ['<svg class="chart" width="%d" height="%d" role="img">' % (width + 320, 20 * len(rows) + 4)]
     for i, (label, value) in enumerate(rows):
         y = 20 * i + 2
+        length = width * value / top
         out.append('<text x="0" y="%d">%s</text><rect x="200" y="%d" width="%.1f" height="14" fill="%s"></rect>'
-                   '<text x="%.1f" y="%d">%s</text>' % (y + 12, _h(label), y, width * value / top, colour_of(label),
-                                                       205 + width * value / top, y + 12, value))
+                   '<text x="%.1f" y="%d">%s</text>' % (y + 12, _h(label), y, length, colour_of(label), 205 + length, y + 12, value))
     out.append('</svg>')
     return ''.join(out)
 

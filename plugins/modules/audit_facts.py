@@ -68,7 +68,7 @@ ansible_facts:
     tcp_record:
       description:
         - The host's record (profile, version, checksum, applied, skipped, time), null when there is
-          none, or C({error: ...}) when the file cannot be read as JSON.
+          none, or a mapping with only C(error) when the file cannot be read as JSON.
       type: dict
 '''
 

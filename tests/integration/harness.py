@@ -123,7 +123,10 @@ class SshFleet:
         self.hub = 'netops-hub-%s' % uuid.uuid4().hex[:6]
         self.sshd = []
         self.control_dirs = []
-        run = lambda *argv: subprocess.run(list(argv), check=True, capture_output=True)  # noqa: E731
+
+        def run(*argv):
+            subprocess.run(list(argv), check=True, capture_output=True)
+
         run('ip', 'netns', 'add', self.hub)
         run('ip', '-n', self.hub, 'link', 'set', 'lo', 'up')
         run('ip', '-n', self.hub, 'link', 'add', 'br0', 'type', 'bridge')
@@ -189,7 +192,7 @@ class SshFleet:
 
     def close(self):
         for namespace in [h.name for h in self.hosts] + [self.hub]:
-            pids = subprocess.run(['ip', 'netns', 'pids', namespace], capture_output=True, text=True).stdout.split()
+            pids = subprocess.run(['ip', 'netns', 'pids', namespace], capture_output=True, text=True, check=False).stdout.split()
             for pid in pids:
                 if int(pid) not in [h.holder.pid for h in self.hosts]:
                     try:
