@@ -204,3 +204,26 @@ class SshFleet:
         for control in self.control_dirs:
             shutil.rmtree(control, ignore_errors=True)
         subprocess.run(['ip', 'netns', 'del', self.hub], check=False)
+
+
+def cached_example_fleet(web, lb, workdir, extra_hosts=''):
+    """The example inventory (examples/inventory) over two IsolatedHosts, web tuned with web_frontend and
+    lb with lb_backend then drifted by hand (tcp_keepalive_time 7000), their facts gathered into the
+    inventory's jsonfile cache. Returns (inventory directory, environment to run ansible there)."""
+    for host, profile in ((web, 'web_frontend'), (lb, 'lb_backend')):
+        proc = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '--limit', host.name, '-e', 'tcp_tune_profile=' + profile)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+    lb.run('sysctl', '-qw', 'net.ipv4.tcp_keepalive_time=7000', check=True)
+    inventory = os.path.join(workdir, 'inventory')
+    shutil.copytree(os.path.join(ROOT, 'examples', 'inventory'), inventory)
+    with open(web.inventory) as src, open(os.path.join(inventory, 'hosts.yml'), 'w') as dst:
+        dst.write(src.read() + extra_hosts)  # our namespace hosts instead of the examples
+    play = os.path.join(workdir, 'gather.yml')
+    with open(play, 'w') as handle:
+        handle.write('- hosts: all\n  gather_facts: true\n  tasks: []\n')
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1')
+    env.pop('ANSIBLE_CONFIG', None)
+    gather = subprocess.run(['ansible-playbook', play, '--limit', '%s,%s' % (web.name, lb.name)], cwd=inventory, env=env,
+                            capture_output=True, text=True, check=False)
+    assert gather.returncode == 0, gather.stdout[-3000:] + gather.stderr[-2000:]
+    return inventory, env

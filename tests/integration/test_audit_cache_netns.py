@@ -5,13 +5,11 @@ audit-tcp.yml with tcp_audit_source=cache while no host can be reached at all.""
 
 import json
 import os
+import pathlib
 import re
-import shutil
 import subprocess
 
-from ansible_collections.netops.tcp.tests.integration.harness import ROOT
-
-EXAMPLE = os.path.join(ROOT, 'examples', 'inventory')
+from ansible_collections.netops.tcp.tests.integration.harness import ROOT, cached_example_fleet
 
 
 def cache_file(inventory, name):
@@ -22,21 +20,9 @@ def cache_file(inventory, name):
 
 def test_audit_from_the_cache_contacts_no_host_and_says_what_is_old_or_missing(isolated_hosts, tmp_path):
     web, lb = isolated_hosts(2)
-    for host, profile in ((web, 'web_frontend'), (lb, 'lb_backend')):
-        proc = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '--limit', host.name, '-e', 'tcp_tune_profile=' + profile)
-        assert proc.returncode == 0, proc.stdout[-3000:]
-    lb.run('sysctl', '-qw', 'net.ipv4.tcp_keepalive_time=7000', check=True)  # drift by hand
-    inventory = tmp_path / 'inventory'
-    shutil.copytree(EXAMPLE, str(inventory))
-    hosts = open(web.inventory).read()
-    (inventory / 'hosts.yml').write_text(hosts + 'ghost ansible_connection=local ansible_python_interpreter=/bin/false\n')
-    play = tmp_path / 'gather.yml'
-    play.write_text('- hosts: all\n  gather_facts: true\n  tasks: []\n')
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1')
-    env.pop('ANSIBLE_CONFIG', None)
-    gather = subprocess.run(['ansible-playbook', str(play), '--limit', '%s,%s' % (web.name, lb.name)], cwd=str(inventory),
-                            env=env, capture_output=True, text=True, check=False)
-    assert gather.returncode == 0, gather.stdout[-3000:] + gather.stderr[-2000:]
+    inventory, env = cached_example_fleet(web, lb, str(tmp_path), 'ghost ansible_connection=local '
+                                          'ansible_python_interpreter=/bin/false\n')
+    inventory = pathlib.Path(inventory)
     # lb's facts were gathered three days ago, as far as the audit can tell.
     path = cache_file(inventory, lb.name)
     entry = json.loads(path.read_text())
