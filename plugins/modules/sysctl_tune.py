@@ -193,10 +193,10 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils import _settings
 from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
 from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
-from ansible_collections.netops.tcp.plugins.module_utils import _settings
 
 COLLECTION_VERSION = '0.1.0'
 
@@ -215,7 +215,7 @@ def read_state(module, path, reset, allow_unknown):
         text = files.read_text(path)
         return (tune.parse_state(text, allow_unknown) if text is not None else tune.empty_state()), text
     except (IOError, OSError, UnicodeDecodeError, tune.StateError) as exc:
-        problem = files.describe(exc) if isinstance(exc, EnvironmentError) else str(exc)
+        problem = files.describe(exc)
     if not reset:
         module.fail_json(msg='%s cannot be used (%s). It holds the values from before the first tuning, so nothing '
                              'was changed. Put back a good copy of it, or run with reset_state=true to set it aside '
