@@ -455,10 +455,15 @@ def file_changes(plan, saved, saved_text, paths, present, persist, profile, vers
             changes.append(Change(paths['sysctl_file'], files.read_text(paths['sysctl_file']),
                                   render_dropin(paths['sysctl_file'], profile, plan)))
         rec = record(profile, plan, paths['sysctl_file'], persist, version)
-        old_rec = files.read_json(paths['fact_path']) or {}
+        old_text = files.read_text(paths['fact_path'])  # read once: compared, and kept to put back
+        try:
+            old_rec = json.loads(old_text) if old_text else {}
+        except ValueError:
+            old_rec = {}
+        old_rec = dict(old_rec) if isinstance(old_rec, dict) else {}  # a record that is not a mapping: rewrite it
         old_rec.pop('time', None)
         if old_rec != rec or plan.writes() or any(c.old != c.new for c in changes):
-            changes.append(Change(paths['fact_path'], files.read_text(paths['fact_path']),
+            changes.append(Change(paths['fact_path'], old_text,
                                   json.dumps(dict(rec, time=stamp), indent=1, sort_keys=True) + '\n'))
         changes.append(Change(paths['state_file'], saved_text, render_state(after), 0o600))
     else:
