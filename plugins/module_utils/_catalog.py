@@ -202,7 +202,8 @@ ALIASES = dict((alias, e['key']) for e in _ENTRIES for alias in e['aliases'])
 
 _KEY_PART = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_:@+-]*\Z')
 _GLOB_PART = re.compile(r'^[A-Za-z0-9_*?\[\]:@+-]+\Z')
-_FORBIDDEN_VALUE = re.compile(r'[\n\r=#;\x00]')
+# Characters no value may hold: they would end a sysctl.d line or start a comment in it.
+FORBIDDEN_VALUE = re.compile(r'[\n\r=#;\x00]')
 
 
 class CatalogError(ValueError):
@@ -336,7 +337,7 @@ def validate(key, value, entry=None):
             if low > high:
                 raise CatalogError('%s: range %d-%d: low must not be above high' % (key, low, high))
         return
-    if not isinstance(value, str) or not value or ' ' in value or _FORBIDDEN_VALUE.search(value) or len(value) > 15:
+    if not isinstance(value, str) or not value or ' ' in value or FORBIDDEN_VALUE.search(value) or len(value) > 15:
         raise CatalogError('%s: %r must be one word of at most 15 characters' % (key, value))
 
 
@@ -400,7 +401,7 @@ def check_text(key, text):
     canon = canonical(key)
     if canon != key:
         raise CatalogError('sysctl key %r: not a canonical name (%s)' % (key, canon))
-    if not isinstance(text, str) or normalise(text) != text or _FORBIDDEN_VALUE.search(text):
+    if not isinstance(text, str) or normalise(text) != text or FORBIDDEN_VALUE.search(text):
         raise CatalogError('%s: %r must be one line of text without "=", "#", ";" or runs of spaces' % (key, text))
     entry = get(key)
     if entry is None:

@@ -13,8 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError, parse_spec
 
@@ -47,7 +45,7 @@ def typed_value(where, key, value, entry):
         if not isinstance(value, (int, str)) or isinstance(value, bool):
             raise SettingsError('%s: %s: value must be a number or a word' % (where, key))
         text = str(value)
-        if catalog.normalise(text) != text or re.search(r'[\n\r=#;\x00]', text):
+        if catalog.normalise(text) != text or catalog.FORBIDDEN_VALUE.search(text):
             raise SettingsError('%s: %s: %r must be one value without newlines, "=", "#" or ";"' % (where, key, text))
         return value
     try:
