@@ -73,7 +73,14 @@ class ActionModule(ActionBase):
             facts = dict((str(name), dict(hostvars[name].get('ansible_facts') or {}) if name in hostvars else {})
                          for name in names)
         dest = os.path.abspath(args['dest'])
-        previous = files.read_json(os.path.join(dest, 'report.json'))  # read once, for every host
+        # Each report file is read once: the last report.json gives the counters of the last audit,
+        # and a file that would not change is not written again.
+        existing = dict((name, files.read_text(os.path.join(dest, name), errors='replace', quiet=True)) for name in RENDER)
+        try:
+            previous = json.loads(existing['report.json'] or 'null')
+        except ValueError:
+            previous = None
+        previous = previous if isinstance(previous, dict) else None
         resolver = profiles.Resolver(args['profile_paths'], args['profile_parameters'])
 
         def expected_for(record):
@@ -97,11 +104,10 @@ class ActionModule(ActionBase):
                 files.make_dirs(dest)
             for name, render in RENDER.items():
                 text = render(fleet)
-                path = os.path.join(dest, name)
-                if files.read_text(path, errors='replace', quiet=True) == text:
+                if existing[name] == text:
                     continue
                 if not self._task.check_mode:
-                    files.replace(path, text, 0o644)
+                    files.replace(os.path.join(dest, name), text, 0o644)
                 changed = True
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, files.describe(exc)))

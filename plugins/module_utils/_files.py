@@ -79,15 +79,6 @@ def read_text(path, errors='strict', quiet=False):
     return data.decode('utf-8', errors)
 
 
-def read_json(path):
-    """The JSON in ``path``, or None when it is absent, unreadable or not JSON (a record to compare)."""
-    try:
-        text = read_text(path)
-        return json.loads(text) if text is not None else None
-    except (IOError, OSError, ValueError):
-        return None
-
-
 def missing_dirs(directory):
     """``directory`` and its parents that do not exist, outermost first."""
     missing = []

@@ -41,6 +41,21 @@ def _age(seconds):
     return '%.1f hours' % hours if hours < 48 else '%.1f days' % (hours / 24)
 
 
+def _stale(host, now, max_age):
+    """[the stale finding] for cached facts older than ``max_age`` seconds or of unknown age, else []."""
+    when = gathered_at(host)
+    if when is None:
+        return [findings.finding('stale', 'warning', 'The cached facts carry no time of gathering: their age is '
+                                 'unknown. Gather facts again.', expected='<= %d s' % max_age)]
+    if now - when <= max_age:
+        return []
+    stamp = host['tcp'].get('gathered_at') or time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(when))
+    return [findings.finding('stale', 'warning', 'The cached facts are %s old (gathered %s), older than '
+                             'tcp_audit_max_age (%s): these findings may no longer hold. Gather facts again, or '
+                             'audit live.' % (_age(now - when), stamp, _age(max_age)),
+                             expected='<= %d s' % max_age, actual=int(now - when))]
+
+
 def audit(facts, expected_for, thresholds=None, previous=None, record_name='netops_tcp', source='live',
           max_age=None, now=None):
     """Every host's audit entry, computed once for the fleet.
@@ -70,15 +85,8 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
             dropin = None if boot is None else bool(record and record.get('sysctl_file') in boot)
             found = findings.host_findings(tcp, sysctl_facts, record, expected_profile, dropin, thresholds,
                                            (before.get(name) or {}).get('counters'))
-        when = gathered_at(host) if tcp else None
-        if tcp and source == 'cache' and max_age is not None and (when is None or now - when > max_age):
-            found.insert(0, findings.finding(
-                'stale', 'warning', 'The cached facts are %s old (gathered %s), older than tcp_audit_max_age (%s): '
-                'these findings may no longer hold. Gather facts again, or audit live.'
-                % (_age(now - when), tcp.get('gathered_at') or time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(when)),
-                   _age(max_age)) if when is not None else
-                'The cached facts carry no time of gathering: their age is unknown. Gather facts again.',
-                actual=int(now - when) if when is not None else None, expected='<= %d s' % max_age))
+        if tcp and source == 'cache' and max_age is not None:
+            found[:0] = _stale(host, now, max_age)
         if damaged:
             found.insert(0, findings.finding('unmanaged', 'warning', 'The netops.tcp record on this host cannot be '
                                              'read; re-run tune-tcp.yml to write it again.'))
