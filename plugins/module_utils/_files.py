@@ -286,8 +286,14 @@ class Lock:
                 if exc.errno == errno.ENOENT:
                     return None
                 raise
-        self.created += make_dirs(self.directory, 0o700)
-        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        while True:
+            self.created += make_dirs(self.directory, 0o700)
+            try:
+                return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                # A run that just finished state=absent removed the directory between the two calls.
+                if exc.errno != errno.ENOENT:
+                    raise
 
     def _write_holder(self):
         data = json.dumps({'pid': os.getpid(), 'started': self.started}).encode()
