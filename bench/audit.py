@@ -22,7 +22,9 @@ tcp_audit_source=cache is timed, whole, with its peak memory (the largest proces
 
 With --ssh: namespace hosts each running their own sshd, reached over SSH from a hub namespace
 (as tests/integration/test_ssh_netns.py), forks 10; audit-tcp.yml against `ansible -m setup` on
-the same hosts in the same run, with ansible's defaults, with pipelining and under Mitogen.
+the same hosts in the same run, with ansible's defaults, with pipelining and under Mitogen. Each
+round times setup then the audit, back to back; the figures are the medians over --rounds rounds
+(one round swings by 20 % on this 2-core machine), each run with a cold SSH connection.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,8 +129,8 @@ def cache_bench(sizes):
     return rows
 
 
-def ssh_bench(sizes):
-    """[(hosts, config, setup s, audit s)] over SSH, forks 10."""
+def ssh_bench(sizes, rounds):
+    """[(hosts, config, setup s, audit s)] over SSH, forks 10: medians over the rounds."""
     workdir = tempfile.mkdtemp()
     configs = (('defaults', {}), ('pipelining', {'pipelining': True}), ('mitogen', dict(mitogen(), pipelining=True)))
     rows = []
@@ -148,18 +151,18 @@ def ssh_bench(sizes):
             for label, kw in configs:
                 kw = dict(kw)
                 pipelining = kw.pop('pipelining', False)
-                start = time.perf_counter()
-                setup = fleet.ansible('-f', '10', '-m', 'ansible.builtin.setup', pipelining=pipelining, **kw)
-                setup_s = time.perf_counter() - start
-                start = time.perf_counter()
-                audit = fleet.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-f', '10', '-e',
-                                       'tcp_audit_report_dir=%s/report-%d-%s' % (workdir, size, label),
-                                       pipelining=pipelining, **kw)
-                audit_s = time.perf_counter() - start
-                for what, proc in (('setup', setup), ('audit', audit)):
-                    if proc.returncode:
-                        raise SystemExit('%s (%s, %d hosts) failed:\n%s' % (what, label, size, proc.stdout[-3000:]))
-                rows.append((size, label, setup_s, audit_s))
+                times = {'setup': [], 'audit': []}
+                for _round in range(rounds):
+                    for what, run, argv in (
+                            ('setup', fleet.ansible, ('-f', '10', '-m', 'ansible.builtin.setup')),
+                            ('audit', fleet.playbook, (os.path.join(ROOT, 'audit-tcp.yml'), '-f', '10', '-e',
+                                                       'tcp_audit_report_dir=%s/report-%d-%s' % (workdir, size, label)))):
+                        start = time.perf_counter()
+                        proc = run(*argv, pipelining=pipelining, **kw)
+                        times[what].append(time.perf_counter() - start)
+                        if proc.returncode:
+                            raise SystemExit('%s (%s, %d hosts) failed:\n%s' % (what, label, size, proc.stdout[-3000:]))
+                rows.append((size, label, statistics.median(times['setup']), statistics.median(times['audit'])))
         finally:
             fleet.close()
             for host in hosts:
@@ -173,10 +176,11 @@ def main():
     parser.add_argument('--sizes', type=int, nargs='+', default=[1, 10, 40])
     parser.add_argument('--cache', type=int, nargs='+', help='audit this many hosts from a fact cache instead')
     parser.add_argument('--ssh', type=int, nargs='+', help='over SSH, against ansible -m setup, for these fleet sizes')
+    parser.add_argument('--rounds', type=int, default=5, help='with --ssh: rounds per size and config (medians)')
     args = parser.parse_args()
     if args.ssh:
         print('%6s %12s %10s %10s %14s' % ('hosts', 'config', 'setup s', 'audit s', 'audit / setup'))
-        for size, label, setup_s, audit_s in ssh_bench(args.ssh):
+        for size, label, setup_s, audit_s in ssh_bench(args.ssh, args.rounds):
             print('%6d %12s %10.2f %10.2f %14.2f' % (size, label, setup_s, audit_s, audit_s / setup_s))
         return
     if args.cache:

@@ -233,8 +233,9 @@ class StateError(Exception):
 
 
 def parse_state(text, allow_unknown=False):
-    """The saved state {'originals': {key: text}, 'managed': [key], 'created': [directory]}, validated
-    as strictly as input (keys outside the catalog only with ``allow_unknown``).
+    """The saved state {'originals': {key: text}, 'managed': [key], 'created': [directory],
+    'previous': None or {'values', 'files', 'state', 'profile'}}, validated as strictly as input
+    (keys outside the catalog only with ``allow_unknown``).
 
     Raises StateError saying what is wrong: a damaged state is never taken as "no state".
     """
@@ -248,26 +249,57 @@ def parse_state(text, allow_unknown=False):
         raise StateError('it is not a JSON object')
     if data.get('format', STATE_FORMAT) != STATE_FORMAT:
         raise StateError('format %r is not %d: written by another version of netops.tcp' % (data.get('format'), STATE_FORMAT))
+    state = _parse_fields(data, allow_unknown)
+    state['previous'] = _parse_previous(data.get('previous'), allow_unknown)
+    return state
+
+
+def _parse_fields(data, allow_unknown, where=''):
     for field, kind in (('originals', dict), ('managed', list)):
         if not isinstance(data.get(field), kind):
-            raise StateError('%r is %s' % (field, 'missing' if field not in data else 'not a %s' % kind.__name__))
+            raise StateError('%r%s is %s' % (field, where, 'missing' if field not in data else 'not a %s' % kind.__name__))
     try:
         originals = dict((key, catalog.check_text(key, value)) for key, value in data['originals'].items())
         managed = [_state_key(key) for key in data['managed']]
     except catalog.CatalogError as exc:
-        raise StateError('a saved value breaks a rule: %s' % exc)
+        raise StateError('a saved value%s breaks a rule: %s' % (where, exc))
     unknown = sorted(k for k in set(originals) | set(managed) if catalog.get(k) is None)
     if unknown and not allow_unknown:
         raise StateError('%s: not in the netops.tcp catalog (set allow_unknown_keys if you tuned it with that)'
                          % ', '.join(unknown))
     created = data.get('created', [])
     if not isinstance(created, list) or not all(_is_directory_path(d) for d in created):
-        raise StateError("'created' is not a list of absolute directory paths")
+        raise StateError("'created'%s is not a list of absolute directory paths" % where)
     return {'originals': originals, 'managed': sorted(set(managed)), 'created': sorted(set(created))}
 
 
+def _parse_previous(data, allow_unknown):
+    """What the host ran before the last run that changed it: live values, file texts, state."""
+    if data is None:
+        return None
+    where = " in 'previous'"
+    if not isinstance(data, dict) or not isinstance(data.get('values'), dict) or not isinstance(data.get('files'), dict):
+        raise StateError("'previous' is not an object with 'values' and 'files'")
+    try:
+        values = dict((_state_key(key), catalog.check_text(key, value)) for key, value in data['values'].items())
+    except catalog.CatalogError as exc:
+        raise StateError('a saved value%s breaks a rule: %s' % (where, exc))
+    texts = data['files']
+    if not all(_is_directory_path(path) and (text is None or isinstance(text, str)) for path, text in texts.items()):
+        raise StateError("'files'%s is not a map of absolute paths to texts or null" % where)
+    state = data.get('state')
+    if state is not None:
+        if not isinstance(state, dict):
+            raise StateError("'state'%s is not an object or null" % where)
+        state = _parse_fields(state, allow_unknown, where)
+    profile = data.get('profile')
+    if profile is not None and not isinstance(profile, str):
+        raise StateError("'profile'%s is not a string or null" % where)
+    return {'values': values, 'files': dict(texts), 'state': state, 'profile': profile}
+
+
 def empty_state():
-    return {'originals': {}, 'managed': [], 'created': []}
+    return {'originals': {}, 'managed': [], 'created': [], 'previous': None}
 
 
 def _is_directory_path(path):
@@ -281,7 +313,22 @@ def _state_key(key):
 
 
 def render_state(state):
-    return json.dumps(dict(state, format=STATE_FORMAT), indent=1, sort_keys=True) + '\n'
+    state = dict(state, format=STATE_FORMAT)
+    if state.get('previous') is None:
+        state.pop('previous', None)
+    return json.dumps(state, indent=1, sort_keys=True) + '\n'
+
+
+def previous_of(saved, saved_text, plan, changes, profile):
+    """What ``state=previous`` needs to give back the host as it is before this run: the live
+    value of every key this run writes, the text (or absence) of every file it replaces, the
+    state (None: no state, the first tuning), and the profile the host ran."""
+    return {
+        'values': dict((key, step['before']) for key, step in plan.writes()),
+        'files': dict((c.path, c.old) for c in changes if not c.directory and c.old != c.new),
+        'state': None if saved_text is None else dict((k, saved[k]) for k in ('originals', 'managed', 'created')),
+        'profile': profile,
+    }
 
 
 def next_states(state, plan, new_dirs=()):
@@ -439,32 +486,35 @@ def file_changes(plan, saved, saved_text, paths, present, persist, profile, vers
     """What this run writes and removes, in the order ``execute`` takes them.
 
     ``paths``: {'sysctl_file', 'fact_path', 'state_file'}. ``stamp``: the record's time. Returns
-    (changes, state to save before the first live write or None, record or None, backup path or None).
+    (changes, state to save before the first live write or None, record or None, backup path or None,
+    'name@version' of the profile the record named before this run or None).
     Present: the drop-in (when ``persist``), the record (when anything changes), then the state.
     Absent: the drop-in and the record go, then the directories the first tuning created (when
     empty), then the state. A saved state that cannot take a live value raises TuneError.
     """
-    changes, state_before, rec, backup_file = [], None, None, None
+    changes, state_before, rec, backup_file, ran = [], None, None, None, None
     if present:
         new_dirs = files.missing_dirs(os.path.dirname(paths['fact_path']))
         if persist:
             new_dirs += files.missing_dirs(os.path.dirname(paths['sysctl_file']))
         before, after = next_states(saved, plan, new_dirs)
-        state_before = render_state(before)
         if persist:
             changes.append(Change(paths['sysctl_file'], files.read_text(paths['sysctl_file']),
                                   render_dropin(paths['sysctl_file'], profile, plan)))
         rec = record(profile, plan, paths['sysctl_file'], persist, version)
         old_text = files.read_text(paths['fact_path'])  # read once: compared, and kept to put back
-        try:
-            old_rec = json.loads(old_text) if old_text else {}
-        except ValueError:
-            old_rec = {}
-        old_rec = dict(old_rec) if isinstance(old_rec, dict) else {}  # a record that is not a mapping: rewrite it
+        old_rec = _loads_record(old_text)
+        ran = profile_label(old_rec)
         old_rec.pop('time', None)
         if old_rec != rec or plan.writes() or any(c.old != c.new for c in changes):
             changes.append(Change(paths['fact_path'], old_text,
                                   json.dumps(dict(rec, time=stamp), indent=1, sort_keys=True) + '\n'))
+        # Saved before the first live write too: after a crash, state=previous still gives back this host.
+        # A run that changes no value and no file keeps the last change's.
+        changing = plan.writes() or any(c.old != c.new for c in changes)
+        before['previous'] = after['previous'] = (previous_of(saved, saved_text, plan, changes, ran) if changing
+                                                  else saved.get('previous'))
+        state_before = render_state(before)
         changes.append(Change(paths['state_file'], saved_text, render_state(after), 0o600))
     else:
         for path in (paths['sysctl_file'], paths['fact_path']):
@@ -483,7 +533,53 @@ def file_changes(plan, saved, saved_text, paths, present, persist, profile, vers
                 backup_file = '%s.%s' % (change.path, backup_name)
                 changes.insert(0, Change(backup_file, None, change.old))
                 break
-    return changes, state_before, rec, backup_file
+    return changes, state_before, rec, backup_file, ran
+
+
+def put_back_previous(host, saved, saved_text, paths):
+    """(plan, changes) that give back the host as it was before the last run that changed it:
+    its live values, its drop-in and record byte for byte (or their absence), and its state
+    (none after undoing the first tuning, whose directories then go when empty). A value that
+    cannot be written back, or a file the options no longer name, raises TuneError."""
+    previous = saved['previous']
+    plan = Plan()
+    problems = []
+    for key, value in sorted(previous['values'].items()):
+        info = host.read(key)
+        if info['available'] and catalog.same(key, info['raw'], value):
+            plan.settled.add(key)
+        elif info['writable']:
+            plan.restore[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': value}
+        else:
+            problems.append('%s: cannot be put back to %s: %s' % (key, value, info['reason']))
+    ours = (paths['sysctl_file'], paths['fact_path'])
+    strangers = sorted(p for p in previous['files'] if p not in ours)
+    if strangers:
+        problems.append('%s: not the sysctl_file or fact_path of this run (%s); run with the options of the change '
+                        'to put back' % (', '.join(strangers), ', '.join(ours)))
+    if problems:
+        raise TuneError('nothing was changed: ' + '; '.join(problems))
+    changes = [Change(path, files.read_text(path), text) for path, text in sorted(previous['files'].items())]
+    earlier = previous['state']
+    for directory in sorted(set(saved['created']) - set(earlier['created'] if earlier else ()), reverse=True):
+        if os.path.isdir(directory):
+            changes.append(Change(directory, 'directory', None, directory=True))
+    changes.append(Change(paths['state_file'], saved_text, render_state(earlier) if earlier else None, 0o600))
+    return plan, [c for c in changes if c.old != c.new]
+
+
+def _loads_record(text):
+    """The record as a dict; {} when there is none or it is not a mapping (it is rewritten)."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        data = {}
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def profile_label(rec):
+    """'name@version' of the profile a record names, or None."""
+    return '%s@%s' % (rec['profile'], rec.get('version')) if rec.get('profile') else None
 
 
 def mismatches(host, steps):

@@ -53,9 +53,14 @@ options:
     type: dict
     default: {}
   state:
-    description: V(present) applies O(settings); V(absent) restores the values saved before the first tuning and removes the files.
+    description:
+      - V(present) applies O(settings); V(absent) restores the values saved before the first tuning and removes the files.
+      - V(previous) undoes the last run that changed the host, even one that crashed half way: the live values, the
+        drop-in and the record become byte for byte what they were before it (the previous profile version, or the
+        values from before the first tuning if it was the first). It undoes one change; run again, it does nothing.
+        The tune role uses it to put back a rollout wave that failed its health gate.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, previous]
     default: present
   persist:
     description: Write the drop-in file so the values survive a reboot.
@@ -140,6 +145,10 @@ EXAMPLES = r'''
 - name: Put back the values from before the first tuning
   netops.tcp.sysctl_tune:
     state: absent
+
+- name: Undo the last change (for example the upgrade to a profile version that hurt)
+  netops.tcp.sysctl_tune:
+    state: previous
 '''
 
 RETURN = r'''
@@ -161,10 +170,16 @@ skipped_keys:
   type: dict
   sample: {net.ipv4.tcp_mem: "host-global: set it on the host, not inside a network namespace"}
 restored:
-  description: Keys put back to their value from before the first tuning.
+  description: Keys put back to their value from before the first tuning (V(absent)) or the last change (V(previous)).
   returned: always
   type: list
   elements: dict
+profile_before:
+  description: V(name@version) of the profile the host ran before this run (V(present)) or before the change put back
+    (V(previous)); null when none, or with V(absent).
+  returned: always
+  type: str
+  sample: web_frontend@1
 sysctl_file:
   description: The drop-in file, or null when not persisted.
   returned: always
@@ -236,7 +251,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             settings=dict(type='dict', default={}),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            state=dict(type='str', choices=['present', 'absent', 'previous'], default='present'),
             persist=dict(type='bool', default=True),
             sysctl_file=dict(type='path', default=tune.DEFAULT_FILE),
             profile=dict(type='dict', default={}),
@@ -304,6 +319,9 @@ def run(module, p, host, settings, state_file, started):
     """Decide and, outside check mode, carry out; the result (``failed`` set on a failure)."""
     present = p['state'] == 'present'
     saved, saved_text = read_state(module, state_file, p['reset_state'], p['allow_unknown_keys'])
+    paths = dict(sysctl_file=p['sysctl_file'], fact_path=p['fact_path'], state_file=state_file)
+    if p['state'] == 'previous':
+        return put_back(module, host, saved, saved_text, paths)
     # Keys not in settings go back to their originals: the ones the last run managed, or with
     # state=absent every key with a saved original.
     managed = saved['managed'] if present else list(saved['originals'])
@@ -314,9 +332,8 @@ def run(module, p, host, settings, state_file, started):
 
     result = dict(changed=False, applied=[], unchanged=sorted(plan.unchanged), skipped_keys=plan.skipped, restored=[],
                   mismatches=[], sysctl_file=p['sysctl_file'] if p['persist'] and present else None)
-    paths = dict(sysctl_file=p['sysctl_file'], fact_path=p['fact_path'], state_file=state_file)
     try:
-        changes, state_before, rec, backup_file = tune.file_changes(
+        changes, state_before, rec, backup_file, result['profile_before'] = tune.file_changes(
             plan, saved, saved_text, paths, present, p['persist'], p['profile'], COLLECTION_VERSION,
             started.strftime('%Y-%m-%dT%H:%M:%SZ'),
             '%s.%s' % (os.getpid(), started.strftime('%Y-%m-%d@%H:%M:%S~')) if p['backup'] else None)
@@ -329,15 +346,36 @@ def run(module, p, host, settings, state_file, started):
     if backup_file and not module.check_mode:
         result['backup_file'] = backup_file
 
+    result['applied'] = [{'key': k, 'before': s['before'], 'after': s['after']} for k, s in plan.writes() if k in plan.apply]
+    return carry_out(module, host, plan, changes, result, state_file, saved_text, state_before)
+
+
+def put_back(module, host, saved, saved_text, paths):
+    """state=previous: give back the host as it was before the last run that changed it."""
+    result = dict(changed=False, applied=[], unchanged=[], skipped_keys={}, restored=[], mismatches=[],
+                  sysctl_file=None, profile_before=None)
+    if saved['previous'] is None:
+        result['msg'] = 'nothing to put back: %s records no change' % paths['state_file']
+        return result
+    result['profile_before'] = saved['previous']['profile']
+    try:
+        plan, changes = tune.put_back_previous(host, saved, saved_text, paths)
+    except tune.TuneError as exc:
+        return dict(result, failed=True, msg=str(exc))
+    result['unchanged'] = sorted(plan.settled)
+    return carry_out(module, host, plan, changes, result, paths['state_file'], saved_text, None)
+
+
+def carry_out(module, host, plan, changes, result, state_file, saved_text, state_before):
+    """Diff, then (outside check mode) execute and read back."""
     writes = plan.writes()
-    result['applied'] = [{'key': k, 'before': s['before'], 'after': s['after']} for k, s in writes if k in plan.apply]
     result['restored'] = [{'key': k, 'before': s['before'], 'after': s['after']} for k, s in writes if k in plan.restore]
     result['changed'] = bool(writes or changes)
     if module._diff:
         result['diff'] = [{'before_header': 'live sysctl values', 'after_header': 'live sysctl values',
                            'before': live_text(writes, 'before'), 'after': live_text(writes, 'after')}]
         for change in changes:
-            if change.path == p['sysctl_file']:
+            if change.path == module.params['sysctl_file']:
                 result['diff'].append({'before_header': change.path, 'after_header': change.path,
                                        'before': change.old or '', 'after': change.new or ''})
     if module.check_mode or not result['changed']:
