@@ -84,7 +84,7 @@ def cache_bench(sizes):
             handle.writelines('%s ansible_connection=local ansible_python_interpreter=%s\n' % (h.name, h.python)
                               for h in hosts)
         subprocess.run(['ansible-playbook', '-i', os.path.join(inventory, 'hosts.yml'), os.path.join(ROOT, 'tune-tcp.yml'),
-                        '-e', 'tcp_tune_profile=web_frontend'], env=env, check=True, capture_output=True)
+                        '-e', 'tcp_tune_profile=web_frontend', '-e', 'tcp_tune_soak=0'], env=env, check=True, capture_output=True)
         hosts[1].run('sysctl', '-qw', 'net.ipv4.tcp_fin_timeout=45', check=True)
         play = os.path.join(workdir, 'gather.yml')
         with open(play, 'w') as handle:
@@ -144,7 +144,7 @@ def ssh_bench(sizes, rounds):
             hosts.append(host)
         fleet = SshFleet(workdir, hosts)
         try:
-            tune = fleet.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-f', '10', '-e', 'tcp_tune_profile=web_frontend',
+            tune = fleet.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-f', '10', '-e', 'tcp_tune_profile=web_frontend', '-e', 'tcp_tune_soak=0',
                                   pipelining=True)
             if tune.returncode:
                 raise SystemExit('tuning the bench hosts failed:\n' + tune.stdout[-3000:])
@@ -208,7 +208,7 @@ def main():
                 handle.writelines('%s ansible_connection=local ansible_python_interpreter=%s\n' % (h.name, h.python)
                                   for h in hosts[:size])
             subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'tune-tcp.yml'),
-                            '-e', 'tcp_tune_profile=web_frontend'], env=env, check=True, capture_output=True)
+                            '-e', 'tcp_tune_profile=web_frontend', '-e', 'tcp_tune_soak=0'], env=env, check=True, capture_output=True)
             timings = {}
             for label, cmd in (
                     ('audit-tcp.yml', ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'audit-tcp.yml'),

@@ -116,7 +116,8 @@ def main():
     profiles, posix = write_playbooks(workdir)
     env = dict(os.environ, ANSIBLE_NOCOLOR='1',
                ANSIBLE_COLLECTIONS_PATH=os.environ['ANSIBLE_COLLECTIONS_PATH'] + os.pathsep + cache)
-    role_vars = ['-e', json.dumps({'tcp_tune_profile': 'bench', 'tcp_tune_profile_paths': [profiles]})]
+    # The apply itself: no rollout windows (tcp_tune_soak waits, it does not work).
+    role_vars = ['-e', json.dumps({'tcp_tune_profile': 'bench', 'tcp_tune_profile_paths': [profiles], 'tcp_tune_soak': 0})]
     times = {'tune role: first apply': [], 'tune role: rerun': [],
              'ansible.posix.sysctl loop: first apply': [], 'ansible.posix.sysctl loop: rerun': []}
     hosts = []

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job against a throwaway target: a fresh network namespace (with a private mount
 # namespace for /etc and /var/lib) holding a small known mix of connections. It shows the host's
-# TCP facts beside ss, then runs tune-tcp.yml in check mode and for real, and shows the
-# before/after values, the drop-in file and the host's record. Nothing outside that namespace is
+# TCP facts beside ss, then runs tune-tcp.yml in check mode and for real (measured and gated under
+# a steady connection rate), and shows the before/after values, the rollout report, the drop-in
+# file and the host's record. Nothing outside that namespace is
 # changed; it is removed at the end.
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
@@ -37,7 +38,7 @@ in_host() { nsenter -t "$holder" -n -m "$@"; }
 
 mkfifo "$work/hold"
 in_host python3 "$ROOT/tools/loadgen.py" --established 400 --time-wait 150 --close-wait 40 --syn-recv 20 --queued 12 \
-  < "$work/hold" > "$work/loadgen.json" &
+  --rate 50 --burst 20 --burst-every 0.5 < "$work/hold" > "$work/loadgen.json" &
 lg_pid=$!
 exec 3> "$work/hold"   # loadgen holds its sockets until this closes
 for _ in $(seq 100); do [[ -s "$work/loadgen.json" ]] && break; sleep 0.2; done
@@ -59,11 +60,14 @@ log "before: $(in_host sysctl -n "${keys[@]}" | tr '\n' ' ')"
 log "ansible-playbook tune-tcp.yml --check --diff  (profile $profile: nothing changes)"
 ansible-playbook -i "$work/hosts" tune-tcp.yml --check --diff -e "tcp_tune_profile=$profile"
 log "still: $(in_host sysctl -n "${keys[@]}" | tr '\n' ' ')"
-log "ansible-playbook tune-tcp.yml  (for real)"
-ansible-playbook -i "$work/hosts" tune-tcp.yml -e "tcp_tune_profile=$profile"
+log "ansible-playbook tune-tcp.yml  (for real: a 5 s baseline window, the change, a 5 s window after it, the gate)"
+ansible-playbook -i "$work/hosts" tune-tcp.yml -e "tcp_tune_profile=$profile" -e tcp_tune_soak=5 \
+  -e "tcp_tune_report_dir=$work/tcp-tune-report"
 log "after:  $(in_host sysctl -n "${keys[@]}" | tr '\n' ' ')"
+log "the rollout report ($work/tcp-tune-report/rollout.md)"
+cat "$work/tcp-tune-report/rollout.md"
 log "the drop-in file and the host's record"
 in_host cat /etc/sysctl.d/60-netops-tcp.conf
 in_host cat /etc/ansible/facts.d/netops_tcp.fact
 log "second run: nothing to change"
-ansible-playbook -i "$work/hosts" tune-tcp.yml -e "tcp_tune_profile=$profile" | tail -3
+ansible-playbook -i "$work/hosts" tune-tcp.yml -e "tcp_tune_profile=$profile" -e "tcp_tune_report_dir=$work/tcp-tune-report" | tail -3

@@ -12,6 +12,11 @@ the machine's initial network namespace: it changes a few namespaced sysctls
 
 It prints one JSON line when the mix is in place (pids, ports, what it opened),
 then holds every socket until its standard input closes or it gets SIGTERM.
+
+Steady traffic, for rollout tests: --rate N opens and closes N connections a second (the client
+closes first, so each leaves a TIME_WAIT socket behind for 60 s); --burst N sends N connections
+at once, every --burst-every seconds, to a listener with a backlog of 16 that drains its
+queue only between bursts (ListenOverflows and ListenDrops climb at a steady pace).
 """
 
 from __future__ import annotations
@@ -182,6 +187,52 @@ def accept_queue(port, waiting):
     return open_clients(socket.AF_INET, ('127.0.0.1', port), waiting, blocking=False), srv
 
 
+BURST_BACKLOG = 16
+
+
+def _die_with_parent():
+    """The steady worker ends when the load generator does, even on SIGKILL (PR_SET_PDEATHSIG)."""
+    import ctypes  # pylint: disable=import-outside-toplevel
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def steady(rate, burst, burst_every, port):
+    """Run the steady traffic until killed: ``rate`` connections a second closed by the client,
+    and ``burst`` connections every ``burst_every`` seconds onto a small-backlog listener."""
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    srv = listener(socket.AF_INET, port) if rate else None
+    burst_srv = listener(socket.AF_INET, port + 1, backlog=BURST_BACKLOG) if burst else None
+    if burst_srv:
+        burst_srv.setblocking(False)
+    pending = []
+    interval = 1.0 / rate if rate else None
+    next_conn = next_burst = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if burst_srv and now >= next_burst:
+            for cli in pending:
+                cli.close()
+            while True:  # drain what the queue took since the last burst
+                try:
+                    burst_srv.accept()[0].close()
+                except OSError:
+                    break
+            pending = open_clients(socket.AF_INET, ('127.0.0.1', port + 1), burst, blocking=False)
+            next_burst = now + burst_every
+        if srv and now >= next_conn:
+            make_time_wait(srv, 1)
+            next_conn += interval
+            if next_conn < now - 1:  # fell behind (a slow machine): do not try to catch up in a rush
+                next_conn = now
+            continue
+        wake = min(t for t in (next_conn if srv else None, next_burst if burst_srv else None) if t is not None)
+        time.sleep(max(0.0, min(wake - time.monotonic(), 0.05)))
+
+
 def settle(timeout=5.0):
     """Wait until the kernel has finished the handshakes and closes we started."""
     deadline = time.monotonic() + timeout
@@ -204,6 +255,9 @@ def main(argv=None):
     parser.add_argument('--queued', type=int, default=0,
                         help='connections left in the accept queue of a listener with backlog %d' % QUEUE_BACKLOG)
     parser.add_argument('--no-settle', action='store_true', help='do not wait for ss to show a stable picture')
+    parser.add_argument('--rate', type=int, default=0, help='connections a second, closed client-first (TIME_WAIT), steadily')
+    parser.add_argument('--burst', type=int, default=0, help='connections at once onto a listener with backlog %d' % BURST_BACKLOG)
+    parser.add_argument('--burst-every', type=float, default=2.0, help='seconds between bursts')
     args = parser.parse_args(argv)
 
     if in_initial_netns():
@@ -244,12 +298,19 @@ def main(argv=None):
     half_open, syn_srv = syn_recv_flood(args.syn_recv, syn_port)
     if not args.no_settle:
         settle()
+    steady_port = next_port + 2
+    steady_proc = None
+    if args.rate or args.burst:
+        steady_proc = ctx.Process(target=steady, args=(args.rate, args.burst, args.burst_every, steady_port), daemon=True)
+        steady_proc.start()
 
     report = {
         'pid': os.getpid(),
         'workers': workers,
         'queue_listener': {'port': queue_port, 'backlog': QUEUE_BACKLOG, 'queued': args.queued},
         'syn_recv_listener': {'port': syn_port, 'half_open': args.syn_recv} if syn_srv else None,
+        'steady': {'pid': steady_proc.pid, 'rate': args.rate, 'port': steady_port, 'burst': args.burst,
+                   'burst_port': steady_port + 1, 'burst_every': args.burst_every} if steady_proc else None,
         'requested': {'established': args.established, 'time_wait': args.time_wait,
                       'close_wait': args.close_wait, 'syn_recv': args.syn_recv},
     }

@@ -36,7 +36,8 @@ TCPEXT_COUNTERS = (
     'TCPAbortFailed', 'TCPMemoryPressures', 'TCPBacklogDrop', 'TCPRcvQDrop', 'TCPSynRetrans', 'TCPTimeouts',
 )
 TCP_COUNTERS = (
-    'CurrEstab', 'ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'InErrs', 'OutRsts', 'RetransSegs',
+    'CurrEstab', 'ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'InSegs', 'OutSegs', 'InErrs', 'OutRsts',
+    'RetransSegs',
 )
 
 

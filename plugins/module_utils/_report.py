@@ -279,6 +279,20 @@ _FILTER_SCRIPT = """
 """
 
 
+def page_head(title):
+    """The start of a self-contained page in the reports' style (no network: CSP allows inline only)."""
+    return ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
+            'script-src \'unsafe-inline\'">',
+            '<title>%s</title><style>' % _h(title),
+            'body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}',
+            'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}',
+            '.sev{color:#fff;padding:1px 6px;border-radius:3px}.ok{color:#2e7d32}.legend span{margin-right:12px}',
+            '.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}.chart text{font:12px sans-serif}',
+            'form{margin:8px 0}select{margin-right:12px}</style></head><body>',
+            '<h1>%s</h1>' % _h(title)]
+
+
 def html(report):
     """One self-contained page at any fleet size: summary, profiles, fleet charts (findings per kind,
     connection states across hosts), the hosts worst first with filters, the drift matrix of the
@@ -289,20 +303,11 @@ def html(report):
     drifted = [n for n in ordered if any(f['kind'] == 'drift' for f in hosts[n]['findings'])]
     drift_keys = sorted(set(f['key'] for n in drifted for f in hosts[n]['findings'] if f['kind'] == 'drift'))
     kinds = sorted(summary['kinds'])
-    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
-           '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
-           'script-src \'unsafe-inline\'">',
-           '<title>TCP audit</title><style>',
-           'body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}',
-           'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}',
-           '.sev{color:#fff;padding:1px 6px;border-radius:3px}.ok{color:#2e7d32}.legend span{margin-right:12px}',
-           '.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}.chart text{font:12px sans-serif}',
-           'form{margin:8px 0}select{margin-right:12px}</style></head><body>',
-           '<h1>TCP audit</h1>',
-           '<p id="summary">%d hosts, %d with findings; %s.</p>' % (summary['hosts'], len(summary['hosts_with_findings']), ', '.join(
-               '<span class="sev" style="background:%s">%d %s</span>' % (_SEVERITY_COLOURS[s], summary['findings'][s], s)
-               for s in reversed(SEVERITIES))),
-           '<h2>Profiles</h2><table><tr><th>profile</th><th>hosts</th><th>names</th></tr>']
+    out = page_head('TCP audit') + [
+        '<p id="summary">%d hosts, %d with findings; %s.</p>' % (summary['hosts'], len(summary['hosts_with_findings']), ', '.join(
+            '<span class="sev" style="background:%s">%d %s</span>' % (_SEVERITY_COLOURS[s], summary['findings'][s], s)
+            for s in reversed(SEVERITIES))),
+        '<h2>Profiles</h2><table><tr><th>profile</th><th>hosts</th><th>names</th></tr>']
     for label in sorted(summary['profiles']):
         names = summary['profiles'][label]
         out.append('<tr><td>%s</td><td>%d</td><td>%s</td></tr>' % (_h(label), len(names), _h(_names(names))))

@@ -55,7 +55,7 @@ options:
   state:
     description:
       - V(present) applies O(settings); V(absent) restores the values saved before the first tuning and removes the files.
-      - V(previous) undoes the last run that changed the host, even one that crashed half way: the live values, the
+      - V(previous) undoes the last run that changed the host, even one that crashed half way. The live values, the
         drop-in and the record become byte for byte what they were before it (the previous profile version, or the
         values from before the first tuning if it was the first). It undoes one change; run again, it does nothing.
         The tune role uses it to put back a rollout wave that failed its health gate.

@@ -27,7 +27,9 @@ class Namespace:
         os.chmod(self.python, 0o755)
         self.inventory = os.path.join(workdir, 'hosts-%s.ini' % name)
         with open(self.inventory, 'w') as handle:
-            handle.write('[netns]\n%s ansible_connection=local ansible_python_interpreter=%s\n' % (name, self.python))
+            # No rollout windows unless a test asks for them (-e tcp_tune_soak=N overrides this).
+            handle.write('[netns]\n%s ansible_connection=local ansible_python_interpreter=%s\n[all:vars]\ntcp_tune_soak=0\n'
+                         'tcp_tune_report_dir=%s\n' % (name, self.python, os.path.join(workdir, 'tcp-tune-report-' + name)))
 
     def run(self, *argv, check=False):
         return subprocess.run(['ip', 'netns', 'exec', self.name] + list(argv), capture_output=True, text=True, check=check)
@@ -95,7 +97,19 @@ class IsolatedHost(Namespace):
         live = dict((k, ' '.join(self.run('sysctl', '-n', k).stdout.split())) for k in keys)
         return live, dict((p, self.read(p)) for p in paths)
 
+    def loadgen(self, *argv):
+        """tools/loadgen.py in this host's network namespace; its report. It stops with the host."""
+        proc = subprocess.Popen(['nsenter', '-t', str(self.holder.pid), '-n', sys.executable, LOADGEN] + list(argv),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.loads = getattr(self, 'loads', []) + [proc]
+        line = proc.stdout.readline()
+        assert line, 'loadgen failed to start'
+        return json.loads(line)
+
     def close(self):
+        for proc in getattr(self, 'loads', []):
+            proc.stdin.close()
+            proc.wait(timeout=30)
         self.holder.kill()
         self.holder.wait()
 
@@ -162,8 +176,9 @@ class SshFleet:
         self.inventory = os.path.join(workdir, 'ssh-hosts-%s.ini' % self.hub)
         with open(self.inventory, 'w') as handle:
             handle.write(''.join(lines))
-            handle.write('[fleet:vars]\nansible_ssh_common_args=-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null '
-                         '-o LogLevel=ERROR\n')
+            # No rollout windows unless a test asks for them (-e tcp_tune_soak=N overrides this).
+            handle.write('[fleet:vars]\ntcp_tune_soak=0\ntcp_tune_report_dir=%s\n' % os.path.join(workdir, 'tcp-tune-report-' + self.hub))
+            handle.write('ansible_ssh_common_args=-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR\n')
         for host in hosts:
             self._wait_for(host.address)
 

@@ -71,8 +71,8 @@ def test_previous_after_an_upgrade_gives_back_the_earlier_version(run_module, ho
 
     result = tune(run_module, args, {}, None, state='previous')
     assert result['profile_before'] == 'p@1'
-    assert sorted(r['key'] for r in result['restored']) == ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout',
-                                                             'net.ipv4.tcp_rmem']
+    restored = sorted(r['key'] for r in result['restored'])
+    assert restored == ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_rmem']
     assert host_files(root, args) == on_v1  # values, drop-in and record, byte for byte
     state = saved(args)
     assert 'previous' not in state and dict(state_v1, previous=None) == dict(state, previous=None)

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tune role's rollout gate and report, on the controller, once per wave (serial batch)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils import _health as health
+from ansible_collections.netops.tcp.plugins.module_utils import _rollout as rollout
+
+# The results the tune role registers per host; this action reads them from hostvars.
+APPLY = '__tcp_tune_result'
+PUT_BACK = '__tcp_tune_put_back'
+WAVE = '__tcp_tune_wave'
+PROFILE = '__tcp_tune_profile'
+SNAPSHOTS = ('__tcp_tune_health_0', '__tcp_tune_health_1', '__tcp_tune_health_2', '__tcp_tune_health_3')
+RENDER = {
+    'rollout.json': lambda rep: json.dumps(rep, indent=2, sort_keys=True) + '\n',
+    'rollout.md': rollout.markdown,
+    'rollout.html': rollout.html,
+}
+ARGUMENT_SPEC = dict(
+    phase=dict(type='str', choices=['gate', 'report'], required=True),
+    gate=dict(type='dict', default={}),
+    soak=dict(type='int', default=0),
+    dest=dict(type='path'),
+)
+
+
+def _plain(value):
+    """Registered results as plain data (no templating markers)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _label(profile):
+    return '%s@%s' % (profile['name'], profile['version']) if profile and profile.get('name') else None
+
+
+class ActionModule(ActionBase):
+    """Runs on the controller only: it needs no connection to the host it is delegated to."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        hostvars = task_vars.get('hostvars', {})
+        try:
+            gate = health.check_gate(args['gate'])
+        except health.GateError as exc:
+            raise AnsibleActionFail(str(exc))
+        if args['phase'] == 'gate':
+            result.update(self._gate(task_vars.get('ansible_play_batch', []), task_vars.get('ansible_play_hosts_all', []),
+                                     hostvars, gate))
+            result['changed'] = False
+            return result
+        if not args['dest']:
+            raise AnsibleActionFail('dest: needed with phase=report')
+        return self._report(result, task_vars, hostvars, gate, args)
+
+    @staticmethod
+    def _get(hostvars, name, var):
+        values = hostvars[name] if name in hostvars else {}
+        return _plain(values[var]) if var in values else None
+
+    def _gate(self, batch, everyone, hostvars, gate):
+        earlier = [self._get(hostvars, n, WAVE) for n in everyone if n not in batch]
+        number = 1 + max([w['wave'] for w in earlier if w and 'wave' in w] or [0])
+        data = {}
+        for name in batch:
+            applied = self._get(hostvars, name, APPLY) or {}
+            snaps = [(self._get(hostvars, name, var) or {}).get('health') for var in SNAPSHOTS]
+            data[name] = {
+                'changed': bool(applied.get('changed')),
+                'profile_before': applied.get('profile_before'),
+                'profile_after': _label(self._get(hostvars, name, PROFILE)),
+                'applied': applied.get('applied'),
+                'restored': applied.get('restored'),
+                'snapshots': snaps if all(snaps) else None,
+            }
+        return rollout.judge(number, data, gate)
+
+    def _report(self, result, task_vars, hostvars, gate, args):
+        everyone = task_vars.get('ansible_play_hosts_all', [])
+        waves = {}
+        put_back = {}
+        for name in everyone:
+            wave = self._get(hostvars, name, WAVE)
+            if wave and 'wave' in wave:
+                waves[wave['wave']] = wave
+            back = self._get(hostvars, name, PUT_BACK)
+            if back and not back.get('skipped'):
+                put_back[name] = back
+        rep = rollout.rollout(list(waves.values()), put_back, everyone, gate, args['soak'],
+                              datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
+        dest = os.path.abspath(args['dest'])
+        try:
+            files.make_dirs(dest)
+            for name, render in RENDER.items():
+                files.replace(os.path.join(dest, name), render(rep), 0o644)
+        except (IOError, OSError) as exc:
+            raise AnsibleActionFail('cannot write the rollout report in %s: %s' % (dest, files.describe(exc)))
+        result.update(changed=False, dest=dest, rollout=rep)  # a report on the controller, not a change of a host
+        return result
