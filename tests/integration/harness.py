@@ -232,7 +232,7 @@ def cached_example_fleet(web, lb, workdir, extra_hosts=''):
     inventory = os.path.join(workdir, 'inventory')
     shutil.copytree(os.path.join(ROOT, 'examples', 'inventory'), inventory)
     with open(web.inventory) as src, open(os.path.join(inventory, 'hosts.yml'), 'w') as dst:
-        dst.write(src.read() + extra_hosts)  # our namespace hosts instead of the examples
+        dst.write(extra_hosts + src.read())  # our namespace hosts instead of the examples (extra ones ungrouped, first)
     play = os.path.join(workdir, 'gather.yml')
     with open(play, 'w') as handle:
         handle.write('- hosts: all\n  gather_facts: true\n  tasks: []\n')
