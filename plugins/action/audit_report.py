@@ -13,13 +13,13 @@ import os
 
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import cache_loader
 
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report
 from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
+from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
 RENDER = {
     'report.json': lambda fleet: json.dumps(fleet, indent=2, sort_keys=True) + '\n',
@@ -27,7 +27,7 @@ RENDER = {
     'report.xml': report.junit,
     'report.html': report.html,
 }
-ARGUMENT_SPEC = dict(
+SPEC = dict(
     hosts=dict(type='list', elements='str'),
     expected_profile=dict(type='str', default=''),
     expected_version=dict(type='raw', default='latest'),
@@ -55,16 +55,12 @@ def cached_facts(names):
     return found
 
 
-class ActionModule(ActionBase):
-    """Runs on the controller only: it needs no connection to the host it is delegated to."""
+class ActionModule(ControllerAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = SPEC
 
     def run(self, tmp=None, task_vars=None):
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
+        args, result, task_vars = self.start(tmp, task_vars)
         names = args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts', [])
         if args['source'] == 'cache':
             facts = cached_facts(names)

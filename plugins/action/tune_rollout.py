@@ -12,11 +12,11 @@ import json
 import os
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _health as health
 from ansible_collections.netops.tcp.plugins.module_utils import _rollout as rollout
+from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
 # The results the tune role registers per host; this action reads them from hostvars.
 APPLY = '__tcp_tune_result'
@@ -29,7 +29,7 @@ RENDER = {
     'rollout.md': rollout.markdown,
     'rollout.html': rollout.html,
 }
-ARGUMENT_SPEC = dict(
+SPEC = dict(
     phase=dict(type='str', choices=['gate', 'report'], required=True),
     gate=dict(type='dict', default={}),
     soak=dict(type='int', default=0),
@@ -46,16 +46,12 @@ def _label(profile):
     return '%s@%s' % (profile['name'], profile['version']) if profile and profile.get('name') else None
 
 
-class ActionModule(ActionBase):
-    """Runs on the controller only: it needs no connection to the host it is delegated to."""
+class ActionModule(ControllerAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = SPEC
 
     def run(self, tmp=None, task_vars=None):
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
+        args, result, task_vars = self.start(tmp, task_vars)
         hostvars = task_vars.get('hostvars', {})
         try:
             gate = health.check_gate(args['gate'])
