@@ -559,7 +559,8 @@ def put_back_previous(host, saved, saved_text, paths):
                         'to put back' % (', '.join(strangers), ', '.join(ours)))
     if problems:
         raise TuneError('nothing was changed: ' + '; '.join(problems))
-    changes = [Change(path, files.read_text(path), text) for path, text in sorted(previous['files'].items())]
+    # In the order of the other runs: the drop-in, the record, the directories, the state.
+    changes = [Change(path, files.read_text(path), previous['files'][path]) for path in ours if path in previous['files']]
     earlier = previous['state']
     for directory in sorted(set(saved['created']) - set(earlier['created'] if earlier else ()), reverse=True):
         if os.path.isdir(directory):

@@ -23,6 +23,7 @@ SCENARIOS = {
     'first': (None, {'settings': FIRST}),
     'upgrade': ({'settings': FIRST}, {'settings': SECOND}),
     'absent': ({'settings': FIRST}, {'state': 'absent'}),
+    'previous': ({'settings': FIRST}, {'state': 'previous'}),  # the rollout's put back of a first tuning
 }
 
 

@@ -5,7 +5,7 @@
 The module's steps (every live write, every temporary file written and fsynced, every rename
 and directory fsync, the lock) are numbered by ``_files.checkpoint``; NETOPS_TCP_FAULT makes
 the Nth step kill the process (SIGKILL: no cleanup runs), raise an I/O error, or pause while a
-second run starts. For first tuning, an upgrade and state=absent, at every step:
+second run starts. For first tuning, an upgrade, state=absent and state=previous after a first tuning, at every step:
 - killed: the state left holds only true originals; a rerun reaches exactly the host a clean run
   gives; state=absent (after the rerun, or straight after the crash) gives back the host from
   before any tuning, byte for byte, with no temporary file, lock or directory left;
@@ -39,7 +39,7 @@ def steps(tmp_path, scenario):
 def test_steps_cover_every_write_rename_and_fsync(tmp_path, scenario):
     labels = steps(tmp_path, SCENARIOS[scenario])
     assert any(l.startswith('locked ') for l in labels) and labels[-1] == 'done'
-    if scenario == 'absent':
+    if scenario in ('absent', 'previous'):
         assert [l for l in labels if l.startswith('remove ')] == [
             'remove ' + os.path.join('{root}', p) for p in
             ('etc/sysctl.d/60-netops-tcp.conf', 'etc/ansible/facts.d/netops_tcp.fact', 'var/lib/netops-tcp/state.json')]

@@ -55,14 +55,14 @@ def inject(name, number, what):
     return ['strace', '-qq', '-o', '/dev/null', '-e', 'trace=' + name, '-e', 'inject=%s:%s:when=%d' % (name, what, number)]
 
 
-@pytest.mark.parametrize('scenario', ['first', 'absent'])
+@pytest.mark.parametrize('scenario', ['first', 'absent', 'previous'])
 def test_killed_at_every_changing_syscall(tmp_path, scenario):
     spec = SCENARIOS[scenario]
     points = calls(tmp_path, spec)
     assert len(points) >= 10, points
     expected = clean_outcome(tmp_path, spec)
     for name, number, target in points:
-        for then_absent in (False, True) if scenario != 'absent' else (True,):
+        for then_absent in (False, True) if scenario == 'first' else (True,):
             label = 'kill-%s-%d-%s' % (name, number, 'absent' if then_absent else 'rerun')
             host, pristine = prepared(tmp_path, label, spec)
             before = host.snapshot()
@@ -72,7 +72,7 @@ def test_killed_at_every_changing_syscall(tmp_path, scenario):
             recovers(host, pristine, spec, expected, tmp_path, not then_absent, label)
 
 
-@pytest.mark.parametrize('scenario', ['first', 'absent'])
+@pytest.mark.parametrize('scenario', ['first', 'absent', 'previous'])
 def test_an_errno_at_every_changing_syscall_fails_cleanly(tmp_path, scenario):
     spec = SCENARIOS[scenario]
     expected = clean_outcome(tmp_path, spec)

@@ -48,6 +48,13 @@ def test_a_good_profile_rolls_through_every_wave_with_its_effect_measured(isolat
         # A bad value from before: the load keeps more TIME_WAIT sockets than 200, so they overflow.
         host.run('sysctl', '-qw', 'net.ipv4.tcp_max_tw_buckets=200', check=True)
         host.loadgen('--rate', '100', '--burst', '30', '--burst-every', '0.5')
+    # Check mode measures nothing, gates nothing and writes no report.
+    check = hosts[0].playbook(os.path.join(ROOT, 'tune-tcp.yml'), '--check', '-e', json.dumps(
+        {'tcp_tune_waves': [1, 1, '100%'], 'tcp_tune_soak': SOAK, 'tcp_tune_report_dir': str(tmp_path / 'report-check')}))
+    assert check.returncode == 0, check.stdout[-4000:]
+    assert check.stdout.count('Health at the start of the baseline window] ***') == 3
+    assert 'ok: [' not in ''.join(part.split('TASK')[0] for part in check.stdout.split('Health at')[1:])
+    assert not (tmp_path / 'report-check').exists() and hosts[0].sysctl('net.core.somaxconn') != '16384'
     proc, rep = rollout(hosts, tmp_path, [1, 1, '100%'])
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert [len(w['hosts']) for w in rep['waves']] == [1, 1, 1] and rep['stopped_at'] is None and not rep['not_reached']
