@@ -13,6 +13,8 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+
 from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
@@ -87,10 +89,17 @@ def test_a_good_profile_rolls_through_every_wave_with_its_effect_measured(isolat
         assert len(runs) == 3 and all(r.split('\n')[1].startswith('skipping: ') for r in runs), banner
 
 
-def test_a_profile_that_hurts_fails_at_the_canary_which_is_put_back_byte_for_byte(isolated_hosts, tmp_path):
+@pytest.mark.parametrize('earlier', [None, 'web_frontend'])
+def test_a_profile_that_hurts_fails_at_the_canary_which_is_put_back_byte_for_byte(isolated_hosts, tmp_path, earlier):
+    """On untuned hosts the canary goes back to its values from before any tuning; on hosts that run
+    web_frontend, back to web_frontend@1 (the keys tight_tw drops were put back to their originals)."""
     hosts = isolated_hosts(3)
     for host in hosts:
         host.loadgen('--rate', '100')
+    if earlier:
+        proc = hosts[0].playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', json.dumps(
+            {'tcp_tune_profile': earlier, 'tcp_tune_waves': ['100%'], 'tcp_tune_soak': 0}))
+        assert proc.returncode == 0, proc.stdout[-4000:]
     paths = tmp_path / 'profiles' / 'tight_tw'
     paths.mkdir(parents=True)
     (paths / 'v1.yml').write_text(HURTS)
@@ -105,19 +114,30 @@ def test_a_profile_that_hurts_fails_at_the_canary_which_is_put_back_byte_for_byt
     message = ('wave 1 got worse, so it was put back and the rollout stops: %s: TCPTimeWaitOverflow went from 0.0/s '
                '(baseline) to %s/s, above 2.0 x the baseline and the floor 1.0/s' % (canary, trip['after']))
     assert message in proc.stdout, proc.stdout[-4000:]
-    # The canary is as it was, byte for byte: live values, drop-in, record, state, directories.
-    assert files_and_values(hosts[0]) == before[0]
+    # The canary is as it was, byte for byte: live values, drop-in, record, directories; the state too
+    # (after an earlier tuning it is that tuning's, without the change it undid).
+    after = files_and_values(hosts[0])
+    if earlier:
+        state_then, state_now = json.loads(before[0][1].pop(STATE)), json.loads(after[1].pop(STATE))
+        state_then.pop('previous')
+        assert state_now == state_then
+    assert after == before[0]
     # No other host was touched.
     assert [files_and_values(h) for h in hosts[1:]] == before[1:]
     recap = proc.stdout.split('PLAY RECAP')[1]
     assert canary in recap and not any(h.name in recap for h in hosts[1:])
     assert rep['stopped_at'] == 1 and rep['not_reached'] == sorted(h.name for h in hosts[1:])
     back = rep['waves'][0]['hosts'][canary]['put_back']
-    assert not back['failed'] and back['to_profile'] is None
-    assert back['keys'] == ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets']
+    assert not back['failed'] and back['to_profile'] == (earlier and earlier + '@1')
     report_md = (tmp_path / 'report' / 'rollout.md').read_text()
     assert 'Stopped at wave 1: it got worse and was put back; 2 hosts not reached.' in report_md
-    assert 'put back to the values from before any tuning (net.ipv4.tcp_fin_timeout, net.ipv4.tcp_max_tw_buckets)' in report_md
+    if earlier:
+        assert back['keys'][:3] == ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl']
+        assert 'net.ipv4.tcp_max_tw_buckets' in back['keys'] and 'put back to web_frontend@1 (' in report_md
+    else:
+        assert back['keys'] == ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets']
+        assert ('put back to the values from before any tuning (net.ipv4.tcp_fin_timeout, net.ipv4.tcp_max_tw_buckets)'
+                in report_md)
 
 
 def test_a_counter_reset_between_the_windows_does_not_trip_the_gate(isolated_hosts, tmp_path):
