@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The audit's HTML report renders in headless Chromium, offline, with host text shown as text."""
+"""The audit's and the rollout's HTML reports render in headless Chromium, offline, with host text shown as text."""
 
 import re
 import struct
 import subprocess
 
+from ansible_collections.netops.tcp.plugins.module_utils import _health as health
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report
+from ansible_collections.netops.tcp.plugins.module_utils import _rollout as rollout
 
 CHROMIUM = ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -76,3 +78,22 @@ def test_a_fleet_of_5000_hosts_is_one_page_worst_first_with_working_filters(tmp_
     assert 'Findings per kind' in dom and 'id="state-distribution"' in dom
     md = report.markdown(fleet_of(5000))
     assert md.count('\n## ') == 20 and 'The 20 worst hosts; every host is in report.json and report.html.' in md
+
+
+def test_the_rollout_page_renders_and_host_text_stays_text(tmp_path):
+    def snap(at, overflow=0):
+        return {'counters': {'TCPTimeWaitOverflow': overflow}, 'states': {'TIME_WAIT': 64},
+                'clock': {'monotonic': at, 'boot_id': 'b', 'netns': 'n'}}
+    evil = '<img src=x onerror="document.title=1">'
+    wave = rollout.judge(1, {evil: {'changed': True, 'profile_before': None, 'profile_after': 'tight_tw@1',
+                                    'applied': [{'key': 'net.ipv4.tcp_max_tw_buckets', 'before': '262144', 'after': '64'}],
+                                    'snapshots': [snap(0), snap(10), snap(20), snap(30, 900)]}},
+                         health.check_gate(health.DEFAULT_GATE))
+    page = tmp_path / 'rollout.html'
+    page.write_text(rollout.html(rollout.rollout([wave], {}, [evil, 'web-2'], health.DEFAULT_GATE, 10, 'now')))
+    profile = ['--user-data-dir=%s' % (tmp_path / 'chromium')]
+    dom = subprocess.run(CHROMIUM + profile + ['--dump-dom', page.as_uri()], check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    assert '<title>TCP rollout</title>' in dom and '&lt;img src=x onerror="document.title=1"&gt;' in dom
+    assert 'Stopped at wave 1: it got worse and was put back; 1 host not reached.' in dom
+    assert 'TCPTimeWaitOverflow went from 0.0/s (baseline) to 90.0/s' in dom
