@@ -251,6 +251,9 @@ def parse_state(text, allow_unknown=False):
         raise StateError('format %r is not %d: written by another version of netops.tcp' % (data.get('format'), STATE_FORMAT))
     state = _parse_fields(data, allow_unknown)
     state['previous'] = _parse_previous(data.get('previous'), allow_unknown)
+    if not isinstance(data.get('incomplete', False), bool):
+        raise StateError("'incomplete' is not true or false")
+    state['incomplete'] = data.get('incomplete', False)
     return state
 
 
@@ -299,7 +302,7 @@ def _parse_previous(data, allow_unknown):
 
 
 def empty_state():
-    return {'originals': {}, 'managed': [], 'created': [], 'previous': None}
+    return {'originals': {}, 'managed': [], 'created': [], 'previous': None, 'incomplete': False}
 
 
 def _is_directory_path(path):
@@ -316,19 +319,27 @@ def render_state(state):
     state = dict(state, format=STATE_FORMAT)
     if state.get('previous') is None:
         state.pop('previous', None)
+    if not state.get('incomplete'):
+        state.pop('incomplete', None)
     return json.dumps(state, indent=1, sort_keys=True) + '\n'
 
 
 def previous_of(saved, saved_text, plan, changes, profile):
     """What ``state=previous`` needs to give back the host as it is before this run: the live
     value of every key this run writes, the text (or absence) of every file it replaces, the
-    state (None: no state, the first tuning), and the profile the host ran."""
-    return {
+    state (None: no state, the first tuning), and the profile the host ran. After a crashed run
+    (the saved state is incomplete) it is the host from before that run: what the crashed run
+    saved wins, and what it did not touch is as it was."""
+    now = {
         'values': dict((key, step['before']) for key, step in plan.writes()),
         'files': dict((c.path, c.old) for c in changes if not c.directory and c.old != c.new),
         'state': None if saved_text is None else dict((k, saved[k]) for k in ('originals', 'managed', 'created')),
         'profile': profile,
     }
+    crashed = saved['previous'] if saved.get('incomplete') else None
+    if not crashed:
+        return now
+    return dict(crashed, values=dict(now['values'], **crashed['values']), files=dict(now['files'], **crashed['files']))
 
 
 def next_states(state, plan, new_dirs=()):
@@ -353,7 +364,9 @@ def next_states(state, plan, new_dirs=()):
         raise TuneError('nothing was changed: ' + '; '.join(problems))
     running = sorted(plan.in_effect())
     created = sorted(set(state['created']) | set(new_dirs))
-    before = {'originals': originals, 'managed': sorted(set(state['managed']) | set(running)), 'created': created}
+    # 'incomplete' until the run's last step: a run after a crash knows the host is half way through one.
+    before = {'originals': originals, 'managed': sorted(set(state['managed']) | set(running)), 'created': created,
+              'incomplete': True}
     done = set(plan.restore) | plan.settled
     after = {'originals': dict((k, v) for k, v in originals.items() if k not in done), 'managed': running,
              'created': created}

@@ -165,6 +165,6 @@ def test_next_states_keep_every_saved_original_and_drop_what_went_back(tmp_path)
     assert before == {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.ipv4.tcp_max_tw_buckets': '262144',
                                     'net.core.somaxconn': '4096'},
                       'managed': ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets'],
-                      'created': ['/etc/ansible']}
+                      'created': ['/etc/ansible'], 'incomplete': True}  # until the run's last step
     assert after == {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.core.somaxconn': '4096'},
                      'managed': ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout'], 'created': ['/etc/ansible']}
