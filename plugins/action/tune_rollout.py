@@ -57,14 +57,19 @@ class ActionModule(ControllerAction):
             gate = health.check_gate(args['gate'])
         except health.GateError as exc:
             raise AnsibleActionFail(str(exc))
+        current = None
         if args['phase'] == 'gate':
-            result.update(self._gate(task_vars.get('ansible_play_batch', []), task_vars.get('ansible_play_hosts_all', []),
-                                     hostvars, gate))
-            result['changed'] = False
-            return result
-        if not args['dest']:
+            current = self._gate(task_vars.get('ansible_play_batch', []), task_vars.get('ansible_play_hosts_all', []),
+                                 hostvars, gate)
+            result.update(current)
+        if args['dest']:
+            written = self._report(task_vars, hostvars, gate, args, current)
+            # The gate's result is registered on every host of the wave: it does not carry the whole report.
+            result.update(written if args['phase'] == 'report' else {'dest': written['dest']})
+        elif args['phase'] == 'report':
             raise AnsibleActionFail('dest: needed with phase=report')
-        return self._report(result, task_vars, hostvars, gate, args)
+        result['changed'] = False  # a report on the controller, not a change of a host
+        return result
 
     @staticmethod
     def _get(hostvars, name, var):
@@ -88,17 +93,20 @@ class ActionModule(ControllerAction):
             }
         return rollout.judge(number, data, gate)
 
-    def _report(self, result, task_vars, hostvars, gate, args):
+    def _report(self, task_vars, hostvars, gate, args, current):
+        """Every wave so far (``current``: this one, judged now and not registered yet), written to dest."""
         everyone = task_vars.get('ansible_play_hosts_all', [])
         waves = {}
         put_back = {}
         for name in everyone:
             wave = self._get(hostvars, name, WAVE)
             if wave and 'wave' in wave:
-                waves[wave['wave']] = wave
+                waves[wave['wave']] = dict((k, wave[k]) for k in ('wave', 'hosts', 'worse', 'put_back', 'msg'))
             back = self._get(hostvars, name, PUT_BACK)
             if back and not back.get('skipped'):
                 put_back[name] = back
+        if current:
+            waves[current['wave']] = current
         rep = rollout.rollout(list(waves.values()), put_back, everyone, gate, args['soak'],
                               datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
         dest = os.path.abspath(args['dest'])
@@ -108,5 +116,4 @@ class ActionModule(ControllerAction):
                 files.replace(os.path.join(dest, name), render(rep), 0o644)
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('cannot write the rollout report in %s: %s' % (dest, files.describe(exc)))
-        result.update(changed=False, dest=dest, rollout=rep)  # a report on the controller, not a change of a host
-        return result
+        return {'dest': dest, 'rollout': rep}

@@ -20,9 +20,9 @@ description:
     floor and above ratio times its baseline rate; then every host of the wave that the change touched is to be put back.
     A window across a reboot or a new network namespace has no rates; such a host is C(unmeasured) and does not stop
     the rollout.
-  - With O(phase=report), writes C(rollout.json), C(rollout.md) and a self-contained C(rollout.html) into O(dest). They
-    give per wave and host the profile before and after, the keys changed, the baseline and after rates, the verdict and
-    what was put back.
+  - With O(dest), writes C(rollout.json), C(rollout.md) and a self-contained C(rollout.html) there, in either phase.
+    They give per wave and host the profile before and after, the keys changed, the baseline and after rates, the
+    verdict and what was put back. The role writes them with the gate, and again after a put back (O(phase=report)).
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
@@ -57,7 +57,7 @@ options:
     type: int
     default: 0
   dest:
-    description: The report directory on the controller (with O(phase=report)).
+    description: The report directory on the controller; needed with O(phase=report).
     type: path
 seealso:
   - module: netops.tcp.tcp_health
@@ -66,14 +66,16 @@ seealso:
 
 EXAMPLES = r'''
 # The tune role's tasks, in short (see roles/tune/tasks/main.yml):
-- name: Gate the wave
+- name: Gate the wave and write the report
   netops.tcp.tune_rollout:
     phase: gate
     gate: "{{ tcp_tune_gate }}"
+    soak: "{{ tcp_tune_soak }}"
+    dest: tcp-tune-report
   run_once: true
   register: __tcp_tune_wave
 
-- name: Write the rollout report
+- name: Write the report again after the put back
   netops.tcp.tune_rollout:
     phase: report
     gate: "{{ tcp_tune_gate }}"
@@ -108,7 +110,7 @@ msg:
   type: str
 dest:
   description: The report directory.
-  returned: with phase=report
+  returned: with dest
   type: str
 rollout:
   description: The report (as in rollout.json).
