@@ -27,6 +27,12 @@ attributes:
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
+'''
+
+    # A module that only reads the host.
+    READ_ONLY = r'''
+options: {}
+attributes:
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.

@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - netops.tcp.attributes
   - netops.tcp.attributes.facts
+  - netops.tcp.attributes.read_only
 options:
   keys:
     description:

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - netops.tcp.attributes
   - netops.tcp.attributes.facts
+  - netops.tcp.attributes.read_only
 options:
   gather_subset:
     description:

@@ -25,14 +25,7 @@ author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
   - netops.tcp.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: linux
+  - netops.tcp.attributes.read_only
 options:
   since:
     description: The C(clock) of an earlier snapshot of this host (C(health.clock) of its result).
