@@ -57,13 +57,15 @@ class ActionModule(ControllerAction):
             gate = health.check_gate(args['gate'])
         except health.GateError as exc:
             raise AnsibleActionFail(str(exc))
-        current = None
+        everyone = task_vars.get('ansible_play_hosts_all', [])
+        batch = task_vars.get('ansible_play_batch', []) if args['phase'] == 'gate' else []
+        waves, put_back = self._collect(hostvars, everyone, batch)
         if args['phase'] == 'gate':
-            current = self._gate(task_vars.get('ansible_play_batch', []), task_vars.get('ansible_play_hosts_all', []),
-                                 hostvars, gate)
+            current = self._gate(batch, hostvars, gate, 1 + max(list(waves) or [0]))
+            waves[current['wave']] = current
             result.update(current)
         if args['dest']:
-            written = self._report(task_vars, hostvars, gate, args, current)
+            written = self._report(waves, put_back, everyone, gate, args)
             # The gate's result is registered on every host of the wave: it does not carry the whole report.
             result.update(written if args['phase'] == 'report' else {'dest': written['dest']})
         elif args['phase'] == 'report':
@@ -76,9 +78,24 @@ class ActionModule(ControllerAction):
         values = hostvars[name] if name in hostvars else {}
         return _plain(values[var]) if var in values else None
 
-    def _gate(self, batch, everyone, hostvars, gate):
-        earlier = [self._get(hostvars, n, WAVE) for n in everyone if n not in batch]
-        number = 1 + max([w['wave'] for w in earlier if w and 'wave' in w] or [0])
+    @staticmethod
+    def _collect(hostvars, names, batch):
+        """({wave number: its result}, {host: its put back}) in one pass over the hosts. A wave's
+        result is registered on every host of it (run_once): it is copied once. The current
+        batch's hosts count only for put backs (an earlier role run may have left them a wave)."""
+        waves, put_back = {}, {}
+        for name in names:
+            values = hostvars[name] if name in hostvars else {}
+            wave = values[WAVE] if WAVE in values else None
+            number = wave.get('wave') if hasattr(wave, 'get') else None
+            if number is not None and number not in waves and name not in batch:
+                waves[number] = _plain(dict((k, wave[k]) for k in ('wave', 'hosts', 'worse', 'put_back', 'msg')))
+            back = _plain(values[PUT_BACK]) if PUT_BACK in values else None
+            if back and not back.get('skipped'):
+                put_back[name] = back
+        return waves, put_back
+
+    def _gate(self, batch, hostvars, gate, number):
         data = {}
         for name in batch:
             applied = self._get(hostvars, name, APPLY) or {}
@@ -93,20 +110,8 @@ class ActionModule(ControllerAction):
             }
         return rollout.judge(number, data, gate)
 
-    def _report(self, task_vars, hostvars, gate, args, current):
-        """Every wave so far (``current``: this one, judged now and not registered yet), written to dest."""
-        everyone = task_vars.get('ansible_play_hosts_all', [])
-        waves = {}
-        put_back = {}
-        for name in everyone:
-            wave = self._get(hostvars, name, WAVE)
-            if wave and 'wave' in wave:
-                waves[wave['wave']] = dict((k, wave[k]) for k in ('wave', 'hosts', 'worse', 'put_back', 'msg'))
-            back = self._get(hostvars, name, PUT_BACK)
-            if back and not back.get('skipped'):
-                put_back[name] = back
-        if current:
-            waves[current['wave']] = current
+    def _report(self, waves, put_back, everyone, gate, args):
+        """Every wave so far, written to dest."""
         rep = rollout.rollout(list(waves.values()), put_back, everyone, gate, args['soak'],
                               datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
         dest = os.path.abspath(args['dest'])
