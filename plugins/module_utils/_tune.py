@@ -150,14 +150,22 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
         info = host.read(key)
         if original is None or not info['available']:
             continue
-        if catalog.same(key, info['raw'], original):
-            plan.settled.add(key)
-        elif info['writable']:
-            plan.restore[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': original}
-        else:
+        if not plan_put_back(plan, key, info, original):
             plan.skipped[key] = 'cannot put back the original value %s: %s' % (original, info['reason'])
     _unprivileged_start(host, plan)
     return plan
+
+
+def plan_put_back(plan, key, info, value):
+    """Plan ``key`` (as ``info`` reads it) back to ``value``: settled when it holds it already,
+    restored when writable; False when it cannot be written."""
+    if info['available'] and catalog.same(key, info['raw'], value):
+        plan.settled.add(key)
+    elif info['writable']:
+        plan.restore[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': value}
+    else:
+        return False
+    return True
 
 
 def _congestion_refused(host, name):
@@ -519,12 +527,13 @@ def file_changes(plan, saved, saved_text, paths, present, persist, profile, vers
         old_rec = _loads_record(old_text)
         ran = profile_label(old_rec)
         old_rec.pop('time', None)
-        if old_rec != rec or plan.writes() or any(c.old != c.new for c in changes):
+        changing = bool(plan.writes()) or any(c.old != c.new for c in changes)
+        if changing or old_rec != rec:
             changes.append(Change(paths['fact_path'], old_text,
                                   json.dumps(dict(rec, time=stamp), indent=1, sort_keys=True) + '\n'))
+            changing = changing or changes[-1].old != changes[-1].new
         # Saved before the first live write too: after a crash, state=previous still gives back this host.
         # A run that changes no value and no file keeps the last change's.
-        changing = plan.writes() or any(c.old != c.new for c in changes)
         before['previous'] = after['previous'] = (previous_of(saved, saved_text, plan, changes, ran) if changing
                                                   else saved.get('previous'))
         state_before = render_state(before)
@@ -559,11 +568,7 @@ def put_back_previous(host, saved, saved_text, paths):
     problems = []
     for key, value in sorted(previous['values'].items()):
         info = host.read(key)
-        if info['available'] and catalog.same(key, info['raw'], value):
-            plan.settled.add(key)
-        elif info['writable']:
-            plan.restore[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': value}
-        else:
+        if not plan_put_back(plan, key, info, value):
             problems.append('%s: cannot be put back to %s: %s' % (key, value, info['reason']))
     ours = (paths['sysctl_file'], paths['fact_path'])
     strangers = sorted(p for p in previous['files'] if p not in ours)
