@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from ansible_collections.netops.tcp.tests.integration.harness import LOADGEN, IsolatedHost, Namespace, SshFleet
+from ansible_collections.netops.tcp.tests.integration.harness import LOADGEN, IsolatedHost, Namespace, SshFleet, quiet_rollout
 
 
 def pytest_collection_modifyitems(items):
@@ -70,9 +70,7 @@ def isolated_hosts(tmp_path):
             hosts.append(host)
         inventory = tmp_path / ('hosts-%s.ini' % hosts[0].name)
         lines = ['%s ansible_connection=local ansible_python_interpreter=%s\n' % (h.name, h.python) for h in hosts]
-        # No rollout windows unless a test asks for them (-e tcp_tune_soak=N overrides this).
-        inventory.write_text('[tuned]\n' + ''.join(lines) + '[all:vars]\ntcp_tune_soak=0\ntcp_tune_report_dir=%s\n'
-                             % (tmp_path / 'tcp-tune-report'))
+        inventory.write_text('[tuned]\n' + ''.join(lines) + '[all:vars]\n' + quiet_rollout(tmp_path / 'tcp-tune-report'))
         for host in hosts:
             host.inventory = str(inventory)
         return hosts

@@ -18,6 +18,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LOADGEN = os.path.join(ROOT, 'tools', 'loadgen.py')
 
 
+def quiet_rollout(report_dir):
+    """Inventory variables of the test fleets: no rollout windows unless a test asks for them
+    (-e tcp_tune_soak=N overrides this), and the rollout report in the test's own directory."""
+    return 'tcp_tune_soak=0\ntcp_tune_report_dir=%s\n' % report_dir
+
+
 class Namespace:
     def __init__(self, name, workdir):
         self.name = name
@@ -27,9 +33,8 @@ class Namespace:
         os.chmod(self.python, 0o755)
         self.inventory = os.path.join(workdir, 'hosts-%s.ini' % name)
         with open(self.inventory, 'w') as handle:
-            # No rollout windows unless a test asks for them (-e tcp_tune_soak=N overrides this).
-            handle.write('[netns]\n%s ansible_connection=local ansible_python_interpreter=%s\n[all:vars]\ntcp_tune_soak=0\n'
-                         'tcp_tune_report_dir=%s\n' % (name, self.python, os.path.join(workdir, 'tcp-tune-report-' + name)))
+            handle.write('[netns]\n%s ansible_connection=local ansible_python_interpreter=%s\n[all:vars]\n%s'
+                         % (name, self.python, quiet_rollout(os.path.join(workdir, 'tcp-tune-report-' + name))))
 
     def run(self, *argv, check=False):
         return subprocess.run(['ip', 'netns', 'exec', self.name] + list(argv), capture_output=True, text=True, check=check)
@@ -176,8 +181,7 @@ class SshFleet:
         self.inventory = os.path.join(workdir, 'ssh-hosts-%s.ini' % self.hub)
         with open(self.inventory, 'w') as handle:
             handle.write(''.join(lines))
-            # No rollout windows unless a test asks for them (-e tcp_tune_soak=N overrides this).
-            handle.write('[fleet:vars]\ntcp_tune_soak=0\ntcp_tune_report_dir=%s\n' % os.path.join(workdir, 'tcp-tune-report-' + self.hub))
+            handle.write('[fleet:vars]\n' + quiet_rollout(os.path.join(workdir, 'tcp-tune-report-' + self.hub)))
             handle.write('ansible_ssh_common_args=-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR\n')
         for host in hosts:
             self._wait_for(host.address)
