@@ -41,3 +41,14 @@ attributes:
   platform:
     platforms: linux
 '''
+
+    # An action that runs on the controller alone.
+    CONTROLLER = r'''
+options: {}
+attributes:
+  action:
+    support: full
+    description: Runs on the controller as an action plugin.
+  diff_mode:
+    support: none
+'''

@@ -24,15 +24,11 @@ author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
   - netops.tcp.attributes
+  - netops.tcp.attributes.controller
 attributes:
-  action:
-    support: full
-    description: Runs on the controller as an action plugin.
   check_mode:
     support: full
     details: Reports what would change and writes nothing.
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 options:

@@ -27,15 +27,11 @@ author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
   - netops.tcp.attributes
+  - netops.tcp.attributes.controller
 attributes:
-  action:
-    support: full
-    description: Runs on the controller as an action plugin.
   check_mode:
     support: none
     details: The role skips the gate and the report in check mode.
-  diff_mode:
-    support: none
   platform:
     platforms: all
 options:
