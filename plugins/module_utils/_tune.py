@@ -116,7 +116,7 @@ class Plan:
 
 def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reserve_listening_ports=True,
            originals=None, managed=()):
-    """The plan for ``settings`` ({key: _settings.Setting}) on ``host``; restores managed keys no longer in settings."""
+    """The plan for ``settings`` ({key: _settings.Setting}) on ``host``; restores managed keys not set any more."""
     plan = Plan()
     for key in sorted(settings):
         setting = settings[key]
@@ -145,7 +145,9 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
         else:
             plan.apply[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': desired}
     _port_range(host, settings, plan, reserve_listening_ports, originals or {})
-    for key in sorted(set(managed) - set(settings) - set(plan.in_effect())):
+    # Keys set before and not now, dropped from the profile or skipped by a guard on this host, get
+    # their original values back.
+    for key in sorted(set(managed) - set(plan.in_effect())):
         original = (originals or {}).get(key)
         info = host.read(key)
         if original is None or not info['available']:

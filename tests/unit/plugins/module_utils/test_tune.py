@@ -168,3 +168,17 @@ def test_next_states_keep_every_saved_original_and_drop_what_went_back(tmp_path)
                       'created': ['/etc/ansible'], 'incomplete': True}  # until the run's last step
     assert after == {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.core.somaxconn': '4096'},
                      'managed': ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout'], 'created': ['/etc/ansible']}
+
+
+@pytest.mark.parametrize('release, rmem', [('6.15.9', 'apply'), ('6.16.0', 'restore'), ('6.18.44-fc-v657', 'restore')])
+def test_a_key_the_new_version_skips_on_this_kernel_gets_its_original_back(tmp_path, release, rmem):
+    # ad_backend_incident v2 set tcp_rmem; v3 sets it before 6.16 only.
+    host = tune.Host(make_tree(tmp_path, release, False))
+    (tmp_path / 'sys/net/ipv4/tcp_rmem').write_text('4096\t131072\t16777216\n')
+    originals = {'net.ipv4.tcp_rmem': '4096 131072 33554432'}
+    plan = tune.decide(host, incident(3), originals=originals, managed=['net.ipv4.tcp_rmem'])
+    if rmem == 'apply':
+        assert 'net.ipv4.tcp_rmem' in plan.unchanged and 'net.ipv4.tcp_rmem' not in plan.restore
+        return
+    assert plan.skipped['net.ipv4.tcp_rmem'] == 'needs Linux <6.16; this kernel is %s' % host.release
+    assert plan.restore['net.ipv4.tcp_rmem']['after'] == '4096 131072 33554432'
