@@ -52,6 +52,9 @@ def _entry(key, kind, doc, **kw):
         'changes': [],         # [(version, what changed)]
         'risks': [],           # sentences an operator should read before setting it
         'requires': None,      # what must be loaded or configured for the key to exist
+        # The kernel's own default (for VECTOR, its maximum) is a floor: a profile that sets less
+        # lowers what the kernel would give by default (an audit's risky finding).
+        'raise_only': False,
     }
     for name, value in kw.items():
         if name not in entry:
@@ -76,6 +79,12 @@ _ENTRIES = [
            changes=[('4.18', 'value 2 (loopback only) added and made the default; 0..2 enforced')],
            risks=['Only helps outgoing connections, and only with tcp_timestamps enabled on both ends.',
                   'Value 2 needs Linux 4.18 or later.']),
+    _entry('net.ipv4.tcp_tw_reuse_delay', INT,
+           'How long a TIME_WAIT socket must have been idle before tcp_tw_reuse may take its port (was 1 s, fixed).',
+           unit='ms', min=1, max=60000, added='6.14', netns=[('6.14', None)], defaults=[('6.14', 1000, None)],
+           changes=[('6.14', 'added (commit ca6a6f93867a); before, the delay was one second')],
+           risks=['Matters only with tcp_tw_reuse on. Below the peers\' timestamp granularity, a reused port can '
+                  'meet a late segment of the old connection.']),
     _entry('net.ipv4.tcp_fin_timeout', INT,
            'How long an orphaned socket stays in FIN_WAIT2. It does NOT shorten TIME_WAIT (fixed at 60 s).',
            unit='seconds', min=1, max=JIFFIES_SECONDS_MAX, netns=[('4.6', None)], defaults=[('0', 60, None)],
@@ -120,6 +129,12 @@ _ENTRIES = [
            min=0, max=255, netns=[('4.6', None)], defaults=[('0', 15, None)],
            changes=[('5.13', 'stored as u8')],
            risks=['Low values (below 8) drop connections during short network outages.']),
+    _entry('net.ipv4.tcp_rto_max_ms', INT,
+           'Upper limit of the retransmission timeout: how far exponential backoff may stretch between retries.',
+           unit='ms', min=1000, max=120000, added='6.15', netns=[('6.15', None)], defaults=[('6.15', 120000, None)],
+           changes=[('6.15', 'added ("tcp: add tcp_rto_max_ms sysctl"); before, fixed at 120 s')],
+           risks=['Lower values retry sooner after an outage but add retransmissions on congested paths; '
+                  'tcp_retries2 counts retries, so a lower cap also gives up on a connection sooner.']),
     _entry('net.ipv4.tcp_max_orphans', INT,
            'Maximum of sockets not attached to any file handle; past it they are reset ("too many orphaned sockets").',
            min=0, max=INT_MAX, netns=[], defaults=[('0', None, 'half the established hash size')],
@@ -135,12 +150,15 @@ _ENTRIES = [
            unit='bytes', min=1, max=INT_MAX, length=3, ordered=True, netns=[('4.15', None)],
            defaults=[('0', [4096, 87380, 6291456], None), ('4.20', [4096, 131072, 6291456], None),
                      ('6.16', [4096, 131072, 33554432], 'maximum up to 32 MB depending on memory (net-next, May 2025)')],
-           changes=[('4.15', 'per network namespace; a new namespace copies the initial one')]),
+           changes=[('4.15', 'per network namespace; a new namespace copies the initial one'),
+                    ('6.16', 'default maximum 6 MB -> 32 MB (commit 572be9bf9d0d)')],
+           raise_only=True,
+           risks=['From Linux 6.16 the default maximum is 32 MB: the "raise it to 16 MB" of older advice lowers it.']),
     _entry('net.ipv4.tcp_wmem', VECTOR,
            'Send buffer per socket in bytes: minimum, default, maximum for autotuning.',
            unit='bytes', min=1, max=INT_MAX, length=3, ordered=True, netns=[('4.15', None)],
            defaults=[('0', [4096, 16384, 4194304], None)],
-           changes=[('4.15', 'per network namespace; a new namespace copies the initial one')]),
+           changes=[('4.15', 'per network namespace; a new namespace copies the initial one')], raise_only=True),
     _entry('net.ipv4.ip_local_port_range', PORT_RANGE,
            'Local ports chosen for outgoing connections (low high).',
            min=1, max=65535, netns=[('3.13', None)],
@@ -159,7 +177,7 @@ _ENTRIES = [
            'Upper limit on the listen() backlog, i.e. on each accept queue.',
            min=0, max=INT_MAX, netns=[('0', None)],
            defaults=[('0', 128, None), ('5.4', 4096, None)],
-           changes=[('4.1', 'no longer silently capped at 65535'), ('5.4', 'default raised to 4096')],
+           changes=[('4.1', 'no longer silently capped at 65535'), ('5.4', 'default raised to 4096')], raise_only=True,
            risks=['Applications also pass their own backlog to listen(): the smaller of the two wins.']),
     _entry('net.core.netdev_max_backlog', INT,
            'Packets queued on the input side when an interface receives faster than the kernel processes.',
@@ -409,6 +427,31 @@ def check_text(key, text):
     value = parse(key, text, entry)
     validate(key, value, entry)
     return format_value(value, entry)
+
+
+def default_for(entry, release):
+    """The kernel's compile-time default of ``entry`` on ``release`` (a KernelRelease), or None when
+    the kernel computes it (from memory, another key) or the catalog does not know it."""
+    value = None
+    for since, default, _note in entry['defaults']:
+        if release >= since:
+            value = default
+    return value
+
+
+def lowers_default(key, text, release):
+    """(what the value sets, the kernel's default) when ``text`` is below the default of a
+    raise_only key on ``release`` (for VECTOR: the maximums); otherwise None."""
+    entry = get(key)
+    if entry is None or not entry['raise_only']:
+        return None
+    default = default_for(entry, release)
+    if default is None:
+        return None
+    value = parse(key, text, entry)
+    if entry['type'] == VECTOR:
+        value, default = value[-1], default[-1]
+    return (value, default) if value < default else None
 
 
 def per_netns(entry, release):

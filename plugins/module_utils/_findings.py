@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, KernelVersionError
 
 SEVERITIES = ('info', 'warning', 'critical')
 DEFAULT_THRESHOLDS = {
@@ -118,6 +119,33 @@ def risky_findings(keys, listeners, thresholds):
                                  'can take one while its service restarts. Reserve them in ip_local_reserved_ports.'
                                  % (rng[0], rng[1], ', '.join(str(p) for p in exposed)),
                                  key='net.ipv4.ip_local_port_range', expected='no listening port in range', actual=exposed))
+    return found
+
+
+def lowered_default_findings(record, kernel_version):
+    """Values the host's profile applied that are below the running kernel's own default (for
+    buffer vectors, the maximum): advice that raised a limit on older kernels lowers it on newer ones."""
+    found = []
+    if not record or not kernel_version:
+        return found
+    try:
+        release = KernelRelease(kernel_version)
+    except KernelVersionError:
+        return found
+    running = '%s@%s' % (record.get('profile'), record.get('version'))
+    applied = record.get('applied') or {}
+    for key in sorted(applied):
+        try:
+            lower = catalog.lowers_default(key, applied[key], release)
+        except catalog.CatalogError:
+            continue  # a value the kernel took but the catalog's rules refuse: drift findings tell
+        if lower:
+            what = 'a maximum of %d' % lower[0] if catalog.get(key)['type'] == catalog.VECTOR else str(lower[0])
+            found.append(finding('risky', 'warning',
+                                 '%s: %s sets %s, below Linux %s\'s own default of %d: this profile lowers the '
+                                 'kernel\'s own default. Leave the key to the kernel here (a kernel guard in the '
+                                 'profile) or use a profile version that does.' % (key, running, what, release, lower[1]),
+                                 key=key, expected='>= %d' % lower[1], actual=lower[0]))
     return found
 
 
@@ -225,5 +253,6 @@ def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thre
     keys = (sysctl_facts or {}).get('keys') or {}
     found = profile_findings(record, expected_profile, keys, (sysctl_facts or {}).get('sources'), dropin)
     found += risky_findings(keys, (tcp or {}).get('listeners'), limits)
+    found += lowered_default_findings(record, ((sysctl_facts or {}).get('kernel') or {}).get('version'))
     found += health_findings(tcp or {}, keys, limits, previous)
     return sorted(found, key=lambda f: (-rank(f['severity']), f['kind'], f['key'] or ''))

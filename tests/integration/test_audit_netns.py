@@ -41,3 +41,36 @@ def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):
     second = json.loads((report_dir / 'report.json').read_text())
     assert [f['kind'] for h in second['hosts'].values() for f in h['findings']] == ['drift']
     assert second['hosts'][clean.name]['counters']['ListenOverflows'] == 0
+
+
+def test_a_profile_below_this_kernels_default_is_risky_and_v3_leaves_it_to_the_kernel(isolated_hosts, tmp_path):
+    # ad_backend_incident@2's 16 MB receive buffer maximum on this 6.16+ kernel, whose own is 32 MB.
+    host = isolated_hosts()[0]
+    original = host.sysctl('net.ipv4.tcp_rmem')
+    assert original == '4096 131072 33554432'  # the default of 6.16 and later, as the catalog says
+
+    def tune_and_audit(version):
+        tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', json.dumps({
+            'tcp_tune_profile': 'ad_backend_incident', 'tcp_tune_profile_version': version}))
+        assert tune.returncode == 0, tune.stdout[-3000:]
+        audit = host.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', json.dumps({
+            'tcp_audit_report_dir': str(tmp_path / ('report-v%d' % version))}))
+        assert audit.returncode == 0, audit.stdout[-3000:]
+        report = json.loads((tmp_path / ('report-v%d' % version) / 'report.json').read_text())
+        return [f for f in report['hosts'][host.name]['findings'] if f['kind'] == 'risky']
+
+    release = host.ansible('netops.tcp.sysctl_facts')['ansible_facts']['tcp_sysctl']['kernel']['version']
+    assert tune_and_audit(2) == [{
+        'kind': 'risky', 'severity': 'warning', 'key': 'net.ipv4.tcp_rmem', 'expected': '>= 33554432', 'actual': 16777216,
+        'message': "net.ipv4.tcp_rmem: ad_backend_incident@2 sets a maximum of 16777216, below Linux %s's own default "
+                   "of 33554432: this profile lowers the kernel's own default. Leave the key to the kernel here (a "
+                   "kernel guard in the profile) or use a profile version that does." % release}]
+    assert host.sysctl('net.ipv4.tcp_rmem') == '4096 131072 16777216'
+    # v3 applies it before 6.16 only: the upgrade gives the kernel's own value back, and says why.
+    assert tune_and_audit(3) == []
+    assert host.sysctl('net.ipv4.tcp_rmem') == original
+    record = json.loads(host.read('/etc/ansible/facts.d/netops_tcp.fact'))
+    assert record['skipped']['net.ipv4.tcp_rmem'] == 'needs Linux <6.16; this kernel is %s' % release
+    dropin = host.read('/etc/sysctl.d/60-netops-tcp.conf')
+    assert 'net.ipv4.tcp_rmem =' not in dropin  # so a reboot keeps the kernel's own too
+    assert '# skipped net.ipv4.tcp_rmem: needs Linux <6.16; this kernel is %s\n' % release in dropin

@@ -20,15 +20,6 @@ def exists_on(entry, release):
     return True
 
 
-def default_for(entry, release):
-    """The compile-time default on ``release``: (value or None, note or None), from the catalog's data."""
-    found = (None, None)
-    for since, value, note in entry['defaults']:
-        if release >= since:
-            found = (value, note)
-    return found
-
-
 def make_tree(root, release, initial=True):
     """Every catalog key this kernel has (and a child namespace sees), at its default value."""
     rel = KernelRelease(release)
@@ -41,7 +32,7 @@ def make_tree(root, release, initial=True):
     for key, entry in catalog.CATALOG.items():
         if not exists_on(entry, rel) or not (initial or catalog.per_netns(entry, rel)):
             continue
-        value = default_for(entry, rel)[0]
+        value = catalog.default_for(entry, rel)
         text = catalog.format_value(value, entry) if value is not None else FALLBACK[entry['type']]
         path = root / 'sys' / key.replace('.', '/')
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
-from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import default_for, exists_on
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import exists_on
 
 # Every key the design, the field notes' incident list and the shipped profiles name.
 REQUIRED = [
@@ -69,6 +69,8 @@ def test_conntrack_aliases_resolve_to_one_key(alias):
     ('net.ipv4.ip_local_port_range', '3.11.0', False),
     ('net.ipv4.ip_local_port_range', '3.13.0', True),
     ('net.netfilter.nf_conntrack_max', '6.1.20', True),
+    ('net.ipv4.tcp_tw_reuse_delay', '6.18.44', True),
+    ('net.ipv4.tcp_rto_max_ms', '6.18.44', True),
 ])
 def test_namespace_scope_by_kernel(key, version, visible):
     assert catalog.per_netns(catalog.lookup(key), KernelRelease(version)) is visible
@@ -80,6 +82,10 @@ def test_namespace_scope_by_kernel(key, version, visible):
     ('net.ipv4.ip_unprivileged_port_start', '4.10.17', False),
     ('net.core.default_qdisc', '3.11.0', False),
     ('net.core.default_qdisc', '3.13.0', True),
+    ('net.ipv4.tcp_tw_reuse_delay', '6.13.12', False),
+    ('net.ipv4.tcp_tw_reuse_delay', '6.14.0', True),
+    ('net.ipv4.tcp_rto_max_ms', '6.14.11', False),
+    ('net.ipv4.tcp_rto_max_ms', '6.15.0', True),
 ])
 def test_existence_by_kernel(key, version, exists):
     assert exists_on(catalog.lookup(key), KernelRelease(version)) is exists
@@ -94,9 +100,27 @@ def test_existence_by_kernel(key, version, exists):
     ('net.ipv4.ip_local_port_range', '4.4.155', [32768, 60999]),
     ('net.ipv4.tcp_rmem', '4.19.78', [4096, 87380, 6291456]),
     ('net.ipv4.tcp_rmem', '4.20.0', [4096, 131072, 6291456]),
+    ('net.ipv4.tcp_rmem', '6.15.9', [4096, 131072, 6291456]),
+    ('net.ipv4.tcp_rmem', '6.16.0', [4096, 131072, 33554432]),
+    ('net.ipv4.tcp_tw_reuse_delay', '6.14.0', 1000),
+    ('net.ipv4.tcp_rto_max_ms', '6.15.0', 120000),
+    ('net.ipv4.tcp_max_orphans', '6.18.0', None),  # the kernel sizes it from memory
 ])
 def test_defaults_by_kernel(key, version, value):
-    assert default_for(catalog.lookup(key), KernelRelease(version))[0] == value
+    assert catalog.default_for(catalog.lookup(key), KernelRelease(version)) == value
+
+
+@pytest.mark.parametrize('key, text, version, lower', [
+    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.16.0', (16777216, 33554432)),
+    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.15.9', None),   # raises the 6 MB of 4.20-6.15
+    ('net.ipv4.tcp_rmem', '4096 131072 33554432', '6.18.44', None),
+    ('net.ipv4.tcp_wmem', '4096 16384 2097152', '6.1.0', (2097152, 4194304)),
+    ('net.core.somaxconn', '1024', '5.4.0', (1024, 4096)),             # the old "raise it to 1024" advice
+    ('net.core.somaxconn', '1024', '5.3.18', None),
+    ('net.ipv4.tcp_fin_timeout', '15', '6.18.0', None),                # lower than 60 on purpose: not raise_only
+])
+def test_a_value_below_the_kernels_own_default(key, text, version, lower):
+    assert catalog.lowers_default(key, text, KernelRelease(version)) == lower
 
 
 @pytest.mark.parametrize('key, raw, value', [
@@ -129,6 +153,11 @@ def test_parse_errors_name_key_and_rule(key, raw, message):
     ('net.ipv4.tcp_tw_reuse', 3, 'net.ipv4.tcp_tw_reuse: 3 is out of range 0..2'),
     ('net.ipv4.tcp_syn_retries', 0, 'net.ipv4.tcp_syn_retries: 0 is out of range 1..127'),
     ('net.ipv4.tcp_synack_retries', 256, 'net.ipv4.tcp_synack_retries: 256 is out of range 0..255'),
+    # The kernel's own limits, probed on 6.18: 1..60000 and 1000..120000 (ms).
+    ('net.ipv4.tcp_tw_reuse_delay', 0, 'net.ipv4.tcp_tw_reuse_delay: 0 is out of range 1..60000'),
+    ('net.ipv4.tcp_tw_reuse_delay', 60001, 'net.ipv4.tcp_tw_reuse_delay: 60001 is out of range 1..60000'),
+    ('net.ipv4.tcp_rto_max_ms', 999, 'net.ipv4.tcp_rto_max_ms: 999 is out of range 1000..120000'),
+    ('net.ipv4.tcp_rto_max_ms', 120001, 'net.ipv4.tcp_rto_max_ms: 120001 is out of range 1000..120000'),
     ('net.ipv4.tcp_rmem', [8192, 4096, 16384],
      'net.ipv4.tcp_rmem: 8192 4096 16384: values must not decrease (min <= default <= max)'),
     ('net.ipv4.tcp_wmem', [0, 4096, 16384], 'net.ipv4.tcp_wmem: 0 is out of range 1..2147483647'),

@@ -171,3 +171,27 @@ def test_counters_compare_with_the_last_audit():
     rebooted = host_findings(host['tcp'], host['tcp_sysctl'], host['record'], WEB_V1, True,
                              previous={'ListenOverflows': 5000, 'TCPTimeWaitOverflow': 90})
     assert [f['kind'] for f in rebooted] == ['listen_overflow', 'time_wait']  # counters fell: a reboot, totals count
+
+
+@pytest.mark.parametrize('version, found', [('6.15.9', False), ('6.16.0', True), ('6.18.44', True)])
+def test_a_profile_that_lowers_the_kernels_own_default_is_risky(version, found):
+    # ad_backend_incident@2 raises the receive buffer maximum to 16 MB: more than the 6 MB of
+    # kernels before 6.16, half of the 32 MB that 6.16 made the default.
+    host = healthy_host()
+    rmem = '4096 131072 16777216'
+    host['record'].update(profile='ad_backend_incident', version=2)
+    host['record']['applied']['net.ipv4.tcp_rmem'] = rmem
+    host['tcp_sysctl']['keys']['net.ipv4.tcp_rmem'] = key(rmem, [4096, 131072, 16777216])
+    host['tcp_sysctl']['sources']['net.ipv4.tcp_rmem'] = {'boot_value': rmem, 'boot_file': '/etc/sysctl.d/60-netops-tcp.conf',
+                                                         'files': []}
+    host['tcp_sysctl']['kernel'] = {'release': version + '-amd64', 'version': version}
+    expected = {'name': 'ad_backend_incident', 'version': 2}
+    result = host_findings(host['tcp'], host['tcp_sysctl'], host['record'], expected, True)
+    if not found:
+        assert result == []
+        return
+    assert result == [{
+        'kind': 'risky', 'severity': 'warning', 'key': 'net.ipv4.tcp_rmem', 'expected': '>= 33554432', 'actual': 16777216,
+        'message': "net.ipv4.tcp_rmem: ad_backend_incident@2 sets a maximum of 16777216, below Linux %s's own default "
+                   "of 33554432: this profile lowers the kernel's own default. Leave the key to the kernel here (a "
+                   "kernel guard in the profile) or use a profile version that does." % version}]
