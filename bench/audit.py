@@ -24,7 +24,10 @@ With --ssh: namespace hosts each running their own sshd, reached over SSH from a
 (as tests/integration/test_ssh_netns.py), forks 10; audit-tcp.yml against `ansible -m setup` on
 the same hosts in the same run, with ansible's defaults, with pipelining and under Mitogen. Each
 round times setup then the audit, back to back; the figures are the medians over --rounds rounds
-(one round swings by 20 % on this 2-core machine), each run with a cold SSH connection.
+(one round swings by 20 % on this 2-core machine), each run with a cold SSH connection, after one
+untimed pair. Python writes its bytecode caches as on a user's controller (PYTHONDONTWRITEBYTECODE,
+which some sandboxes export, is dropped; --no-bytecode keeps it): ansible-core's files come
+compiled from pip, a collection's are compiled on their first import.
 """
 
 from __future__ import annotations
@@ -152,14 +155,15 @@ def ssh_bench(sizes, rounds):
                 kw = dict(kw)
                 pipelining = kw.pop('pipelining', False)
                 times = {'setup': [], 'audit': []}
-                for _round in range(rounds):
+                for _round in range(rounds + 1):
                     for what, run, argv in (
                             ('setup', fleet.ansible, ('-f', '10', '-m', 'ansible.builtin.setup')),
                             ('audit', fleet.playbook, (os.path.join(ROOT, 'audit-tcp.yml'), '-f', '10', '-e',
                                                        'tcp_audit_report_dir=%s/report-%d-%s' % (workdir, size, label)))):
                         start = time.perf_counter()
                         proc = run(*argv, pipelining=pipelining, **kw)
-                        times[what].append(time.perf_counter() - start)
+                        if _round:  # round 0 warms the caches, as a controller's earlier runs have
+                            times[what].append(time.perf_counter() - start)
                         if proc.returncode:
                             raise SystemExit('%s (%s, %d hosts) failed:\n%s' % (what, label, size, proc.stdout[-3000:]))
                 rows.append((size, label, statistics.median(times['setup']), statistics.median(times['audit'])))
@@ -177,8 +181,11 @@ def main():
     parser.add_argument('--cache', type=int, nargs='+', help='audit this many hosts from a fact cache instead')
     parser.add_argument('--ssh', type=int, nargs='+', help='over SSH, against ansible -m setup, for these fleet sizes')
     parser.add_argument('--rounds', type=int, default=5, help='with --ssh: rounds per size and config (medians)')
+    parser.add_argument('--no-bytecode', action='store_true', help='with --ssh: keep PYTHONDONTWRITEBYTECODE if set')
     args = parser.parse_args()
     if args.ssh:
+        if not args.no_bytecode:
+            os.environ.pop('PYTHONDONTWRITEBYTECODE', None)
         print('%6s %12s %10s %10s %14s' % ('hosts', 'config', 'setup s', 'audit s', 'audit / setup'))
         for size, label, setup_s, audit_s in ssh_bench(args.ssh, args.rounds):
             print('%6d %12s %10.2f %10.2f %14.2f' % (size, label, setup_s, audit_s, audit_s / setup_s))
