@@ -12,7 +12,7 @@ module: sysctl_tune
 short_description: Apply TCP sysctl settings safely - guarded, transactional, persistent, reversible
 version_added: 0.1.0
 description:
-  - Applies a set of sysctl settings (usually a profile resolved by the M(netops.tcp.tcp_profile)
+  - Applies a set of sysctl settings (usually a profile resolved by the P(netops.tcp.tcp_profile#lookup)
     lookup) in one call.
   - Validates everything first (key names, types, ranges, guards); bad input fails with a message
     naming the key and the rule, and nothing is written.
