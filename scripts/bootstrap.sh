@@ -9,6 +9,14 @@ COLLECTIONS="${XDG_CACHE_HOME:-$HOME/.cache}/netops.tcp/$(printf %s "$ROOT" | sh
 
 log() { printf '== %s\n' "$*" >&2; }
 
+# copy_collection DIR: the files git tracks or would track, in DIR/ansible_collections/netops/tcp.
+# ansible-test wants the real working directory there (a link is resolved away).
+copy_collection() {
+  mkdir -p "$1/ansible_collections/netops/tcp"
+  (cd "$ROOT" && git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done \
+    | tar -cf - --null -T - | tar -xf - -C "$1/ansible_collections/netops/tcp")
+}
+
 # Debian packages: ip/ss/nstat (iproute2), nft (SYN_RECV in tests), netstat (bench), sysctl (procps),
 # unshare, shellcheck (ansible-test sanity skips its shell check without it), chromium (renders the
 # audit's HTML report in a test), strace (injects faults at system calls in tests/faults).
@@ -57,27 +65,24 @@ mkdir -p "$ROOT/collections/ansible_collections/netops"
 ln -sfn ../../.. "$ROOT/collections/ansible_collections/netops/tcp"
 
 # ansible-test bootstraps pip in its sanity venvs with a script it downloads from a host this
-# machine cannot reach. A stand-in with the same name runs pip's own installer from the wheel.
-pip_version="$("$VENV/bin/python" - <<'PY'
-import re, pathlib, ansible_test
-src = pathlib.Path(ansible_test.__file__).parent / '_internal' / 'python_requirements.py'
-print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1))
-PY
-)"
-cache="$HOME/.ansible/test/cache"
-standin="$cache/get_pip_${pip_version//./_}.py"
-if [[ ! -f "$standin" ]]; then
-  log "preparing the offline pip $pip_version bootstrap for ansible-test"
-  mkdir -p "$cache"
-  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$cache" "pip==$pip_version"
-  cat > "$standin" <<PY
+# machine cannot reach. pip_standin VENV CACHE: a stand-in with the same name, for the pip that
+# VENV's ansible-test pins, runs pip's own installer from the wheel (CACHE is ~/.ansible/test/cache).
+pip_standin() {
+  local version
+  version="$(sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" "$1"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py)"
+  [[ -f "$2/get_pip_${version//./_}.py" ]] && return
+  log "preparing the offline pip $version bootstrap for ansible-test"
+  mkdir -p "$2"
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$2" "pip==$version"
+  cat > "$2/get_pip_${version//./_}.py" <<PY
 # Stand-in for get-pip.py (written by netops.tcp scripts/bootstrap.sh): install from the local wheel.
 import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pip-${pip_version}-py3-none-any.whl'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pip-${version}-py3-none-any.whl'))
 from pip._internal.cli.main import main
 sys.exit(main(['install'] + [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]))
 PY
-fi
+}
+pip_standin "$VENV" "$HOME/.ansible/test/cache"
 
 export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 export PATH="$VENV/bin:$PATH"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Molecule scenarios in podman containers: installs podman, runc and debootstrap, builds the local
-# Debian image once (no image registry is reachable), takes containers.podman from the ansible
-# wheel, then runs `molecule test` for every scenario (or the ones named: scripts/molecule.sh default).
+# Debian 12 and 13 images once (no image registry is reachable), takes containers.podman from the
+# ansible wheel, then runs `molecule test` for every scenario on Debian 12 and the default scenario
+# on Debian 13 too (or the ones named, on Debian 12: scripts/molecule.sh default).
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$ROOT"
 
 IMAGE=localhost/netops-tcp-deb12:latest
+IMAGE13=localhost/netops-tcp-deb13:latest
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/netops.tcp"
 
 missing=()
@@ -23,13 +25,17 @@ fi
 export CONTAINERS_CONF="$ROOT/molecule/containers.conf"
 [[ -t 1 ]] || export NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
-if ! podman image exists "$IMAGE"; then
-  log "building $IMAGE with debootstrap (once; about a minute)"
+# image NAME SUITE: a minimal Debian SUITE with what the targets need (python3, ip, sysctl).
+image() {
+  podman image exists "$1" && return
+  log "building $1 with debootstrap (once; a minute or three)"
+  local rootfs
   rootfs="$(mktemp -d)"
-  debootstrap --variant=minbase --include=python3,iproute2,procps bookworm "$rootfs" >/dev/null
-  tar -C "$rootfs" -c . | podman import - "$IMAGE" >/dev/null
+  debootstrap --variant=minbase --include=python3,iproute2,procps "$2" "$rootfs" >/dev/null
+  tar -C "$rootfs" -c . | podman import - "$1" >/dev/null
   rm -rf "$rootfs"
-fi
+}
+image "$IMAGE" bookworm
 
 # containers.podman (the driver's connection and modules) from the ansible wheel: Galaxy is unreachable.
 podman_collection="$CACHE/ansible-wheel-collections"
@@ -52,4 +58,7 @@ if (($#)); then
   for scenario in "$@"; do molecule test -s "$scenario"; done
 else
   molecule test --all
+  image "$IMAGE13" trixie
+  log "the default scenario on Debian 13"
+  MOLECULE_IMAGE="$IMAGE13" molecule test -s default
 fi

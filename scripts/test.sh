@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every test of netops.tcp: changelog lint, ansible-lint (production profile),
-# ansible-test sanity, then unit and network-namespace integration tests in one pytest run.
+# Run every test of netops.tcp: changelog lint, ansible-lint (production profile), the docs lint
+# and site build, ansible-test sanity, Molecule, the unit, fault and network-namespace integration
+# tests in one pytest run (ansible-core 2.19, Python 3.11), then the controller matrix (2.20, 2.21).
 # Needs root (namespaces); never changes this machine's own settings.
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
@@ -13,14 +14,13 @@ antsibull-changelog lint
 log "ansible-lint (production profile)"
 ansible-lint --offline --nocolor
 
-log "ansible-test sanity"
-# ansible-test wants the real working directory under ansible_collections/netops/tcp (a link is
-# resolved away), so it runs on a copy of the files git tracks or would track.
+log "documentation: antsibull-docs lint and the site"
+bash "$ROOT/scripts/docs.sh"
+
+log "ansible-test sanity (ansible-core 2.19, Python 3.11)"
 sanity="$(mktemp -d)"
 trap 'rm -rf "$sanity"' EXIT
-mkdir -p "$sanity/ansible_collections/netops/tcp"
-git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done \
-  | tar -cf - --null -T - | tar -xf - -C "$sanity/ansible_collections/netops/tcp"
+copy_collection "$sanity"
 (cd "$sanity/ansible_collections/netops/tcp" && ansible-test sanity --venv --python 3.11 --color no)
 
 log "molecule scenarios in podman containers"
@@ -28,3 +28,6 @@ bash "$ROOT/scripts/molecule.sh"
 
 log "unit, fault-injection and integration tests"
 python -m pytest tests/unit tests/faults tests/integration -p no:cacheprovider "$@"
+
+log "the controller matrix: ansible-core 2.20 and 2.21 on Python 3.13, Debian 13"
+bash "$ROOT/scripts/matrix.sh"

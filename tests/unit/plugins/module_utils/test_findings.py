@@ -182,8 +182,8 @@ def test_a_profile_that_lowers_the_kernels_own_default_is_risky(version, found):
     host['record'].update(profile='ad_backend_incident', version=2)
     host['record']['applied']['net.ipv4.tcp_rmem'] = rmem
     host['tcp_sysctl']['keys']['net.ipv4.tcp_rmem'] = key(rmem, [4096, 131072, 16777216])
-    host['tcp_sysctl']['sources']['net.ipv4.tcp_rmem'] = {'boot_value': rmem, 'boot_file': '/etc/sysctl.d/60-netops-tcp.conf',
-                                                         'files': []}
+    host['tcp_sysctl']['sources']['net.ipv4.tcp_rmem'] = {
+        'boot_value': rmem, 'boot_file': '/etc/sysctl.d/60-netops-tcp.conf', 'files': []}
     host['tcp_sysctl']['kernel'] = {'release': version + '-amd64', 'version': version}
     expected = {'name': 'ad_backend_incident', 'version': 2}
     result = host_findings(host['tcp'], host['tcp_sysctl'], host['record'], expected, True)
