@@ -32,15 +32,19 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# sshd for the test hosts reached over SSH (each runs its own, inside its namespaces). The package
-# must not start a daemon on this machine: policy-rc.d refuses every start during the install.
-if [[ ! -x /usr/sbin/sshd ]]; then
-  log "installing Debian package: openssh-server (no service started)"
+# sshd for the test hosts reached over SSH (each runs its own, inside its namespaces) and TuneD's
+# profiles and tuned-adm (tests read what it would write; its daemon never runs, it would tune this
+# machine). The packages must not start a daemon here: policy-rc.d refuses every start meanwhile.
+daemons=()
+[[ -x /usr/sbin/sshd ]] || daemons+=(openssh-server)
+[[ -x /usr/sbin/tuned-adm ]] || daemons+=(tuned)
+if ((${#daemons[@]})); then
+  log "installing Debian packages: ${daemons[*]} (no service started)"
   export DEBIAN_FRONTEND=noninteractive
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod +x /usr/sbin/policy-rc.d
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends openssh-server >/dev/null || { rm -f /usr/sbin/policy-rc.d; exit 1; }
+  apt-get install -y -qq --no-install-recommends "${daemons[@]}" >/dev/null || { rm -f /usr/sbin/policy-rc.d; exit 1; }
   rm -f /usr/sbin/policy-rc.d
 fi
 export PATH="$PATH:/usr/sbin:/sbin"

@@ -72,10 +72,17 @@ def profile_findings(record, expected_profile, keys, sources, dropin):
         if dropin_path and not dropin:
             continue
         if dropin_path and boot is not None and not catalog.same(key, boot, want):
-            found.append(finding('persistence', 'warning',
-                                 '%s will be %s after a reboot (set by %s), not %s: a later file overrides the '
-                                 'netops.tcp drop-in. Remove it there or raise the drop-in\'s priority.'
-                                 % (key, boot, src.get('boot_file'), want), key=key, expected=want, actual=boot))
+            if src.get('boot_owner') == 'tuned':
+                last = (src.get('writers') or [{}])[-1]
+                who = 'TuneD profile %s, %s line %s, after the sysctl.d files' % (last.get('profile'), src.get('boot_file'),
+                                                                                  last.get('line'))
+                fix = ('remove it from that profile\'s [sysctl] section, or let TuneD re-apply sysctl.d '
+                       '(reapply_sysctl = 1 in /etc/tuned/tuned-main.conf).')
+            else:
+                who = src.get('boot_file')
+                fix = 'a later file overrides the netops.tcp drop-in. Remove it there or raise the drop-in\'s priority.'
+            found.append(finding('persistence', 'warning', '%s will be %s after a reboot (set by %s), not %s: %s'
+                                 % (key, boot, who, want, fix), key=key, expected=want, actual=boot))
     if record.get('sysctl_file') and dropin is not None and not dropin:  # None: the boot files were not gathered
         found.append(finding('persistence', 'warning',
                              'The drop-in %s is missing: the tuning is live but will be lost at the next reboot. '

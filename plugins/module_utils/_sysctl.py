@@ -18,6 +18,7 @@ import os
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils import _tuned as tuned
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
 
 # systemd-sysctl's directories, highest priority first (sysctl.d(5)); a file name in an
@@ -187,11 +188,13 @@ def gather(proc_path, patterns=None):
 
 
 def gather_with_sources(proc_path, patterns=None, root='/'):
-    """``gather`` plus, per key, the sysctl.d files that set it at boot (``sources``) and the files in
-    boot order (``boot_files``); returns (facts, problems reading those files)."""
+    """``gather`` plus, per key, every write at boot and the one that wins (``sources``), the
+    sysctl.d files in boot order (``boot_files``) and TuneD's state (``tuned``, None without an
+    active profile); returns (facts, problems reading those files)."""
     facts = gather(proc_path, patterns)
-    found, problems = sources(list(facts['keys']), root)
-    facts.update(sources=found, boot_files=boot_files(root))
+    tuned_state = tuned.state(root)
+    found, problems = sources(list(facts['keys']), root, tuned_state)
+    facts.update(sources=found, boot_files=boot_files(root), tuned=tuned_state)
     return facts, problems
 
 
@@ -214,19 +217,10 @@ def parse_sysctl_conf(text):
     return found, problems
 
 
-def boot_files(root='/'):
-    """Files systemd-sysctl (then sysctl --system) applies at boot, in order; the last one wins."""
-    chosen = {}
-    for directory in SYSCTL_DIRS:
-        base = os.path.join(root, directory.lstrip('/'))
-        try:
-            names = os.listdir(base)
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith('.conf') and name not in chosen:
-                chosen[name] = os.path.join(base, name)
-    ordered = [chosen[name] for name in sorted(chosen)]
+def boot_files(root='/', extra=None):
+    """Files systemd-sysctl (then sysctl --system) applies at boot, in order; the last one wins.
+    ``extra``: a file about to be written, counted as there."""
+    ordered = _by_name(SYSCTL_DIRS, root, extra)
     conf = os.path.join(root, SYSCTL_CONF.lstrip('/'))
     # Distributions link 99-sysctl.conf to /etc/sysctl.conf; otherwise procps reads it last.
     if os.path.isfile(conf) and os.path.realpath(conf) not in [os.path.realpath(p) for p in ordered]:
@@ -234,15 +228,15 @@ def boot_files(root='/'):
     return ordered
 
 
-def sources(keys, root='/'):
-    """For each key: the (file, line, value) assignments in boot order, and the value that wins.
-
-    Keys in files may use slashes, aliases or globs; they are matched to the catalog names in ``keys``.
-    Returns (sources, problems).
-    """
-    result = dict((k, {'files': [], 'boot_value': None, 'boot_file': None}) for k in keys)
-    problems = []
-    for path in boot_files(root):
+def _file_writes(paths, keys, owner, problems, skip=None, ours=None):
+    """[(key, write)] of the assignments in ``paths``, in order; ``skip(key)`` leaves a key out;
+    ``ours``: (path, {key: value}), a file as it will be written, whatever is there now."""
+    found = []
+    for path in paths:
+        if ours and os.path.realpath(path) == os.path.realpath(ours[0]):
+            found.extend((k, {'owner': owner, 'file': path, 'line': None, 'value': v}) for k, v in sorted(ours[1].items())
+                         if k in keys and not (skip and skip(k)))
+            continue
         try:
             text = files.read_text(path)
         except (IOError, OSError, UnicodeDecodeError) as exc:
@@ -251,14 +245,78 @@ def sources(keys, root='/'):
         if text is None:
             continue
         assignments, bad = parse_sysctl_conf(text)
-        problems.extend('%s: %s' % (path, p) for p in bad)
+        problems.extend('%s: %s' % (path, p) for p in bad if owner == 'systemd-sysctl')
         for number, name, value, _ignore in assignments:
             for key in matching(name, keys):
-                record = result[key]
-                record['files'].append({'file': path, 'line': number, 'value': value})
-                record['boot_value'] = value
-                record['boot_file'] = path
-    return result, problems
+                if not (skip and skip(key)):
+                    found.append((key, {'owner': owner, 'file': path, 'line': number, 'value': value}))
+    return found
+
+
+def _by_name(directories, root, extra=None):
+    """The .conf files of ``directories`` by name, a name in an earlier directory masking the
+    same name in later ones; ``extra``, a file about to be written, counts as there."""
+    chosen = {}
+    for directory in directories:
+        base = os.path.join(root, directory.lstrip('/'))
+        names = os.listdir(base) if os.path.isdir(base) else []
+        if extra and os.path.dirname(extra) == base:
+            names.append(os.path.basename(extra))
+        for name in names:
+            if name.endswith('.conf') and name not in chosen:
+                chosen[name] = os.path.join(base, name)
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def tuned_reapply_files(root='/', extra=None):
+    """The files TuneD re-applies after its profile (reapply_sysctl): /run/sysctl.d and
+    /etc/sysctl.d by name, then /etc/sysctl.conf."""
+    return _by_name(tuned.REAPPLY_DIRS, root, extra) + [os.path.join(root, tuned.REAPPLY_CONF.lstrip('/'))]
+
+
+def boot_writes(keys, root='/', tuned_state=None, ours=None):
+    """For each key, every write at boot in order: systemd-sysctl's files, then TuneD's active
+    profile (when tuned.service is enabled), then the files TuneD re-applies. Each write is
+    {'owner', 'file', 'line', 'value'} (TuneD's also 'profile', 'conditional'). ``ours``: (path,
+    {key: value}), a drop-in as it will be written. Returns (writes, problems)."""
+    problems = []
+    writes = dict((k, []) for k in keys)
+    extra = ours[0] if ours else None
+    for key, write in _file_writes(boot_files(root, extra), keys, 'systemd-sysctl', problems, ours=ours):
+        writes[key].append(write)
+    if tuned_state and tuned_state['enabled']:
+        for name, setting in sorted(tuned_state['sysctl'].items()):
+            for key in matching(name, keys):
+                write = dict(setting, owner='tuned', value=catalog.normalise(setting['value']))
+                writes[key].append(write)
+        if tuned_state['reapply_sysctl']:
+            excluded = tuned_state['reapply_sysctl_exclude']
+            for key, write in _file_writes(tuned_reapply_files(root, extra), keys, 'tuned reapply_sysctl', problems,
+                                           skip=lambda k: any(fnmatch.fnmatchcase(k, p) for p in excluded), ours=ours):
+                writes[key].append(write)
+    return writes, problems
+
+
+def sources(keys, root='/', tuned_state=False):
+    """For each key: the sysctl.d assignments in boot order (``files``), every write at boot by any
+    owner (``writers``: systemd-sysctl, TuneD, TuneD re-applying sysctl.d) and the last one, which
+    wins (``boot_value``, ``boot_file``, ``boot_owner``). Keys in files may use slashes, aliases or
+    globs; they are matched to the catalog names in ``keys``. ``tuned_state``: TuneD's, read from
+    ``root`` when False. Returns (sources, problems)."""
+    if tuned_state is False:
+        tuned_state = tuned.state(root)
+    writes, problems = boot_writes(keys, root, tuned_state)
+    result = {}
+    for key in keys:
+        found = writes[key]
+        # A conditional TuneD write may not happen: the last unconditional one is what boot gives.
+        sure = [w for w in found if not w.get('conditional')]
+        last = sure[-1] if sure else {}
+        result[key] = {'files': [dict((f, w[f]) for f in ('file', 'line', 'value')) for w in found
+                                 if w['owner'] == 'systemd-sysctl'],
+                       'writers': found, 'boot_value': last.get('value'), 'boot_file': last.get('file'),
+                       'boot_owner': last.get('owner')}
+    return result, problems + ((tuned_state or {}).get('problems') or [])
 
 
 def matching(name, keys):

@@ -24,6 +24,7 @@ from ansible_collections.netops.tcp.plugins.module_utils import _catalog as cata
 from ansible_collections.netops.tcp.plugins.module_utils import _census as census
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils import _tuned as tuned
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
 
 DEFAULT_FILE = '/etc/sysctl.d/60-netops-tcp.conf'
@@ -641,23 +642,33 @@ def record(profile, plan, sysctl_file, persist, version):
     }
 
 
-def later_overrides(keys, our_file, root='/'):
-    """Warnings for keys that a file applied after ours at boot sets again."""
-    paths = sysctl.boot_files(root)
+def _same_text(key, first, second):
+    try:
+        return catalog.same(key, first, second)
+    except catalog.CatalogError:
+        return False  # e.g. TuneD's ">8192": only if it raises the value
+
+
+def later_overrides(values, our_file, root='/'):
+    """Warnings for keys that another owner sets again at boot after the drop-in ``our_file``
+    (which will hold ``values``, {key: value}): a later sysctl.d file, TuneD's active profile."""
+    writes, _problems = sysctl.boot_writes(sorted(values), root, tuned.state(root), ours=(our_file, values))
     ours = os.path.realpath(our_file)
-    names = [os.path.realpath(p) for p in paths]
-    if ours in names:
-        later = paths[names.index(ours) + 1:]
-    else:
-        base = os.path.basename(our_file)
-        later = [p for p in paths if os.path.basename(p) > base or p.endswith('/sysctl.conf')]
     warnings = []
-    for path in later:
-        try:
-            assignments, _problems = sysctl.parse_sysctl_conf(files.read_text(path) or '')
-        except (IOError, OSError, UnicodeDecodeError):
-            continue
-        for number, name, value, _ignore in assignments:
-            for key in sysctl.matching(name, keys):
-                warnings.append('%s: %s line %d sets %s after %s at boot, overriding it' % (key, path, number, value, our_file))
+    for key in sorted(writes):
+        found = writes[key]
+        last = max([i for i, w in enumerate(found) if os.path.realpath(w['file']) == ours] or [-1])
+        told = set()
+        for write in found[last + 1:]:
+            if os.path.realpath(write['file']) == ours or (write['file'], write['line']) in told \
+                    or _same_text(key, write['value'], values[key]):
+                continue  # ours, told already, or the same value: nothing is overridden
+            told.add((write['file'], write['line']))
+            if write['owner'] == 'tuned':
+                warnings.append('%s: TuneD profile %s (%s line %d) sets %s after %s at boot, overriding it%s'
+                                % (key, write['profile'], write['file'], write['line'], write['value'], our_file,
+                                   ' (when its condition holds)' if write['conditional'] else ''))
+            else:
+                warnings.append('%s: %s line %d sets %s after %s at boot, overriding it'
+                                % (key, write['file'], write['line'], write['value'], our_file))
     return warnings

@@ -19,8 +19,16 @@ description:
     not loaded.
   - With O(include_sources=true), lists every file under C(/etc/sysctl.d), C(/run/sysctl.d),
     C(/usr/local/lib/sysctl.d), C(/usr/lib/sysctl.d), C(/lib/sysctl.d) and C(/etc/sysctl.conf)
-    that sets each key, in the order systemd-sysctl applies them, and the value that will win at boot;
-    C(boot_files) lists all those files in that order.
+    that sets each key, in the order systemd-sysctl applies them; C(boot_files) lists all those files
+    in that order.
+  - It also names every other writer of each key at boot, in order (C(writers)), and the one that wins
+    (C(boot_owner), C(boot_file), C(boot_value)). TuneD is read from its files, as C(tuned-adm active)
+    shows it, whether or not its daemon runs (C(tuned)). When C(tuned.service) starts at boot, the
+    C([sysctl]) sections of its active profile (and their C(include=) chain) are applied after
+    systemd-sysctl; with C(reapply_sysctl) on (TuneD's default) it then applies C(/run/sysctl.d),
+    C(/etc/sysctl.d) and C(/etc/sysctl.conf) again, except keys in C(reapply_sysctl_exclude).
+    A TuneD value that only applies on some machines (C(uname_regex)), only raises or lowers a value
+    (C(>), C(<)) or holds a variable is listed as C(conditional) and never counted as the winner.
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
@@ -37,7 +45,7 @@ options:
     elements: str
   include_sources:
     description:
-      - Also report the sysctl.d files that set each key and the value that wins at boot.
+      - Also report every writer of each key at boot (sysctl.d files, TuneD) and the value that wins.
     type: bool
     default: false
   proc_path:
@@ -95,8 +103,31 @@ ansible_facts:
           net.ipv4.tcp_fin_timeout:
             boot_value: "30"
             boot_file: /etc/sysctl.d/60-netops-tcp.conf
+            boot_owner: systemd-sysctl
             files:
               - {file: /etc/sysctl.d/60-netops-tcp.conf, line: 4, value: "30"}
+            writers:
+              - {owner: systemd-sysctl, file: /etc/sysctl.d/60-netops-tcp.conf, line: 4, value: "30"}
+          net.ipv4.tcp_rmem:
+            boot_value: "4096 87380 16777216"
+            boot_file: /usr/lib/tuned/network-throughput/tuned.conf
+            boot_owner: tuned
+            files:
+              - {file: /etc/sysctl.d/60-netops-tcp.conf, line: 7, value: "4096 131072 16777216"}
+            writers:
+              - {owner: systemd-sysctl, file: /etc/sysctl.d/60-netops-tcp.conf, line: 7, value: "4096 131072 16777216"}
+              - {owner: tuned, profile: network-throughput, file: /usr/lib/tuned/network-throughput/tuned.conf,
+                 line: 14, value: "4096 87380 16777216", conditional: false}
+        tuned:
+          profiles: [network-throughput]
+          enabled: true
+          reapply_sysctl: false
+          reapply_sysctl_exclude: []
+          files: [/usr/lib/tuned/throughput-performance/tuned.conf, /usr/lib/tuned/network-throughput/tuned.conf]
+          sysctl:
+            net.ipv4.tcp_rmem: {value: "4096 87380 16777216", profile: network-throughput, line: 14, conditional: false,
+                                file: /usr/lib/tuned/network-throughput/tuned.conf}
+          problems: []
 '''
 
 import os

@@ -195,3 +195,19 @@ def test_a_profile_that_lowers_the_kernels_own_default_is_risky(version, found):
         'message': "net.ipv4.tcp_rmem: ad_backend_incident@2 sets a maximum of 16777216, below Linux %s's own default "
                    "of 33554432: this profile lowers the kernel's own default. Leave the key to the kernel here (a "
                    "kernel guard in the profile) or use a profile version that does." % version}]
+
+
+def test_persistence_when_tuned_writes_after_the_dropin():
+    host = healthy_host()
+    tuned_conf = '/usr/lib/tuned/network-throughput/tuned.conf'
+    host['tcp_sysctl']['sources']['net.core.somaxconn'] = {
+        'boot_value': '2048', 'boot_file': tuned_conf, 'boot_owner': 'tuned',
+        'writers': [{'owner': 'systemd-sysctl', 'file': '/etc/sysctl.d/60-netops-tcp.conf', 'line': 2, 'value': '16384'},
+                    {'owner': 'tuned', 'profile': 'network-throughput', 'file': tuned_conf, 'line': 12, 'value': '2048',
+                     'conditional': False}]}
+    assert run(host) == [{
+        'kind': 'persistence', 'severity': 'warning', 'key': 'net.core.somaxconn', 'expected': '16384', 'actual': '2048',
+        'message': "net.core.somaxconn will be 2048 after a reboot (set by TuneD profile network-throughput, "
+                   "/usr/lib/tuned/network-throughput/tuned.conf line 12, after the sysctl.d files), not 16384: remove it "
+                   "from that profile's [sysctl] section, or let TuneD re-apply sysctl.d (reapply_sysctl = 1 in "
+                   "/etc/tuned/tuned-main.conf)."}]

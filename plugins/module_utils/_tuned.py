@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE to netops.tcp: what TuneD writes to /proc/sys at boot, read from its files (the daemon
+need not run).
+
+TuneD starts after systemd-sysctl and applies the ``[sysctl]`` sections of its active profiles
+(``/etc/tuned/active_profile``, then ``post_loaded_profile``; each profile's ``include=`` chain
+first, a later profile overriding an earlier one). With ``reapply_sysctl = 1`` in
+``tuned-main.conf`` (the default) it then re-applies ``/run/sysctl.d``, ``/etc/sysctl.d`` (not
+``/usr/lib/sysctl.d``) and ``/etc/sysctl.conf``, skipping keys that match
+``reapply_sysctl_exclude``. As TuneD 2.20-2.28 do (plugin_sysctl.py, profiles/loader.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+
+MAIN_CONF = '/etc/tuned/tuned-main.conf'
+ACTIVE_PROFILE = '/etc/tuned/active_profile'
+POST_LOADED_PROFILE = '/etc/tuned/post_loaded_profile'
+# Where a profile NAME/tuned.conf is looked for, first found wins (2.20 keeps them in /usr/lib/tuned,
+# newer releases in .../profiles).
+PROFILE_DIRS = ('/etc/tuned/profiles', '/etc/tuned', '/usr/lib/tuned/profiles', '/usr/lib/tuned')
+REAPPLY_DIRS = ('/run/sysctl.d', '/etc/sysctl.d')
+REAPPLY_CONF = '/etc/sysctl.conf'
+_SAFE_NAME = re.compile(r'^[A-Za-z0-9_.-]+\Z')
+
+
+def _path(root, path):
+    return os.path.join(root, path.lstrip('/'))
+
+
+def parse_ini(text):
+    """[(section, option, value, line)] of a TuneD file; values unquoted as TuneD does."""
+    found = []
+    section = None
+    for number, line in enumerate(text.split('\n'), 1):
+        stripped = line.strip()
+        if not stripped or stripped[0] in '#;':
+            continue
+        if stripped.startswith('[') and stripped.endswith(']'):
+            section = stripped[1:-1].strip()
+            continue
+        option, sep, value = stripped.partition('=')
+        if sep and section is not None:
+            value = value.strip()
+            found.append((section, option.strip(), re.sub(r'^"(.*)"\Z', r'\1', value), number))
+    return found
+
+
+def _bool(text, default):
+    if text is None:
+        return default
+    return text.strip().lower() in ('1', 'true', 'yes', 'y', 'on')
+
+
+def main_options(root='/'):
+    """(reapply_sysctl, reapply_sysctl_exclude patterns) from tuned-main.conf."""
+    options = {}
+    text = files.read_text(_path(root, MAIN_CONF), errors='replace', quiet=True) or ''
+    for line in text.split('\n'):
+        option, sep, value = line.strip().partition('=')
+        if sep and not option.lstrip().startswith('#'):
+            options[option.strip()] = value.strip()
+    exclude = [p for p in re.split(r'[\s,]+', options.get('reapply_sysctl_exclude', '')) if p]
+    return _bool(options.get('reapply_sysctl'), True), exclude
+
+
+def locate(name, root='/'):
+    """The tuned.conf of profile ``name``, or None."""
+    if not _SAFE_NAME.match(name):
+        return None
+    for directory in PROFILE_DIRS:
+        path = _path(root, os.path.join(directory, name, 'tuned.conf'))
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _sysctl_sections(entries):
+    """Section names that hold sysctl options: [sysctl], or any section with type=sysctl."""
+    typed = set(s for s, o, v, _n in entries if o == 'type' and v == 'sysctl')
+    return set(s for s, _o, _v, _n in entries if s == 'sysctl') | typed
+
+
+def profile_sysctl(names, root='/'):
+    """(settings, profiles loaded, problems) for the profiles ``names`` in the order TuneD loads
+    them; ``settings`` is {sysctl name: {'value', 'profile', 'file', 'line', 'conditional'}}, the
+    last profile to set a name winning. A section with uname_regex/cpuinfo_regex applies only on
+    matching machines, a value with a > or < modifier only when it raises or lowers the current
+    one, a ${...} only after TuneD expands it: such writes are ``conditional``."""
+    settings, loaded, problems = {}, [], []
+
+    def load(name, seen):
+        if name in seen:
+            return
+        seen.add(name)
+        path = locate(name, root)
+        if path is None:
+            problems.append('TuneD profile %s: no tuned.conf under %s' % (name, ', '.join(PROFILE_DIRS)))
+            return
+        entries = parse_ini(files.read_text(path, errors='replace', quiet=True) or '')
+        for section, option, value, _number in entries:
+            if section == 'main' and option == 'include':
+                for parent in [p for p in re.split(r'\s*[,;]\s*', value) if p]:
+                    load(parent, seen)
+        loaded.append({'name': name, 'file': path})
+        sections = _sysctl_sections(entries)
+        conditional_sections = set(s for s, o, _v, _n in entries if s in sections and o in ('uname_regex', 'cpuinfo_regex'))
+        for section, option, value, number in entries:
+            if section in sections and option not in ('type', 'uname_regex', 'cpuinfo_regex', 'devices', 'replace', 'enabled'):
+                settings[option] = {'value': value, 'profile': name, 'file': path, 'line': number,
+                                    'conditional': section in conditional_sections or value[:1] in '<>' or '${' in value}
+
+    seen = set()
+    for name in names:
+        load(name, seen)
+    return settings, loaded, problems
+
+
+def state(root='/'):
+    """TuneD on this host: None when no profile is active, else {'profiles' (as `tuned-adm active`
+    names them), 'enabled' (tuned.service wanted at boot), 'reapply_sysctl', 'reapply_sysctl_exclude',
+    'files' (every tuned.conf loaded, includes first), 'sysctl' (see profile_sysctl), 'problems'}."""
+    active = (files.read_text(_path(root, ACTIVE_PROFILE), errors='replace', quiet=True) or '').split()
+    post = (files.read_text(_path(root, POST_LOADED_PROFILE), errors='replace', quiet=True) or '').split()
+    if not active and not post:
+        return None
+    settings, loaded, problems = profile_sysctl(active + post, root)
+    reapply, exclude = main_options(root)
+    wants = _path(root, '/etc/systemd/system')
+    enabled = any(os.path.lexists(os.path.join(wants, d, 'tuned.service'))
+                  for d in (os.listdir(wants) if os.path.isdir(wants) else []) if d.endswith('.wants'))
+    return {'profiles': active + post, 'enabled': enabled, 'reapply_sysctl': reapply,
+            'reapply_sysctl_exclude': exclude, 'files': [p['file'] for p in loaded], 'sysctl': settings,
+            'problems': problems}
