@@ -50,14 +50,20 @@ fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
 # Python tools in a project venv, reinstalled when the requirement files change.
-stamp="$VENV/.requirements.sha256"
-want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-test.txt" | sha256sum | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  log "creating $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-test.txt"
-  echo "$want" > "$stamp"
-fi
+# venv_for DIR REQUIREMENTS [MORE...]: a venv with REQUIREMENTS installed, made again when
+# REQUIREMENTS or the files it includes (MORE) change.
+venv_for() {
+  local dir="$1" requirements="$2" stamp="$1/.requirements.sha256" want
+  want="$(cat "${@:2}" | sha256sum | cut -d' ' -f1)"
+  if [[ ! -x "$dir/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+    log "creating $dir"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    echo "$want" > "$stamp"
+  fi
+}
+venv_for "$VENV" "$ROOT/requirements-test.txt" "$ROOT/requirements.txt"
 
 # The checkout as an installed collection: ansible finds netops.tcp here, ansible-test needs
 # the path to end in ansible_collections/netops/tcp.

@@ -10,15 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$ROOT"
 
 DOCS_VENV="$ROOT/.venv-docs"
-stamp="$DOCS_VENV/.requirements.sha256"
-want="$(sha256sum requirements-docs.txt | cut -d' ' -f1)"
-if [[ ! -x "$DOCS_VENV/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  log "creating $DOCS_VENV"
-  rm -rf "$DOCS_VENV"
-  python3 -m venv "$DOCS_VENV"
-  "$DOCS_VENV/bin/pip" install -q --disable-pip-version-check -r requirements-docs.txt
-  echo "$want" > "$stamp"
-fi
+venv_for "$DOCS_VENV" requirements-docs.txt
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
