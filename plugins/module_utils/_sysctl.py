@@ -240,7 +240,8 @@ def _file_writes(paths, keys, owner, problems, skip=None, ours=None):
         try:
             text = files.read_text(path)
         except (IOError, OSError, UnicodeDecodeError) as exc:
-            problems.append('%s: cannot read (%s)' % (path, exc))
+            if owner == 'systemd-sysctl':  # told once, not again for TuneD's second pass
+                problems.append('%s: cannot read (%s)' % (path, exc))
             continue
         if text is None:
             continue
