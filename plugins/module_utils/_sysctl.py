@@ -260,7 +260,10 @@ def _by_name(directories, root, extra=None):
     chosen = {}
     for directory in directories:
         base = os.path.join(root, directory.lstrip('/'))
-        names = os.listdir(base) if os.path.isdir(base) else []
+        try:
+            names = os.listdir(base)
+        except OSError:  # absent or unreadable: systemd-sysctl skips it too
+            names = []
         if extra and os.path.dirname(extra) == base:
             names.append(os.path.basename(extra))
         for name in names:
