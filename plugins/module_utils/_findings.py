@@ -73,7 +73,9 @@ def profile_findings(record, expected_profile, keys, sources, dropin):
             continue
         if dropin_path and boot is not None and not catalog.same(key, boot, want):
             if src.get('boot_owner') == 'tuned':
-                last = (src.get('writers') or [{}])[-1]
+                # The winning write (a conditional one may follow it in the list).
+                last = ([w for w in src.get('writers') or [] if w.get('owner') == 'tuned' and not w.get('conditional')]
+                        or [{}])[-1]
                 who = 'TuneD profile %s, %s line %s, after the sysctl.d files' % (last.get('profile'), src.get('boot_file'),
                                                                                   last.get('line'))
                 fix = ('remove it from that profile\'s [sysctl] section, or let TuneD re-apply sysctl.d '
