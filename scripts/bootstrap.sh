@@ -49,6 +49,21 @@ if ((${#daemons[@]})); then
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
+# Debian's node_exporter (the metrics tests run it inside namespace hosts) and promtool (the rules
+# tests, `promtool check metrics`): their binaries only, taken out of the packages into the cache,
+# so no service of theirs is installed or enabled on this machine.
+PROMETHEUS_BIN="${XDG_CACHE_HOME:-$HOME/.cache}/netops.tcp/prometheus-bin"
+if [[ ! -x "$PROMETHEUS_BIN/promtool" || ! -x "$PROMETHEUS_BIN/prometheus-node-exporter" ]]; then
+  log "extracting promtool and prometheus-node-exporter from Debian's packages into $PROMETHEUS_BIN"
+  debs="$(mktemp -d)" && chmod 0755 "$debs"  # apt-get download drops to _apt
+  (cd "$debs" && apt-get update -qq && apt-get download -qq prometheus prometheus-node-exporter)
+  mkdir -p "$PROMETHEUS_BIN"
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$debs/root"; done
+  install -m 0755 "$debs/root/usr/bin/promtool" "$debs/root/usr/bin/prometheus-node-exporter" "$PROMETHEUS_BIN/"
+  rm -rf "$debs"
+fi
+export PATH="$PATH:$PROMETHEUS_BIN"
+
 # Python tools in a project venv, reinstalled when the requirement files change.
 # venv_for DIR REQUIREMENTS [MORE...]: a venv with REQUIREMENTS installed, made again when
 # REQUIREMENTS or the files it includes (MORE) change.

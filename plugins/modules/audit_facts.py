@@ -73,23 +73,9 @@ ansible_facts:
       type: dict
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
-from ansible_collections.netops.tcp.plugins.module_utils._census import Census, GatherError, parse_subsets
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
-
-
-def read_record(path):
-    try:
-        text = files.read_text(path)
-        return json.loads(text) if text is not None else None
-    except (IOError, OSError, ValueError) as exc:
-        return {'error': '%s: %s' % (path, files.describe(exc))}
+from ansible_collections.netops.tcp.plugins.module_utils import _audit as audit
 
 
 def main():
@@ -104,19 +90,12 @@ def main():
     )
     p = module.params
     try:
-        subsets = parse_subsets(p['gather_subset'])
-        subsets.add('states')
-        census = Census(p['proc_path'], 'auto', subsets)
-        tcp = census.gather()
-        tcp_sysctl, problems = sysctl.gather_with_sources(p['proc_path'], root=p['root'])
-    except (GatherError, CatalogError, KernelVersionError) as exc:
+        facts, warnings = audit.gather(p['gather_subset'], p['fact_path'], p['proc_path'], p['root'])
+    except audit.AuditError as exc:
         module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot read the kernel release under %s: %s' % (p['proc_path'], exc))
-    for warning in census.warnings + problems:
+    for warning in warnings:
         module.warn(warning)
-    module.exit_json(changed=False, ansible_facts={'tcp': tcp, 'tcp_sysctl': tcp_sysctl,
-                                                   'tcp_record': read_record(p['fact_path'])})
+    module.exit_json(changed=False, ansible_facts=facts)
 
 
 if __name__ == '__main__':

@@ -45,11 +45,12 @@ class Namespace:
         counts = collections.Counter(SS_NAMES[line.split()[0]] for line in out.splitlines() if line.strip())
         return dict((s, counts.get(s, 0)) for s in STATES)
 
-    def ansible(self, module, args=None, expect_failure=False):
-        """Run one module through ad-hoc ansible inside the namespace; return its result dict."""
+    def ansible(self, module, args=None, expect_failure=False, extra=()):
+        """Run one module through ad-hoc ansible inside the namespace (``extra``: more options, such
+        as --check); return its result dict."""
         env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='oneline',
                    ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0')
-        cmd = ['ansible', self.name, '-i', self.inventory, '-m', module]
+        cmd = ['ansible', self.name, '-i', self.inventory, '-m', module] + list(extra)
         if args is not None:
             cmd += ['-a', json.dumps(args)]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE to netops.tcp: what an audit reads from one host, for audit_facts and tcp_metrics."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
+from ansible_collections.netops.tcp.plugins.module_utils._census import Census, GatherError, parse_subsets
+from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
+
+
+class AuditError(Exception):
+    pass
+
+
+def read_record(path):
+    """The host's record, None when there is none, or {'error': ...} when it cannot be read as JSON."""
+    try:
+        text = files.read_text(path)
+        return json.loads(text) if text is not None else None
+    except (IOError, OSError, ValueError) as exc:
+        return {'error': '%s: %s' % (path, files.describe(exc))}
+
+
+def gather(gather_subset, fact_path, proc_path='/proc', root='/'):
+    """({'tcp', 'tcp_sysctl' (with sources), 'tcp_record'}, warnings); AuditError when it cannot."""
+    try:
+        subsets = parse_subsets(gather_subset)
+        subsets.add('states')
+        census = Census(proc_path, 'auto', subsets)
+        tcp = census.gather()
+        tcp_sysctl, problems = sysctl.gather_with_sources(proc_path, root=root)
+    except (GatherError, CatalogError, KernelVersionError) as exc:
+        raise AuditError(str(exc))
+    except (IOError, OSError) as exc:
+        raise AuditError('cannot read the kernel release under %s: %s' % (proc_path, exc))
+    return {'tcp': tcp, 'tcp_sysctl': tcp_sysctl, 'tcp_record': read_record(fact_path)}, census.warnings + problems

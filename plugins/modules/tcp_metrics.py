@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: tcp_metrics
+short_description: Write the host's TCP health and profile state for node_exporter's textfile collector
+version_added: 0.1.0
+description:
+  - Reads what the audit reads (as M(netops.tcp.audit_facts) does, in one module run), works out the
+    host's findings the way the audit does (M(netops.tcp.audit_report)), and writes them with the
+    TCP health it saw to C(<textfile_dir>/netops_tcp.prom) in Prometheus's text exposition format,
+    which node_exporter's textfile collector exposes with its own metrics.
+  - The file is replaced atomically (a temporary file beside it that node_exporter does not read,
+    fsync, rename), so a scrape never sees half a file and a failed write leaves the last file as it
+    was.
+  - "What it holds (all names start with C(netops_tcp_), no timestamps): C(managed); C(profile_info)
+    (profile, version, checksum, expected); C(profile_applied_timestamp_seconds); C(findings) by
+    kind and severity, every kind written, zeros too; C(finding) per sysctl key for drift,
+    persistence and risky findings; C(connections) by state; C(close_wait_connections) by process
+    name (the 5 names holding most); C(listen_accept_queue) and C(listen_backlog) by port (the 10
+    fullest ports); C(time_wait_max); and the trouble counters as C(_total) counters
+    (C(time_wait_overflows_total), C(listen_overflows_total), C(listen_drops_total),
+    C(syncookies_sent_total), C(syncookies_failed_total), C(aborts_on_memory_total),
+    C(resets_sent_total), C(retransmitted_segments_total), C(sent_segments_total))."
+  - Counter-based findings (TIME_WAIT overflows, listen overflows) count the rise since the file was
+    last written, read back from it; without one, since boot.
+  - Used by the C(netops.tcp.metrics) role, from C(metrics-tcp.yml) or from each audit.
+author:
+  - netops.tcp contributors (@netops-tcp)
+extends_documentation_fragment:
+  - netops.tcp.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Works everything out and reports whether the file would change; writes nothing.
+  diff_mode:
+    support: full
+    details: The file's text before and after.
+  platform:
+    platforms: linux
+options:
+  textfile_dir:
+    description:
+      - node_exporter's textfile directory (its C(--collector.textfile.directory)); made when missing.
+    type: path
+    default: /var/lib/prometheus/node-exporter
+  expected_profile:
+    description:
+      - The profile the host should run; empty checks it against the profile its record names.
+    type: str
+    default: ''
+  expected_version:
+    description:
+      - The version of O(expected_profile) (a number; the role resolves V(latest) on the controller).
+    type: int
+  thresholds:
+    description: Limits for the health findings, as for M(netops.tcp.audit_report).
+    type: dict
+    default: {}
+  gather_subset:
+    description:
+      - The TCP facts to gather, as for M(netops.tcp.tcp_facts). V(processes) names the processes
+        that hold CLOSE_WAIT sockets but walks every process's descriptors.
+    type: list
+    elements: str
+    default: [all, processes]
+  fact_path:
+    description: The record M(netops.tcp.sysctl_tune) writes.
+    type: path
+    default: /etc/ansible/facts.d/netops_tcp.fact
+  proc_path:
+    description: Where procfs is mounted.
+    type: path
+    default: /proc
+  root:
+    description: The root under which the sysctl.d directories are read.
+    type: path
+    default: /
+seealso:
+  - module: netops.tcp.audit_facts
+  - module: netops.tcp.audit_report
+  - name: node_exporter's textfile collector
+    description: How node_exporter exposes files of metrics.
+    link: https://github.com/prometheus/node_exporter#textfile-collector
+'''
+
+EXAMPLES = r'''
+- name: Export the host's TCP health for node_exporter, checked against web_frontend version 1
+  netops.tcp.tcp_metrics:
+    expected_profile: web_frontend
+    expected_version: 1
+
+- name: Against the profile each host records, into another textfile directory
+  netops.tcp.tcp_metrics:
+    textfile_dir: /var/lib/node_exporter/textfile
+'''
+
+RETURN = r'''
+dest:
+  description: The file written (or that would be written in check mode).
+  returned: always
+  type: str
+  sample: /var/lib/prometheus/node-exporter/netops_tcp.prom
+expected:
+  description: The profile the host was checked against, as C(name@version), or null.
+  returned: always
+  type: str
+  sample: web_frontend@1
+findings:
+  description: The host's findings, as the audit reports them (kind, severity, key, expected, actual, message).
+  returned: always
+  type: list
+  elements: dict
+series:
+  description: How many series the file holds.
+  returned: always
+  type: int
+  sample: 64
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netops.tcp.plugins.module_utils import _audit as audit
+from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils import _metrics as metrics
+from ansible_collections.netops.tcp.plugins.module_utils import _report as report
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            textfile_dir=dict(type='path', default='/var/lib/prometheus/node-exporter'),
+            expected_profile=dict(type='str', default=''),
+            expected_version=dict(type='int'),
+            thresholds=dict(type='dict', default={}),
+            gather_subset=dict(type='list', elements='str', default=['all', 'processes']),
+            fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
+            proc_path=dict(type='path', default='/proc'),
+            root=dict(type='path', default='/'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p['expected_profile'] and p['expected_version'] is None:
+        module.fail_json(msg='expected_version: give the version of expected_profile %s (a number)' % p['expected_profile'])
+    path = os.path.join(p['textfile_dir'], metrics.FILE_NAME)
+    try:
+        old = files.read_text(path)
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        old = None  # rewritten whole; the findings then count counters since boot
+        module.warn('%s cannot be read (%s): it is written anew' % (path, files.describe(exc)))
+    try:
+        facts, warnings = audit.gather(p['gather_subset'], p['fact_path'], p['proc_path'], p['root'])
+    except audit.AuditError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
+
+    def expected_for(record):
+        if p['expected_profile']:
+            return {'name': p['expected_profile'], 'version': p['expected_version']}
+        if record and record.get('profile'):
+            return {'name': record['profile'], 'version': record.get('version')}
+        return None
+
+    try:
+        host = report.audit({'host': facts}, expected_for, p['thresholds'],
+                            {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
+    except ValueError as exc:
+        module.fail_json(msg='thresholds: %s' % exc)
+    text = metrics.render(facts['tcp'], facts['tcp_sysctl'], host['record'], host['findings'], host['expected'])
+    changed = text != old
+    if changed and not module.check_mode:
+        try:
+            files.make_dirs(p['textfile_dir'])
+            staged = files.stage(path, text, 0o644)
+            try:
+                files.rename(staged, path)
+            except BaseException:
+                files.discard(staged)
+                raise
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot write %s: %s; the file there is as it was' % (path, files.describe(exc)))
+        try:
+            files.sync_dir_of(path)
+        except (IOError, OSError) as exc:  # the new file is in place; a power cut could still lose it
+            module.warn('%s is written, but its directory could not be synced: %s' % (path, files.describe(exc)))
+    result = dict(changed=changed, dest=path, expected=host['expected'], findings=host['findings'],
+                  series=sum(1 for line in text.splitlines() if not line.startswith('#')))
+    if module._diff:
+        result['diff'] = {'before': old or '', 'after': text, 'before_header': path, 'after_header': path}
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
