@@ -3,8 +3,8 @@
 # namespace for /etc and /var/lib) holding a small known mix of connections. It shows the host's
 # TCP facts beside ss, then runs tune-tcp.yml in check mode and for real (measured and gated under
 # a steady connection rate), and shows the before/after values, the rollout report, the drop-in
-# file and the host's record. Nothing outside that namespace is
-# changed; it is removed at the end.
+# file and the host's record, then the metrics it would give Prometheus. Nothing outside that
+# namespace is changed; it is removed at the end.
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
@@ -71,3 +71,6 @@ in_host cat /etc/sysctl.d/60-netops-tcp.conf
 in_host cat /etc/ansible/facts.d/netops_tcp.fact
 log "second run: nothing to change"
 ansible-playbook -i "$work/hosts" tune-tcp.yml -e "tcp_tune_profile=$profile" -e "tcp_tune_report_dir=$work/tcp-tune-report" | tail -3
+log "metrics-tcp.yml: what node_exporter's textfile collector would serve (non-zero series of netops_tcp.prom)"
+ansible-playbook -i "$work/hosts" metrics-tcp.yml -e "tcp_metrics_expected_profile=$profile" | tail -3
+in_host grep -v -e '^#' -e ' 0$' /var/lib/prometheus/node-exporter/netops_tcp.prom

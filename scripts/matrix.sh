@@ -86,9 +86,11 @@ for core in "${CORES[@]}"; do
   log "ansible-core $core (Python 3.13, Debian 13): ansible-test sanity"
   in_root "$sanity" sh -c "cd /sanity/ansible_collections/netops/tcp && PATH=$venv/bin:\$PATH \
     ansible-test sanity --venv --python 3.13 --color no"
-  log "ansible-core $core (Python 3.13, Debian 13): unit tests, tune lifecycle and audit in namespace hosts"
+  log "ansible-core $core (Python 3.13, Debian 13): unit tests, tune lifecycle, audit and metrics in namespace hosts"
   in_root "$sanity" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit \
     tests/integration/test_tune_netns.py::test_check_mode_changes_nothing_then_absent_restores \
     tests/integration/test_tune_netns.py::test_upgrade_v1_to_v2_restores_dropped_keys \
-    tests/integration/test_audit_netns.py
+    tests/integration/test_audit_netns.py \
+    tests/integration/test_metrics_netns.py::test_check_mode_writes_nothing_and_bad_input_fails_naming_it \
+    tests/integration/test_metrics_netns.py::test_an_audit_writes_the_same_findings_as_metrics
 done

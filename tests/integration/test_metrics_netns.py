@@ -223,3 +223,27 @@ def test_an_audit_writes_the_same_findings_as_metrics(isolated_hosts, tmp_path):
     kinds = [f['kind'] for f in report['hosts'][hosts[0].name]['findings']]
     assert 'drift' in kinds and 'risky' in kinds and kinds.count('unmanaged') == 0
     assert [f['kind'] for f in report['hosts'][hosts[1].name]['findings']] == ['unmanaged']
+
+
+def test_two_runs_at_once_each_leave_a_whole_file(isolated_hosts, tmp_path):
+    """A run paused just before its rename while another run writes: both renames land, the last
+    one wins whole, and no temporary file is left."""
+    host = isolated_hosts()[0]
+    tw_max = '/proc/sys/net/ipv4/tcp_max_tw_buckets'
+    gate = str(tmp_path / 'gate')
+    host.run('sh', '-c', 'echo 1111 > %s' % tw_max, check=True)
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', NETOPS_TCP_FAULT='pause@3:' + gate)  # step 3: the rename
+    first = subprocess.Popen(['ansible', host.name, '-i', host.inventory, '-m', 'netops.tcp.tcp_metrics'],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 60
+    while not os.path.exists(gate + '.paused'):
+        assert time.time() < deadline and first.poll() is None, 'the first run never reached its rename'
+        time.sleep(0.05)
+    host.run('sh', '-c', 'echo 2222 > %s' % tw_max, check=True)
+    host.ansible('netops.tcp.tcp_metrics')
+    assert series(host.read(PROM))['netops_tcp_time_wait_max'] == '2222'
+    open(gate + '.resume', 'w').close()
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, out + err
+    assert series(host.read(PROM))['netops_tcp_time_wait_max'] == '1111'  # the paused run's, whole
+    assert host.run('ls', '-A', TEXTFILE_DIR, check=True).stdout.split() == ['netops_tcp.prom']
