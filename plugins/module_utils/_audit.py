@@ -16,6 +16,14 @@ from ansible_collections.netops.tcp.plugins.module_utils._census import Census, 
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
 
 
+# The options of the modules that read what an audit reads (documented in doc_fragments/audit.py).
+ARGUMENT_SPEC = dict(
+    fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
+    proc_path=dict(type='path', default='/proc'),
+    root=dict(type='path', default='/'),
+)
+
+
 class AuditError(Exception):
     pass
 
@@ -42,3 +50,16 @@ def gather(gather_subset, fact_path, proc_path='/proc', root='/'):
     except (IOError, OSError) as exc:
         raise AuditError('cannot read the kernel release under %s: %s' % (proc_path, exc))
     return {'tcp': tcp, 'tcp_sysctl': tcp_sysctl, 'tcp_record': read_record(fact_path)}, census.warnings + problems
+
+
+def gather_or_fail(module):
+    """``gather`` with the module's parameters (ARGUMENT_SPEC and gather_subset): the facts, its
+    warnings passed on, or the task failed with the reason."""
+    p = module.params
+    try:
+        facts, warnings = gather(p['gather_subset'], p['fact_path'], p['proc_path'], p['root'])
+    except AuditError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
+    return facts

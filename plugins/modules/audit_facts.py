@@ -22,6 +22,7 @@ author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
   - netops.tcp.attributes
+  - netops.tcp.audit
   - netops.tcp.attributes.facts
   - netops.tcp.attributes.read_only
 options:
@@ -32,18 +33,6 @@ options:
     type: list
     elements: str
     default: [all]
-  fact_path:
-    description: The record M(netops.tcp.sysctl_tune) writes.
-    type: path
-    default: /etc/ansible/facts.d/netops_tcp.fact
-  proc_path:
-    description: Where procfs is mounted (a fixture tree in tests).
-    type: path
-    default: /proc
-  root:
-    description: The root under which the sysctl.d directories are read.
-    type: path
-    default: /
 seealso:
   - module: netops.tcp.tcp_facts
   - module: netops.tcp.sysctl_facts
@@ -82,20 +71,11 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             gather_subset=dict(type='list', elements='str', default=['all']),
-            fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
-            proc_path=dict(type='path', default='/proc'),
-            root=dict(type='path', default='/'),
+            **audit.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    try:
-        facts, warnings = audit.gather(p['gather_subset'], p['fact_path'], p['proc_path'], p['root'])
-    except audit.AuditError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts=facts)
+    module.exit_json(changed=False, ansible_facts=audit.gather_or_fail(module))
 
 
 if __name__ == '__main__':

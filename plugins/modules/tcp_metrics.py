@@ -35,6 +35,7 @@ author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
   - netops.tcp.attributes
+  - netops.tcp.audit
 attributes:
   check_mode:
     support: full
@@ -70,18 +71,6 @@ options:
     type: list
     elements: str
     default: [all, processes]
-  fact_path:
-    description: The record M(netops.tcp.sysctl_tune) writes.
-    type: path
-    default: /etc/ansible/facts.d/netops_tcp.fact
-  proc_path:
-    description: Where procfs is mounted.
-    type: path
-    default: /proc
-  root:
-    description: The root under which the sysctl.d directories are read.
-    type: path
-    default: /
 seealso:
   - module: netops.tcp.audit_facts
   - module: netops.tcp.audit_report
@@ -142,9 +131,7 @@ def main():
             expected_version=dict(type='int'),
             thresholds=dict(type='dict', default={}),
             gather_subset=dict(type='list', elements='str', default=['all', 'processes']),
-            fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
-            proc_path=dict(type='path', default='/proc'),
-            root=dict(type='path', default='/'),
+            **audit.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -157,12 +144,7 @@ def main():
     except (IOError, OSError, UnicodeDecodeError) as exc:
         old = None  # rewritten whole; the findings then count counters since boot
         module.warn('%s cannot be read (%s): it is written anew' % (path, files.describe(exc)))
-    try:
-        facts, warnings = audit.gather(p['gather_subset'], p['fact_path'], p['proc_path'], p['root'])
-    except audit.AuditError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in warnings:
-        module.warn(warning)
+    facts = audit.gather_or_fail(module)
 
     def expected_for(record):
         if p['expected_profile']:

@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Where the modules that read what an audit reads (audit_facts, tcp_metrics) find it.
+    DOCUMENTATION = r'''
+options:
+  fact_path:
+    description: The record M(netops.tcp.sysctl_tune) writes.
+    type: path
+    default: /etc/ansible/facts.d/netops_tcp.fact
+  proc_path:
+    description: Where procfs is mounted (a fixture tree in tests).
+    type: path
+    default: /proc
+  root:
+    description: The root under which the sysctl.d directories are read.
+    type: path
+    default: /
+'''
