@@ -247,11 +247,16 @@ def health_findings(tcp, keys, thresholds, previous=None):
 
 
 def check_thresholds(thresholds):
-    """Refuse threshold names the findings do not know (a typo would silently keep the default)."""
+    """Refuse threshold names the findings do not know (a typo would silently keep the default)
+    and values that are not numbers of zero or more."""
     unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
     if unknown:
         raise ValueError('unknown threshold %s (known: %s)'
                          % (', '.join(sorted(unknown)), ', '.join(sorted(DEFAULT_THRESHOLDS))))
+    for name in sorted(thresholds or {}):
+        value = thresholds[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError('threshold %s: %r is not a number of zero or more' % (name, value))
 
 
 def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thresholds=None, previous=None):

@@ -119,6 +119,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netops.tcp.plugins.module_utils import _audit as audit
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils import _metrics as metrics
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report
 
@@ -138,6 +139,10 @@ def main():
     p = module.params
     if p['expected_profile'] and p['expected_version'] is None:
         module.fail_json(msg='expected_version: give the version of expected_profile %s (a number)' % p['expected_profile'])
+    try:
+        findings.check_thresholds(p['thresholds'])
+    except ValueError as exc:
+        module.fail_json(msg='thresholds: %s' % exc)
     path = os.path.join(p['textfile_dir'], metrics.FILE_NAME)
     try:
         old = files.read_text(path)
@@ -153,11 +158,8 @@ def main():
             return {'name': record['profile'], 'version': record.get('version')}
         return None
 
-    try:
-        host = report.audit({'host': facts}, expected_for, p['thresholds'],
-                            {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
-    except ValueError as exc:
-        module.fail_json(msg='thresholds: %s' % exc)
+    host = report.audit({'host': facts}, expected_for, p['thresholds'],
+                        {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
     text = metrics.render(facts['tcp'], facts['tcp_sysctl'], host['record'], host['findings'], host['expected'])
     changed = text != old
     if changed and not module.check_mode:

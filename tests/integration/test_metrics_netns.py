@@ -149,6 +149,8 @@ def test_check_mode_writes_nothing_and_bad_input_fails_naming_it(isolated_hosts)
     bad = host.ansible('netops.tcp.tcp_metrics', {'thresholds': {'close_wiat': 5}}, expect_failure=True)
     assert bad['msg'] == ('thresholds: unknown threshold close_wiat (known: close_wait, conntrack_ratio, '
                           'ephemeral_ratio, fin_timeout_min, orphan_ratio, syn_recv, time_wait_ratio)')
+    worse = host.ansible('netops.tcp.tcp_metrics', {'thresholds': {'close_wait': 'many'}}, expect_failure=True)
+    assert worse['msg'] == "thresholds: threshold close_wait: 'many' is not a number of zero or more"
     host.run('touch', '/var/lib/not-a-dir', check=True)
     wrong = host.ansible('netops.tcp.tcp_metrics', {'textfile_dir': '/var/lib/not-a-dir'}, expect_failure=True)
     assert wrong['msg'].startswith('cannot write /var/lib/not-a-dir/netops_tcp.prom: ')
