@@ -26,7 +26,8 @@ def series(text):
     return found
 
 
-def export(host, expected=WEB_V1, previous=None):
+def export(host, expected='web_frontend@1', previous=None):
+    expected = WEB_V1 if expected == 'web_frontend@1' else expected
     found = host_findings(host['tcp'], host['tcp_sysctl'], host['record'], expected, host['dropin'], None, previous)
     label = '%s@%s' % (expected['name'], expected['version']) if expected else None
     return metrics.render(host['tcp'], host['tcp_sysctl'], host['record'], found, label), found
