@@ -152,7 +152,7 @@ def remove_stale_temps(path):
 
 def stage(path, text, mode=0o644):
     """Write ``text`` to a temporary file beside ``path`` and fsync it; return its name.
-    Nothing visible changes until ``commit``. On a failure the temporary file is removed."""
+    Nothing visible changes until ``rename``. On a failure the temporary file is removed."""
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=temp_prefix(path))
     try:
         try:
@@ -169,12 +169,6 @@ def stage(path, text, mode=0o644):
         discard(tmp)
         raise
     return tmp
-
-
-def commit(tmp, path):
-    """Rename a staged file over ``path`` and fsync the directory."""
-    rename(tmp, path)
-    sync_dir_of(path)
 
 
 def rename(tmp, path):
@@ -195,14 +189,17 @@ def discard(tmp):
         pass
 
 
-def replace(path, text, mode=0o644):
-    """Replace ``path`` durably with ``text`` (stage, then commit)."""
+def replace(path, text, mode=0o644, sync=True):
+    """Replace ``path`` with ``text`` (stage, rename), durably unless ``sync`` is false: then the
+    caller syncs the directory (``sync_dir_of``) and a failure there means the new file is in place."""
     tmp = stage(path, text, mode)
     try:
-        commit(tmp, path)
+        rename(tmp, path)
     except BaseException:
         discard(tmp)
         raise
+    if sync:
+        sync_dir_of(path)
 
 
 def remove(path, sync=True):

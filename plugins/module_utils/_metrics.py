@@ -20,10 +20,10 @@ import calendar
 import re
 import time
 
+from ansible_collections.netops.tcp.plugins.module_utils._census import STATES
+
 FILE_NAME = 'netops_tcp.prom'
 PREFIX = 'netops_tcp_'
-STATES = ('ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT',
-          'LAST_ACK', 'LISTEN', 'CLOSING')
 # Every finding a host can have, with the severities it can have: all are written, zeros too, so
 # an alert sees 0 rather than nothing (tests/unit check this against _findings).
 KINDS = (
@@ -103,15 +103,14 @@ def applied_at(record):
 
 def _listener_rows(listeners):
     """One row per port (its fullest listener), the TOP_PORTS fullest ports, by port."""
-    by_port = {}
+    by_port = {}  # port: (fill, queue, backlog)
     for item in listeners or []:
         queue, backlog = item.get('accept_queue') or 0, item.get('backlog') or 0
-        fill = queue / float(backlog) if backlog else 0.0
-        best = by_port.get(item['port'])
-        if best is None or (fill, queue) > best[0]:
-            by_port[item['port']] = ((fill, queue), queue, backlog)
-    top = sorted(by_port.items(), key=lambda kv: (-kv[1][0][0], -kv[1][0][1], kv[0]))[:TOP_PORTS]
-    return sorted((port, queue, backlog) for port, (_fill, queue, backlog) in top)
+        row = (queue / float(backlog) if backlog else 0.0, queue, backlog)
+        if row[:2] > by_port.get(item['port'], (-1.0, -1))[:2]:
+            by_port[item['port']] = row
+    top = sorted(by_port, key=lambda port: (-by_port[port][0], -by_port[port][1], port))[:TOP_PORTS]
+    return sorted((port,) + by_port[port][1:] for port in top)
 
 
 def _close_wait_holders(processes):

@@ -165,12 +165,7 @@ def main():
     if changed and not module.check_mode:
         try:
             files.make_dirs(p['textfile_dir'])
-            staged = files.stage(path, text, 0o644)
-            try:
-                files.rename(staged, path)
-            except BaseException:
-                files.discard(staged)
-                raise
+            files.replace(path, text, 0o644, sync=False)
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot write %s: %s; the file there is as it was' % (path, files.describe(exc)))
         try:
