@@ -20,9 +20,11 @@ import calendar
 import re
 import time
 
+from ansible_collections.netops.tcp.plugins.module_utils import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils._census import STATES
 
 FILE_NAME = 'netops_tcp.prom'
+READ_LIMIT = 1024 * 1024  # the file it wrote last: a few kB; anything bigger is not ours
 PREFIX = 'netops_tcp_'
 # Every finding a host can have, with the severities it can have: all are written, zeros too, so
 # an alert sees 0 rather than nothing (tests/unit check this against _findings).
@@ -53,12 +55,8 @@ TOP_PROCESSES = 5   # CLOSE_WAIT holders written by process name
 TOP_PORTS = 10      # listening ports written, fullest accept queue first
 
 
-def _escape_label(value):
-    return str(value).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
-
-
-def _escape_help(text):
-    return text.replace('\\', '\\\\').replace('\n', '\\n')
+def _escape_help(help_text):
+    return help_text.replace('\\', '\\\\').replace('\n', '\\n')
 
 
 def _number(value):
@@ -80,7 +78,7 @@ class _Families:
         if family is None:
             family = self.families[name] = (mtype, help_text, {})
             self.order.append(name)
-        label_text = ','.join('%s="%s"' % (k, _escape_label(v)) for k, v in sorted(labels.items()))
+        label_text = ','.join('%s="%s"' % (k, text.prom_label(v)) for k, v in sorted(labels.items()))
         family[2][label_text] = value  # a series written twice keeps its last value
 
     def text(self):
@@ -169,11 +167,11 @@ def render(tcp, sysctl_facts, record, findings, expected=None):
 _SAMPLE = re.compile(r'^%s(\w+_total) (\d+)$' % PREFIX)
 
 
-def previous_counters(text):
+def previous_counters(old):
     """{kernel counter: value} from an earlier file of ours, for findings "since the last export"."""
     by_metric = dict((name, counter) for counter, name, _help in COUNTERS)
     found = {}
-    for line in (text or '').splitlines():
+    for line in (old or '').splitlines():
         match = _SAMPLE.match(line)
         if match and match.group(1) in by_metric:
             found[by_metric[match.group(1)]] = int(match.group(2))

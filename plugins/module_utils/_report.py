@@ -9,10 +9,8 @@ __metaclass__ = type
 
 import calendar
 import time
-from html import escape as html_escape
-from xml.sax.saxutils import escape, quoteattr
-
 from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils._findings import SEVERITIES, rank
 
 
@@ -129,10 +127,6 @@ def failing(report, fail_on):
             if rank(item['severity']) >= rank(fail_on)]
 
 
-def _md(text):
-    return str(text).replace('|', '\\|').replace('\n', ' ')
-
-
 WORST = 20          # hosts report.md details
 PER_HOST_BARS = 50  # up to this many hosts the page draws a state bar per host; past it, fleet charts only
 PROFILE_NAMES = 10  # host names shown per profile
@@ -160,23 +154,23 @@ def markdown(report):
         '| profile | hosts | names |', '| --- | ---: | --- |']
     for label in sorted(summary['profiles']):
         names = summary['profiles'][label]
-        lines.append('| %s | %d | %s |' % (_md(label), len(names), _md(_names(names))))
+        lines.append('| %s | %d | %s |' % (text.markdown(label), len(names), text.markdown(_names(names))))
     if summary['kinds']:
         lines += ['', '| finding | count |', '| --- | ---: |']
-        lines += ['| %s | %d |' % (_md(kind), n) for kind, n in sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))]
+        lines += ['| %s | %d |' % (text.markdown(kind), n) for kind, n in sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))]
     ordered = worst_first(report)
     shown = ordered[:WORST]
     if len(ordered) > WORST:
         lines += ['', 'The %d worst hosts; every host is in report.json and report.html.' % WORST]
     for name in shown:
         host = report['hosts'][name]
-        lines += ['', '## %s' % _md(name), '']
+        lines += ['', '## %s' % text.markdown(name), '']
         if not host['findings']:
             lines.append('No findings.')
             continue
         lines += ['| severity | kind | key | expected | actual | what it means |', '| --- | --- | --- | --- | --- | --- |']
         for item in host['findings']:
-            cells = [_md(item[k] if item[k] is not None else '') for k in ('severity', 'kind', 'key', 'expected', 'actual', 'message')]
+            cells = [text.markdown(item[k] if item[k] is not None else '') for k in ('severity', 'kind', 'key', 'expected', 'actual', 'message')]
             lines.append('| %s |' % ' | '.join(cells))
     return '\n'.join(lines) + '\n'
 
@@ -189,15 +183,15 @@ def junit(report):
     out.append('<testsuites name="netops.tcp audit" tests="%d" failures="%d">' % (max(total, len(report['hosts'])), failures))
     for name, host in report['hosts'].items():
         bad = [f for f in host['findings'] if f['severity'] != 'info']
-        out.append('  <testsuite name=%s tests="%d" failures="%d">' % (quoteattr(name), max(len(host['findings']), 1), len(bad)))
+        out.append('  <testsuite name=%s tests="%d" failures="%d">' % (text.xml_attr(name), max(len(host['findings']), 1), len(bad)))
         if not host['findings']:
-            out.append('    <testcase classname=%s name="no findings"/>' % quoteattr(name))
+            out.append('    <testcase classname=%s name="no findings"/>' % text.xml_attr(name))
         for item in host['findings']:
             case = '%s %s' % (item['kind'], item['key'] or '')
-            out.append('    <testcase classname=%s name=%s>' % (quoteattr(name), quoteattr(case.strip())))
+            out.append('    <testcase classname=%s name=%s>' % (text.xml_attr(name), text.xml_attr(case.strip())))
             if item['severity'] != 'info':
                 out.append('      <failure type=%s message=%s>%s</failure>'
-                           % (quoteattr(item['severity']), quoteattr(item['message']), escape(item['message'])))
+                           % (text.xml_attr(item['severity']), text.xml_attr(item['message']), text.xml_text(item['message'])))
             out.append('    </testcase>')
         out.append('  </testsuite>')
     out.append('</testsuites>')
@@ -212,10 +206,7 @@ _STATE_COLOURS = {
 _SEVERITY_COLOURS = {'critical': '#c62828', 'warning': '#ef6c00', 'info': '#1565c0'}
 
 
-def _h(value):
-    """Text from hosts, escaped for HTML (names, messages, values can hold anything)."""
-    return html_escape('' if value is None else str(value), quote=True)
-
+_h = text.html  # host text: names, messages and values can hold anything
 
 def _state_chart(name, states):
     """An inline SVG bar of connection states, widths proportional to counts."""

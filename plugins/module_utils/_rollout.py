@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils import _health as health
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report_html
+from ansible_collections.netops.tcp.plugins.module_utils import _text as text
 
 
 def judge(wave, hosts, gate):
@@ -131,10 +132,6 @@ def _status(rep):
         '; %s not reached yet' % _n(len(rep['not_reached']), 'host') if rep['not_reached'] else '')
 
 
-def _md(text):
-    return str(text).replace('|', '\\|').replace('\n', ' ')
-
-
 def markdown(rep):
     out = ['# TCP rollout', '', _status(rep), '',
            'Gate: %s; windows of %s s before and after the change.' % (
@@ -146,7 +143,7 @@ def markdown(rep):
                 '| --- | --- | --- | --- | --- | --- | --- |']
         for name in sorted(wave['hosts']):
             e = wave['hosts'][name]
-            out.append('| %s |' % ' | '.join(_md(x) for x in (
+            out.append('| %s |' % ' | '.join(text.markdown(x) for x in (
                 name, '%s -> %s' % (e['profile_before'] or 'none', e['profile_after'] or 'none'),
                 ', '.join(e['keys']) or '-', _rates(e['baseline']), _rates(e['after']), _verdict_text(e),
                 _put_back_text(e))))
@@ -157,7 +154,7 @@ def markdown(rep):
 
 
 def html(rep):
-    h = report_html._h  # pylint: disable=protected-access
+    h = text.html
     out = report_html.page_head('TCP rollout') + ['<p id="status">%s</p>' % h(_status(rep))]
     out.append('<p>Gate: %s; windows of %s s before and after the change.</p>' % (h(', '.join(
         '%s above %s x baseline and %s%s' % (n, r['ratio'], r['floor'], health.unit(n))

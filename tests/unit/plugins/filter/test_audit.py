@@ -34,7 +34,7 @@ def test_fleet_summary_and_failing():
 
 def test_markdown_escapes_table_cells():
     text = report_utils.markdown(report_utils.fleet(HOSTS))
-    assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 60 | drifted \\| by <hand> & "script" |' in text
+    assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 60 | drifted \\| by \\<hand> \\& "script" |' in text
     assert '## web-1\n\nNo findings.' in text
 
 

@@ -55,7 +55,7 @@ def test_the_report_tells_the_stop_what_was_put_back_and_who_was_not_reached():
     md = rollout.markdown(rep)
     assert 'Stopped at wave 1: it got worse and was put back; 2 hosts not reached.' in md
     assert '## Wave 1: 1 host, worse, put back' in md
-    assert ('| canary<1> | web_frontend@1 -> tight<tw>@1 | net.ipv4.tcp_max_tw_buckets | 10 s: retransmitted 0.000%; at '
+    assert ('| canary\\<1> | web_frontend@1 -> tight\\<tw>@1 | net.ipv4.tcp_max_tw_buckets | 10 s: retransmitted 0.000%; at '
             'its end ESTABLISHED 3, TIME_WAIT 64 | 10 s: TCPTimeWaitOverflow 90.0/s, retransmitted 0.000%; at its end '
             'ESTABLISHED 3, TIME_WAIT 64 | worse: TCPTimeWaitOverflow went from 0.0/s (baseline) to 90.0/s, above 2.0 x '
             'the baseline and the floor 1.0/s | put back to the values from before any tuning (net.ipv4.tcp_max_tw_buckets) |'
