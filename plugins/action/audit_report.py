@@ -70,8 +70,14 @@ class ActionModule(ControllerAction):
                          for name in names)
         dest = os.path.abspath(args['dest'])
         # Each report file is read once: the last report.json gives the counters of the last audit,
-        # and a file that would not change is not written again.
-        existing = dict((name, files.read_text(os.path.join(dest, name), errors='replace', quiet=True)) for name in RENDER)
+        # and a file that would not change is not written again. What is there is read as untrusted.
+        try:
+            directory = files.Directory.open(dest)
+            existing = dict((name, directory.read(name, errors='replace') if directory else None) for name in RENDER)
+            if directory:
+                directory.close()
+        except (IOError, OSError) as exc:
+            raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
         try:
             previous = json.loads(existing['report.json'] or 'null')
         except ValueError:
@@ -94,18 +100,20 @@ class ActionModule(ControllerAction):
         except ValueError as exc:
             raise AnsibleActionFail('audit_report: thresholds: %s' % exc)
         fleet = report.fleet(hosts)
-        changed = False
+        changed, directory = False, None
         try:
-            if not self._task.check_mode:
-                files.make_dirs(dest)
-            for name, render in RENDER.items():
+            for name, render in RENDER.items():  # one rendering in memory at a time
                 text = render(fleet)
                 if existing[name] == text:
                     continue
                 if not self._task.check_mode:
-                    files.replace(os.path.join(dest, name), text, 0o644)
+                    directory = directory or files.Directory.open(dest, create=True)
+                    directory.replace(name, text, 0o644)
                 changed = True
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, files.describe(exc)))
+        finally:
+            if directory:
+                directory.close()
         result.update(changed=changed, dest=dest, report=fleet, failing=report.failing(fleet, args['fail_on']))
         return result

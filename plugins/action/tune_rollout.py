@@ -116,9 +116,9 @@ class ActionModule(ControllerAction):
                               datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
         dest = os.path.abspath(args['dest'])
         try:
-            files.make_dirs(dest)
-            for name, render in RENDER.items():
-                files.replace(os.path.join(dest, name), render(rep), 0o644)
+            with files.Directory.open(dest, create=True) as directory:
+                for name, render in RENDER.items():
+                    directory.replace(name, render(rep), 0o644)
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('cannot write the rollout report in %s: %s' % (dest, files.describe(exc)))
         return {'dest': dest, 'rollout': rep}

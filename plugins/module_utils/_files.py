@@ -18,13 +18,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import binascii
 import datetime
 import errno
 import fcntl
 import json
 import os
 import signal
-import tempfile
+import stat
 import time
 
 LOCK_NAME = 'lock'
@@ -63,20 +64,73 @@ def describe(exc):
     return exc.strerror or str(exc) if isinstance(exc, EnvironmentError) else str(exc)
 
 
-def read_text(path, errors='strict', quiet=False):
+# Files of ours (state, drop-ins, records, reports) are far below this; a bigger one is not ours.
+READ_LIMIT = 256 * 1024 * 1024
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, 'O_CLOEXEC', 0)
+
+
+class Refused(EnvironmentError):
+    """A path holds something the collection does not read or write there; the message names it."""
+
+    def __init__(self, message):
+        EnvironmentError.__init__(self, errno.EPERM, message)
+
+
+def kind(mode):
+    """What a file of this ``st_mode`` is, in words."""
+    for test, name in ((stat.S_ISLNK, 'a symbolic link'), (stat.S_ISFIFO, 'a FIFO (named pipe)'),
+                       (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+                       (stat.S_ISSOCK, 'a socket'), (stat.S_ISDIR, 'a directory'), (stat.S_ISREG, 'a regular file')):
+        if test(mode):
+            return name
+    return 'a file of unknown type'
+
+
+def _read(name, dir_fd, shown, errors, follow, limit):
+    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=follow)  # look before opening: opening a device can act
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused('%s is %s, not a regular file: not read%s' % (
+            shown, kind(st.st_mode), ' (links are not followed there)' if stat.S_ISLNK(st.st_mode) else ''))
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW), dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:  # swapped for a link since the look
+            raise Refused('%s is a symbolic link, not a regular file: not read (links are not followed there)' % shown)
+        raise
+    chunks, size = [], 0
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise Refused('%s is %s, not a regular file: not read' % (shown, kind(mode)))
+        while True:  # in pieces: /proc/sys refuses one huge read (ENOMEM)
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise Refused('%s is larger than %d bytes: not read' % (shown, limit))
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b''.join(chunks).decode('utf-8', errors)
+
+
+def read_text(path, errors='strict', quiet=False, follow=True, limit=READ_LIMIT):
     """The file's text (UTF-8; ``errors`` as for bytes.decode), or None when it does not exist.
 
-    Other errors raise (an unreadable file is not an absent one), unless ``quiet``: /proc files
-    that vanish or refuse a read are simply not there. The one reader of the collection.
+    Never hangs and never reads without end: anything but a regular file (a FIFO, a device, a
+    socket) and a file larger than ``limit`` bytes (None: no bound, for /proc) are refused with
+    ``Refused``, an EnvironmentError naming the path and what is there; unless ``follow``, a
+    symbolic link is refused too. Other errors raise (an unreadable file is not an absent one),
+    unless ``quiet``: /proc files that vanish or refuse a read are simply not there. The one
+    reader of the collection (``Directory.read`` for files in a place others can write).
     """
     try:
-        with open(path, 'rb') as handle:
-            data = handle.read()
+        return _read(path, None, path, errors, follow, limit)
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT or quiet:
             return None
         raise
-    return data.decode('utf-8', errors)
 
 
 def missing_dirs(directory):
@@ -150,56 +204,74 @@ def remove_stale_temps(path):
     return removed
 
 
-def stage(path, text, mode=0o644):
+def _create_temp(path, dir_fd):
+    """(fd, name) of a new file beside ``path`` (relative to ``dir_fd`` when given), made with
+    O_EXCL and O_NOFOLLOW: never a file or link that was there before."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0)
+    for _attempt in range(100):
+        name = os.path.join(os.path.dirname(path), temp_prefix(path) + binascii.hexlify(os.urandom(6)).decode())
+        try:
+            return os.open(name, flags, 0o600, dir_fd=dir_fd), name
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+    raise OSError(errno.EEXIST, 'no unused temporary name beside %s' % path)
+
+
+def stage(path, text, mode=0o644, dir_fd=None, shown=None):
     """Write ``text`` to a temporary file beside ``path`` and fsync it; return its name.
-    Nothing visible changes until ``rename``. On a failure the temporary file is removed."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=temp_prefix(path))
+    Nothing visible changes until ``rename``. On a failure the temporary file is removed.
+    ``dir_fd``: ``path`` is relative to that directory (``Directory``); ``shown``: its full path."""
+    fd, tmp = _create_temp(path, dir_fd)
     try:
         try:
-            checkpoint('write %s' % path)
+            checkpoint('write %s' % (shown or path))
             data = text.encode('utf-8')
             while data:
                 data = data[os.write(fd, data):]
             os.fchmod(fd, mode)
-            checkpoint('fsync %s' % path)
+            checkpoint('fsync %s' % (shown or path))
             os.fsync(fd)
         finally:
             os.close(fd)
     except BaseException:
-        discard(tmp)
+        discard(tmp, dir_fd)
         raise
     return tmp
 
 
-def rename(tmp, path):
-    checkpoint('rename %s' % path)
-    os.rename(tmp, path)
+def rename(tmp, path, dir_fd=None, shown=None):
+    checkpoint('rename %s' % (shown or path))
+    os.rename(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
-def sync_dir_of(path):
-    """fsync the directory holding ``path``: the rename or removal there is durable."""
-    checkpoint('fsync directory of %s' % path)
-    fsync_dir(os.path.dirname(path))
+def sync_dir_of(path, dir_fd=None, shown=None):
+    """fsync the directory holding ``path`` (or ``dir_fd``): the rename or removal there is durable."""
+    checkpoint('fsync directory of %s' % (shown or path))
+    if dir_fd is None:
+        fsync_dir(os.path.dirname(path))
+    else:
+        os.fsync(dir_fd)
 
 
-def discard(tmp):
+def discard(tmp, dir_fd=None):
     try:
-        os.remove(tmp)
+        os.remove(tmp, dir_fd=dir_fd)
     except OSError:
         pass
 
 
-def replace(path, text, mode=0o644, sync=True):
+def replace(path, text, mode=0o644, sync=True, dir_fd=None, shown=None):
     """Replace ``path`` with ``text`` (stage, rename), durably unless ``sync`` is false: then the
     caller syncs the directory (``sync_dir_of``) and a failure there means the new file is in place."""
-    tmp = stage(path, text, mode)
+    tmp = stage(path, text, mode, dir_fd, shown)
     try:
-        rename(tmp, path)
+        rename(tmp, path, dir_fd, shown)
     except BaseException:
-        discard(tmp)
+        discard(tmp, dir_fd)
         raise
     if sync:
-        sync_dir_of(path)
+        sync_dir_of(path, dir_fd, shown)
 
 
 def remove(path, sync=True):
@@ -222,6 +294,141 @@ def put_back(path, text, mode=0o644):
         remove(path)
     else:
         replace(path, text, mode)
+
+
+MAX_LINKS = 40  # as the kernel's path walk
+
+
+def _others_can_write(st):
+    """Whether a user other than root and this one can add, remove or rename entries here."""
+    return st.st_uid not in (0, os.geteuid()) or bool(st.st_mode & 0o022)
+
+
+def _trusted_destination(st, shown):
+    if st.st_uid not in (0, os.geteuid()):
+        raise Refused('%s belongs to uid %d, not to root or this user: refused as a destination (its owner could '
+                      'put a link or a file of its own where this run writes)' % (shown, st.st_uid))
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        raise Refused('%s is writable by %s without the sticky bit: refused as a destination (any of them could '
+                      'put a link or a file of their own where this run writes)'
+                      % (shown, 'everyone' if st.st_mode & 0o002 else 'its group'))
+
+
+def _walk(path, create, mode):
+    """(fd, path walked, directories created) of the directory ``path``, opened one component at a
+    time with O_NOFOLLOW. A symbolic link is followed only where nobody but root and this user
+    can have put it; a missing directory is made (``create``) under the one walked so far."""
+    fd = os.open('/', _DIR_FLAGS)
+    shown, created, links = '/', [], 0
+    todo = [part for part in os.path.abspath(path).split('/') if part][::-1]
+    try:
+        while todo:
+            name = todo.pop()
+            here = os.path.normpath(os.path.join(shown, name))
+            try:
+                child = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT and create:
+                    checkpoint('mkdir %s' % here)
+                    os.mkdir(name, mode, dir_fd=fd)
+                    created.append(here)
+                    todo.append(name)
+                    continue
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if not stat.S_ISLNK(st.st_mode):
+                    raise Refused('%s is %s, not a directory' % (here, kind(st.st_mode)))
+                parent = os.fstat(fd)
+                if _others_can_write(parent) and not (parent.st_mode & stat.S_ISVTX and st.st_uid in (0, os.geteuid())):
+                    raise Refused('%s is a symbolic link in %s, which another user can change: not followed' % (here, shown))
+                links += 1
+                if links > MAX_LINKS:
+                    raise OSError(errno.ELOOP, 'too many symbolic links on the way to %s' % path)
+                target = os.readlink(name, dir_fd=fd)
+                if target.startswith('/'):
+                    os.close(fd)
+                    fd, shown = os.open('/', _DIR_FLAGS), '/'
+                todo.extend([part for part in target.split('/') if part][::-1])
+                continue
+            os.close(fd)
+            fd, shown = child, here
+        return fd, shown, created
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class Directory:
+    """A directory this collection writes into, opened so that nobody else can redirect what it
+    reads or writes there: reached without a symbolic link another user could have placed, owned by
+    root or this user and writable by nobody else unless sticky (``Refused`` otherwise), and used
+    through its descriptor, so renaming it or a parent away afterwards changes nothing. Files in it
+    are read as untrusted (``read``: regular files only, links not followed, with a bound) and
+    replaced atomically (``replace``)."""
+
+    def __init__(self, fd, path, created):
+        self.fd, self.path, self.created = fd, path, created
+
+    @classmethod
+    def open(cls, path, create=False, mode=0o755):
+        """The directory, or None when it does not exist and not ``create``."""
+        try:
+            fd, shown, created = _walk(path, create, mode)
+        except (IOError, OSError) as exc:
+            if exc.errno == errno.ENOENT and not create:
+                return None
+            raise
+        try:
+            _trusted_destination(os.fstat(fd), shown)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(fd, shown, created)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def join(self, name):
+        return os.path.join(self.path, name)
+
+    def read(self, name, errors='strict', limit=READ_LIMIT):
+        """The text of the file ``name`` here, None when there is none; see ``read_text``."""
+        try:
+            return _read(name, self.fd, self.join(name), errors, False, limit)
+        except (IOError, OSError) as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise
+
+    def replace(self, name, text, mode=0o644, sync=True):
+        replace(name, text, mode, sync, self.fd, self.join(name))
+
+    def sync(self, name):
+        sync_dir_of(name, self.fd, self.join(name))
+
+
+def check_destination(path):
+    """Refuse (``Refused``) a directory this run would write into, or the nearest existing one above
+    it, that another user can redirect (see ``Directory``)."""
+    path = os.path.abspath(path)
+    while True:
+        directory = Directory.open(path)
+        if directory is not None:
+            directory.close()
+            return
+        parent = os.path.dirname(path.rstrip('/'))
+        if not parent or parent == path:
+            return
+        path = parent
 
 
 class LockTimeout(Exception):

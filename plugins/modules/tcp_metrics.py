@@ -144,9 +144,15 @@ def main():
     except ValueError as exc:
         module.fail_json(msg='thresholds: %s' % exc)
     path = os.path.join(p['textfile_dir'], metrics.FILE_NAME)
+    # The textfile directory's parent may belong to the exporter's account (Debian): what is there is
+    # read and replaced through a directory that account cannot redirect, and read as untrusted.
+    directory = None
     try:
-        old = files.read_text(path)
-    except (IOError, OSError, UnicodeDecodeError) as exc:
+        directory = files.Directory.open(p['textfile_dir'])
+        old = directory.read(metrics.FILE_NAME, errors='replace', limit=metrics.READ_LIMIT) if directory else None
+    except files.Refused as exc:
+        module.fail_json(msg='textfile_dir: %s; nothing was written' % files.describe(exc))
+    except (IOError, OSError) as exc:
         old = None  # rewritten whole; the findings then count counters since boot
         module.warn('%s cannot be read (%s): it is written anew' % (path, files.describe(exc)))
     facts = audit.gather_or_fail(module)
@@ -164,12 +170,14 @@ def main():
     changed = text != old
     if changed and not module.check_mode:
         try:
-            files.make_dirs(p['textfile_dir'])
-            files.replace(path, text, 0o644, sync=False)
+            directory = directory or files.Directory.open(p['textfile_dir'], create=True)
+            directory.replace(metrics.FILE_NAME, text, 0o644, sync=False)
+        except files.Refused as exc:
+            module.fail_json(msg='textfile_dir: %s; nothing was written' % files.describe(exc))
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot write %s: %s; the file there is as it was' % (path, files.describe(exc)))
         try:
-            files.sync_dir_of(path)
+            directory.sync(metrics.FILE_NAME)
         except (IOError, OSError) as exc:  # the new file is in place; a power cut could still lose it
             module.warn('%s is written, but its directory could not be synced: %s' % (path, files.describe(exc)))
     result = dict(changed=changed, dest=path, expected=host['expected'], findings=host['findings'],

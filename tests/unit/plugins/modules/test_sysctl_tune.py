@@ -266,10 +266,11 @@ def test_a_damaged_state_is_never_taken_as_no_state(run_module, host, text, prob
 
 def test_an_unreadable_state_is_not_taken_as_no_state(run_module, host):
     root, args = host
-    os.makedirs(os.path.join(args['state_dir'], 'state.json'))  # EISDIR on read
+    state = os.path.join(args['state_dir'], 'state.json')
+    os.makedirs(state)
     code, result = run_module(sysctl_tune.main, dict(args, settings={'net.ipv4.tcp_fin_timeout': 30}))
     assert code == 1
-    assert result['msg'].startswith('%s cannot be used (Is a directory).' % os.path.join(args['state_dir'], 'state.json'))
+    assert result['msg'].startswith('%s cannot be used (%s is a directory, not a regular file: not read).' % (state, state))
 
 
 def test_reset_state_sets_the_damaged_file_aside_and_starts_over(run_module, host):
