@@ -93,6 +93,7 @@ class ActionModule(ControllerAction):
             return None
 
         try:
+            expected_for(None)  # the profile every host should run: an unknown one fails the audit here
             hosts = report.audit(facts, expected_for, args['thresholds'], previous, args['record_name'], args['source'],
                                  args['max_age'] if args['source'] == 'cache' else None)
         except SettingsError as exc:

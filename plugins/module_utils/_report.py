@@ -12,6 +12,7 @@ import time
 from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils._findings import SEVERITIES, rank
+from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
 
 
 NO_FACTS = {
@@ -67,35 +68,64 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
     now = time.time() if now is None else now
     findings.check_thresholds(thresholds)
     before = (previous or {}).get('hosts') or {}
+    before = before if isinstance(before, dict) else {}
     result = {}
     for name in sorted(facts):
-        host = facts[name] or {}
-        tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
-        # audit_facts returns the record as tcp_record; setup's local facts as ansible_local.NAME.
-        record = host['tcp_record'] if 'tcp_record' in host else (host.get('ansible_local') or {}).get(record_name)
-        damaged = record is not None and (not isinstance(record, dict) or set(record) == {'error'})
-        record = None if damaged else record
-        expected_profile = expected_for(record)
-        if not tcp or not sysctl_facts:
-            found = [findings.finding('unaudited', 'warning', NO_FACTS[source])]
-        else:
-            boot = sysctl_facts.get('boot_files')
-            dropin = None if boot is None else bool(record and record.get('sysctl_file') in boot)
-            found = findings.host_findings(tcp, sysctl_facts, record, expected_profile, dropin, thresholds,
-                                           (before.get(name) or {}).get('counters'))
-        if tcp and source == 'cache' and max_age is not None:
-            found[:0] = _stale(host, now, max_age)
-        if damaged:
-            found.insert(0, findings.finding('unmanaged', 'warning', 'The netops.tcp record on this host cannot be '
-                                             'read; re-run tune-tcp.yml to write it again.'))
-        result[name] = {
-            'record': record,
-            'expected': '%s@%s' % (expected_profile['name'], expected_profile['version']) if expected_profile else None,
-            'states': (tcp or {}).get('states'),
-            'counters': (tcp or {}).get('counters'),
-            'findings': found,
-        }
+        host = facts[name] if isinstance(facts[name], dict) else {}
+        try:
+            result[name] = _host_entry(name, host, expected_for, thresholds, before.get(name), record_name, source,
+                                       max_age, now)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            # Facts a host sent in a shape our modules never give (another version, a hand-edited cache, a
+            # hostile host): that host says so, and every other host is still audited.
+            result[name] = {'record': None, 'expected': None, 'states': None, 'counters': None, 'findings': [
+                findings.finding('unaudited', 'warning', 'The TCP facts from this host are not in the shape this '
+                                 'collection gathers (%s: %s). Gather them again with netops.tcp.audit_facts.'
+                                 % (type(exc).__name__, str(exc)[:200]))]}
     return result
+
+
+def _numbers(table):
+    """The integer entries of a facts table (states, counters), None when it is not a table."""
+    if not isinstance(table, dict):
+        return None
+    return dict((k, v) for k, v in table.items() if isinstance(v, int) and not isinstance(v, bool))
+
+
+def _host_entry(name, host, expected_for, thresholds, before, record_name, source, max_age, now):
+    tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
+    # audit_facts returns the record as tcp_record; setup's local facts as ansible_local.NAME.
+    record = host['tcp_record'] if 'tcp_record' in host else (host.get('ansible_local') or {}).get(record_name)
+    damaged = record is not None and (not isinstance(record, dict) or set(record) == {'error'})
+    record = None if damaged else record
+    unresolved = None
+    try:
+        expected_profile = expected_for(record)
+    except SettingsError as exc:  # the profile or version a host's record names is unknown here
+        expected_profile, unresolved = None, str(exc)
+    if not tcp or not sysctl_facts:
+        found = [findings.finding('unaudited', 'warning', NO_FACTS[source])]
+    else:
+        boot = sysctl_facts.get('boot_files')
+        dropin = None if boot is None else bool(record and record.get('sysctl_file') in boot)
+        found = findings.host_findings(tcp, sysctl_facts, record, expected_profile, dropin, thresholds,
+                                       _numbers((before or {}).get('counters')))
+    if tcp and source == 'cache' and max_age is not None:
+        found[:0] = _stale(host, now, max_age)
+    if damaged:
+        found.insert(0, findings.finding('unmanaged', 'warning', 'The netops.tcp record on this host cannot be '
+                                         'read; re-run tune-tcp.yml to write it again.'))
+    if unresolved:
+        found.insert(0, findings.finding('unmanaged', 'warning', 'The profile this host records it runs cannot be '
+                                         'resolved here (%s): it is not checked against it. Give its directory in '
+                                         'tcp_audit_profile_paths, or tune the host again.' % unresolved))
+    return {
+        'record': record,
+        'expected': '%s@%s' % (expected_profile['name'], expected_profile['version']) if expected_profile else None,
+        'states': _numbers((tcp or {}).get('states')),
+        'counters': _numbers((tcp or {}).get('counters')),
+        'findings': found,
+    }
 
 
 def fleet(hosts):

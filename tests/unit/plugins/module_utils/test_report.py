@@ -2,8 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet audit computed once on the controller (_report.audit), from facts as the hosts report them."""
 
-import pytest
+import copy
 
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
 from ansible_collections.netops.tcp.plugins.module_utils import _report as report
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
@@ -88,3 +92,57 @@ def test_from_the_cache_old_missing_and_undated_facts_are_said():
     assert hosts['gone']['findings'][0]['message'].startswith('No cached TCP facts for this host: put netops.tcp.audit_facts')
     # Live, the age is not judged.
     assert report.audit({'old': old}, lambda record: None, now=now)['old']['findings'] == []
+
+
+def test_a_record_naming_a_profile_unknown_here_is_said_for_that_host_alone():
+    resolver = profiles.Resolver()
+    mine = facts(record=dict(RECORD, profile='my_own', version=3))
+
+    def expected_for(record):
+        return resolver.get(record['profile'], record['version']) if record else None
+
+    hosts = report.audit({'web-1': facts(), 'odd': mine}, expected_for)
+    assert hosts['web-1']['findings'] == [] and hosts['web-1']['expected'] == 'web_frontend@1'
+    assert [(f['kind'], f['severity']) for f in hosts['odd']['findings']] == [('unmanaged', 'warning')]
+    assert hosts['odd']['findings'][0]['message'].startswith(
+        "The profile this host records it runs cannot be resolved here (profile 'my_own': not found")
+    assert hosts['odd']['expected'] is None
+
+
+LEAF = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st.floats(), st.text(max_size=5))
+ANY = st.recursive(LEAF, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner,
+                                                                                            max_size=3)), max_leaves=8)
+
+
+def paths(tree, prefix=()):
+    """Every path into a tree of dicts and lists."""
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, list) else ()
+    for key, value in items:
+        yield prefix + (key,)
+        for deeper in paths(value, prefix + (key,)):
+            yield deeper
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_no_shape_of_one_hosts_facts_breaks_the_fleets_report(data):
+    """Any value anywhere in a host's facts (a hand-edited cache, another version, a hostile host):
+    that host is said to be unaudited or judged on what it holds, every other host is audited as
+    before, and every report file is written."""
+    bad = copy.deepcopy(facts(overflows=5))  # RECORD is shared
+    bad['tcp']['processes'] = {'CLOSE_WAIT': [{'pid': 1, 'name': 'x', 'sockets': 2000}]}
+    where = data.draw(st.sampled_from(list(paths(bad))))
+    node = bad
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = data.draw(ANY)
+    resolver = profiles.Resolver()
+
+    def expected_for(record):
+        return resolver.get(record['profile'], record.get('version')) if record else None
+
+    hosts = report.audit({'good': facts(fin_timeout='45'), 'bad': bad}, expected_for)
+    assert [(f['kind'], f['actual']) for f in hosts['good']['findings']] == [('drift', '45')]
+    fleet = report.fleet(hosts)
+    for render in RENDER.values():
+        render(fleet).encode('utf-8')
