@@ -41,6 +41,11 @@ TCP_COUNTERS = (
 )
 
 
+# Seconds the process walk may take (it reads every descriptor of every process); past it, it
+# stops and says how far it got.
+PROCESS_BUDGET = 5.0
+
+
 class GatherError(Exception):
     pass
 
@@ -80,12 +85,12 @@ class Walk:
         self.ephemeral_in_use = 0
         self.ports = dict((p, ([0] * 16, [0] * 16)) for p in (ports or ()))
         self.inode_states = inode_states or ()
-        self.inodes = {}
+        self.inodes = procfs.SocketStates()
         self.listening = []  # decoded LISTEN rows (procfs only; netlink dumps LISTEN on its own, with backlogs)
 
     def netlink(self, buf, words, off, end):
         counts, syn_recv, peers, ports = self.counts, self.syn_recv, self.peers, self.ports
-        inode_states, inodes = self.inode_states, self.inodes
+        inode_states, add_inode = self.inode_states, self.inodes.add
         low, high = self.ephemeral
         # Locals, not module attributes: this loop runs once per socket.
         type_mask, data_type, listen, syn_recv_state = diag.TYPE_MASK, diag.DATA_TYPE, diag.LISTEN, diag.SYN_RECV
@@ -114,7 +119,7 @@ class Walk:
                     if dport in ports:
                         ports[dport][1][state] += 1
                 if state in inode_states:
-                    inodes[words[w + inode_word]] = state
+                    add_inode(words[w + inode_word], state)
                 off += ((words[w] + 3) & ~3) or end
             return end
         finally:
@@ -136,8 +141,8 @@ class Walk:
                 self.ports[sport][0][state] += 1
             if dport in self.ports:
                 self.ports[dport][1][state] += 1
-        if inode and state in self.inode_states:
-            self.inodes[inode] = state
+        if state in self.inode_states:
+            self.inodes.add(inode, state)
 
 
 def state_dict(counts):
@@ -177,12 +182,15 @@ def listening_ports(proc_path='/proc'):
 class Census:
     """Gathers ``ansible_facts.tcp`` for the chosen subsets."""
 
-    def __init__(self, proc_path='/proc', backend='auto', subsets=DEFAULT_SUBSETS, ports=None, top=10):
+    def __init__(self, proc_path='/proc', backend='auto', subsets=DEFAULT_SUBSETS, ports=None, top=10,
+                 process_budget=PROCESS_BUDGET, cmdline=False):
         self.proc = proc_path.rstrip('/') or '/'
         self.backend = backend
         self.subsets = set(subsets)
         self.ports = sorted(set(ports or ()))
         self.top = top
+        self.process_budget = process_budget
+        self.cmdline = cmdline
         self.warnings = []
 
     # -- helpers ---------------------------------------------------------
@@ -379,28 +387,48 @@ class Census:
         return info
 
     def processes(self, walks):
-        states = {}
+        """Per state, the processes holding most sockets in it: pid, name, executable, the unit,
+        container or pod they belong to (never the command line unless ``cmdline``)."""
+        sockets = procfs.SocketStates()
         for walk in walks:
-            states.update(walk.inodes)
-        owners, unreadable = procfs.socket_inodes(self.proc, states)
-        if unreadable and os.geteuid() != 0:
-            self.warnings.append('processes: %d processes could not be inspected (run as root to see them all)' % unreadable)
-        tally = {}
-        for inode, pid in owners.items():
-            name = STATES[states[inode] - 1]
-            per_state = tally.setdefault(name, {})
-            per_state[pid] = per_state.get(pid, 0) + 1
+            sockets.keys.extend(walk.inodes.keys)
+            walk.inodes = None  # one copy of the table at a time
+        sockets.freeze()
+        # The dump is this process's network namespace (netlink, /proc/net): only processes in it hold
+        # those sockets, bar one passed across or made before a setns(2). Others' are not read.
+        netns = procfs.namespace_of(self.proc) if self.proc == '/proc' else None
+        holders = procfs.ProcessWalk(self.proc, sockets, self.process_budget, netns).run()
+        if holders.stopped:
+            self.warnings.append('processes: %s (process_budget)' % holders.stopped)
+        self._hidden(holders, sockets)
         result = {}
-        for name in STATES:
-            if name not in tally:
-                continue
-            top = sorted(tally[name].items(), key=lambda kv: (-kv[1], kv[0]))[:self.top]
+        for number, name in enumerate(STATES, 1):
             rows = []
-            for pid, n in top:
-                comm, cmdline = procfs.process_name(self.proc, pid)
-                rows.append({'pid': pid, 'name': comm, 'cmdline': cmdline, 'sockets': n})
-            result[name] = rows
+            for pid, n in holders.top(number, self.top):
+                info = procfs.process_identity(self.proc, pid, self.cmdline)
+                if info is not None:
+                    info['sockets'] = n
+                    rows.append(info)
+            if rows:
+                result[name] = rows
         return result
+
+    def _hidden(self, holders, sockets):
+        """Say what a run that is not root cannot see (hidepid, other users' descriptors)."""
+        if os.geteuid() == 0:
+            return
+        missing = sockets.counts()
+        for state, n in holders.attributed().items():
+            missing[state] = missing.get(state, 0) - n
+        unnamed = ', '.join('%d %s' % (n, STATES[state - 1]) for state, n in sorted(missing.items()) if n > 0)
+        hidden = procfs.hidepid(procfs.read_text('/proc/self/mountinfo'), os.path.realpath(self.proc))
+        if hidden:
+            self.warnings.append('processes: %s is mounted with hidepid=%s, so this run (uid %d, not root) sees only '
+                                 'its own processes; sockets without a holder: %s. Run as root (become) to name them all'
+                                 % (self.proc, hidden, os.geteuid(), unnamed or 'none'))
+        elif holders.unreadable:
+            self.warnings.append('processes: %d processes could not be inspected (run as root to see them all); '
+                                 'sockets without a holder: %s' % (holders.unreadable, unnamed or 'none'))
 
     def counters(self):
         result = {}

@@ -184,7 +184,9 @@ def health_findings(tcp, keys, thresholds, previous=None):
     close_wait = states.get('CLOSE_WAIT', 0)
     if close_wait >= thresholds['close_wait']:
         holders = (tcp.get('processes') or {}).get('CLOSE_WAIT') or []
-        named = ', '.join('%s (pid %d, %d sockets)' % (p['name'], p['pid'], p['sockets']) for p in holders[:3])
+        named = ', '.join('%s (%s)' % (p['name'], ', '.join(
+            ['pid %d' % p['pid']] + [p[k] for k in ('container', 'unit') if p.get(k)][:1] + ['%d sockets' % p['sockets']]))
+            for p in holders[:3])
         found.append(finding('close_wait', 'warning',
                              '%d sockets in CLOSE_WAIT: the peer closed and the application never called close(). '
                              'Fix the code that leaks them%s; a restart only hides it.'

@@ -12,9 +12,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import bisect
+import errno
 import os
+import re
 import socket
 import struct
+import time
+from array import array
 
 from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 
@@ -173,40 +178,253 @@ def _ipvs_address(text):
     return text.strip('[]')
 
 
-def socket_inodes(proc_path, wanted):
-    """Map socket inode -> pid for the inodes in ``wanted`` by reading /proc/<pid>/fd links.
+class SocketStates:
+    """The state of each socket that processes may hold, looked up by inode: 8 bytes a socket.
 
-    Processes that vanish or whose fds cannot be read are skipped (returns the count).
+    Filled during the socket walk (``add``), then sorted in pieces of CHUNK (``freeze``), so
+    the sorting never holds more than one piece as Python objects; a lookup bisects each piece.
     """
-    owners = {}
-    unreadable = 0
-    try:
-        pids = [p for p in os.listdir(proc_path) if p.isdigit()]
-    except OSError:
-        return owners, 0
-    for pid in pids:
-        fd_dir = '%s/%s/fd' % (proc_path, pid)
+
+    CHUNK = 1 << 16
+
+    def __init__(self):
+        self.keys = array('Q')  # inode << 4 | state
+        self.pieces = []
+
+    def add(self, inode, state):
+        if inode:  # TIME_WAIT, SYN_RECV and orphans have none: nobody holds them
+            self.keys.append(inode << 4 | state)
+
+    def freeze(self):
+        keys, self.keys = self.keys, array('Q')
+        for start in range(0, len(keys), self.CHUNK):
+            self.pieces.append(array('Q', sorted(keys[start:start + self.CHUNK])))
+        del keys
+        return self
+
+    def __len__(self):
+        return sum(len(piece) for piece in self.pieces)
+
+    def state(self, inode):
+        """The socket's state number, or 0 when it is not in the table."""
+        low = inode << 4
+        for piece in self.pieces:
+            i = bisect.bisect_left(piece, low)
+            if i < len(piece) and piece[i] >> 4 == inode:
+                return piece[i] & 15
+        return 0
+
+    def counts(self):
+        """{state number: sockets} in the table."""
+        found = {}
+        for piece in self.pieces:
+            for key in piece:
+                found[key & 15] = found.get(key & 15, 0) + 1
+        return found
+
+
+class ProcessWalk:
+    """Who holds the sockets of a ``SocketStates``: each process's /proc/<pid>/fd links, read
+    through the directory's descriptor, within ``budget`` seconds.
+
+    Keeps, per process, a count per state, so memory grows with the processes that hold sockets,
+    not with the sockets. ``stopped`` says how far it got when the budget ran out; ``unreadable``
+    counts the processes whose descriptors could not be read (another user's, without root).
+    """
+
+    def __init__(self, proc_path, sockets, budget, netns=None):
+        self.proc = proc_path
+        self.sockets = sockets
+        self.budget = budget
+        self.netns = netns  # (st_dev, st_ino) of the network namespace dumped: others' processes are skipped
+        self.held = {}  # pid: [sockets per state number]
+        self.processes = self.read = self.descriptors = self.unreadable = 0
+        self.stopped = None
+
+    def run(self, clock=time.monotonic):
+        deadline = clock() + self.budget
         try:
-            fds = os.listdir(fd_dir)
+            pids = [int(p) for p in os.listdir(self.proc) if p.isdigit()]
         except OSError:
-            unreadable += 1
+            return self
+        self.processes = len(pids)
+        for pid in pids:
+            if clock() > deadline:
+                break
+            if not self._process(pid, deadline, clock):
+                break
+            self.read += 1
+        if self.read < self.processes:
+            self.stopped = ('stopped after the %s s budget: read the descriptors of %d of %d processes (%d '
+                            'descriptors); the counts are partial' % (self.budget, self.read, self.processes,
+                                                                     self.descriptors))
+        return self
+
+    def _process(self, pid, deadline, clock):
+        """Count one process's sockets; False when the budget ran out in it."""
+        if self.netns and namespace_of(self.proc, pid) not in (self.netns, None):
+            return True  # its sockets are another namespace's (a container's): none of them is in the dump
+        try:
+            dir_fd = os.open('%s/%d/fd' % (self.proc, pid), os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:  # gone meanwhile: nothing to count
+                self.unreadable += 1
+            return True
+        try:
+            names = os.listdir(dir_fd)
+            counts = None
+            for number, name in enumerate(names):
+                if not number & 1023 and number and clock() > deadline:
+                    self.descriptors += number
+                    return False
+                try:
+                    target = os.readlink(name, dir_fd=dir_fd)
+                except OSError:
+                    continue
+                if target.startswith('socket:['):
+                    state = self.sockets.state(int(target[8:-1]))
+                    if state:
+                        counts = counts or [0] * 16
+                        counts[state] += 1
+            self.descriptors += len(names)
+        except OSError:
+            self.unreadable += 1
+            return True
+        finally:
+            os.close(dir_fd)
+        if counts:
+            self.held[pid] = counts
+        return True
+
+    def top(self, state, count):
+        """[(pid, sockets)] of the ``count`` processes holding most sockets in ``state``."""
+        holders = [(pid, counts[state]) for pid, counts in self.held.items() if counts[state]]
+        return sorted(holders, key=lambda item: (-item[1], item[0]))[:count]
+
+    def attributed(self):
+        """{state number: sockets} the walk found a holder for."""
+        total = {}
+        for counts in self.held.values():
+            for state, n in enumerate(counts):
+                if n:
+                    total[state] = total.get(state, 0) + n
+        return total
+
+
+def namespace_of(proc_path, pid='self', kind='net'):
+    """(st_dev, st_ino) of a process's namespace, or None when it cannot be told."""
+    try:
+        st = os.stat('%s/%s/ns/%s' % (proc_path, pid, kind))
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+HIDEPID = {'0': None, 'off': None, '1': 'noaccess', 'noaccess': 'noaccess', '2': 'invisible', 'invisible': 'invisible',
+           '4': 'ptraceable', 'ptraceable': 'ptraceable'}
+
+
+def hidepid(mountinfo, mount_point):
+    """The ``hidepid`` of the procfs mounted at ``mount_point`` (noaccess, invisible, ptraceable),
+    from /proc/self/mountinfo's text; None when it hides nothing or is not found."""
+    found = None
+    for line in (mountinfo or '').splitlines():
+        fields = line.split(' ')
+        if len(fields) < 5 or ' - ' not in line:
             continue
-        for fd in fds:
-            try:
-                target = os.readlink('%s/%s' % (fd_dir, fd))
-            except OSError:
-                continue
-            if target.startswith('socket:['):
-                inode = int(target[8:-1])
-                if inode in wanted:
-                    owners[inode] = int(pid)
-    return owners, unreadable
+        point = fields[4].replace('\\040', ' ')
+        fstype, _source, options = (line.split(' - ', 1)[1].split(' ') + ['', '', ''])[:3]
+        if point == mount_point and fstype == 'proc':
+            found = None  # the last mount on a point is the one seen
+            for option in options.split(','):
+                if option.startswith('hidepid='):
+                    found = HIDEPID.get(option[8:], option[8:])
+    return found
 
 
-def process_name(proc_path, pid):
-    """(comm, cmdline) of a process, or (None, None) when it is gone."""
-    comm = read_text('%s/%d/comm' % (proc_path, pid))
-    cmdline = read_text('%s/%d/cmdline' % (proc_path, pid))
+# Systemd names the cgroup of a container "<runtime>-<64 hex>.scope"; cgroupfs drivers use a
+# directory of the runtime's name with the id beneath it.
+_CONTAINER = re.compile(r'(?:^|/)(?:(libpod|docker|cri-containerd|crio)-([0-9a-f]{64})\.scope'
+                        r'|(libpod|docker|crio)[-/]([0-9a-f]{64})$)')
+_RUNTIMES = {'libpod': 'podman', 'docker': 'docker', 'cri-containerd': 'containerd', 'crio': 'cri-o'}
+_POD = re.compile(r'kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})')
+_UNIT = re.compile(r'[^/]+\.(?:service|scope|socket|mount|swap|slice)$')
+
+
+def cgroup_path(text):
+    """The process's cgroup: the unified hierarchy's path (``0::``), else systemd's v1 one."""
+    v1 = None
+    for line in (text or '').splitlines():
+        parts = line.split(':', 2)
+        if len(parts) != 3:
+            continue
+        if parts[0] == '0' and parts[1] == '' and parts[2] not in ('', '/'):
+            return parts[2]
+        if parts[1] == 'name=systemd':
+            v1 = parts[2]
+    return v1
+
+
+def belongs_to(cgroup):
+    """{'unit', 'container', 'pod'} named by a cgroup path, each None when it names none: the
+    systemd unit (the innermost ``*.service``/``*.scope``...), the container as
+    ``runtime:id`` (12 hex digits, as ``podman ps`` shows it), the Kubernetes pod's uid."""
+    cgroup = (cgroup or '').rstrip('/')
+    # A container's own processes may sit in a sub-group of its scope (podman's "/container").
+    parts = [part for part in cgroup.split('/') if part]
+    unit = next((part for part in reversed(parts) if _UNIT.match(part) and not part.endswith('.slice')), None)
+    container = None
+    for index in range(len(parts), 0, -1):
+        match = _CONTAINER.search('/'.join(parts[:index]))
+        if match:
+            runtime, ident = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+            container = '%s:%s' % (_RUNTIMES[runtime], ident[:12])
+            break
+    pod = _POD.search(cgroup)
+    return {'unit': unit, 'container': container, 'pod': pod.group(1).replace('_', '-') if pod else None}
+
+
+_SECRET = re.compile(r'pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|'
+                     r'credential|auth|session|cookie|signature|bearer|jwt|dsn|(?:^|[-_])key(?:$|[-_])', re.I)
+_USERINFO = re.compile(r'(://[^/\s:@]*):[^@/\s]*@')
+REDACTED = '<redacted>'
+
+
+def redact_cmdline(argv):
+    """A command line (its arguments) with the values that look like secrets replaced: after ``=``
+    when the name before it says password, token, secret, key...; the argument after such a flag;
+    the password of a URL's user part. It cannot know every secret (a bare argument, ``-pSECRET``)."""
+    out = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+            continue
+        arg = _USERINFO.sub(r'\1:%s@' % REDACTED, arg)
+        name, sep, _value = arg.partition('=')
+        if sep and _SECRET.search(name.lstrip('-')):
+            arg = name + '=' + REDACTED
+        elif arg.startswith('-') and not sep and _SECRET.search(arg.lstrip('-')):
+            hide_next = True
+        out.append(arg)
+    return out
+
+
+def process_identity(proc_path, pid, cmdline=False, cmdline_length=200):
+    """pid, name (comm), executable and the unit, container or pod the process belongs to; with
+    ``cmdline`` its redacted command line too. None when the process is gone."""
+    base = '%s/%d' % (proc_path, pid)
+    comm = read_text(base + '/comm')
     if comm is None:
-        return None, None
-    return comm.strip(), (cmdline or '').replace('\0', ' ').strip()[:200]
+        return None
+    try:
+        exe = os.readlink(base + '/exe')
+    except OSError:
+        exe = None  # a kernel thread, or not ours to see
+    info = {'pid': pid, 'name': comm.rstrip('\n'), 'exe': exe}
+    info.update(belongs_to(cgroup_path(read_text(base + '/cgroup'))))
+    if cmdline:
+        raw = read_text(base + '/cmdline') or ''
+        info['cmdline'] = ' '.join(redact_cmdline(raw.rstrip('\0').split('\0')))[:cmdline_length]
+    return info

@@ -52,6 +52,23 @@ options:
     type: str
     choices: [auto, netlink, procfs]
     default: auto
+  process_budget:
+    description:
+      - Seconds the V(processes) subset may spend reading the descriptors of every process (it
+        reads one link per open file). Past it the walk stops with a warning that says how many
+        processes it read; the counts are then partial.
+    type: float
+    default: 5.0
+  process_cmdline:
+    description:
+      - Add each named process's command line (V(processes) subset), with the values that look
+        like secrets replaced by C(<redacted>) (after C(=) or after a flag whose name says password,
+        token, secret, key, auth...; the password of a URL). Off by default: command lines carry
+        secrets, and facts end up in fact caches and logs.
+      - Redaction cannot know every secret (a bare argument, C(mysql -pSECRET)). When you turn this
+        on, treat the result as sensitive (C(no_log: true) on the task) and keep it out of fact caches.
+    type: bool
+    default: false
   proc_path:
     description:
       - Where procfs is mounted, like node_exporter's C(--path.procfs). Read a host's /proc mounted
@@ -61,6 +78,12 @@ options:
     type: path
     default: /proc
 notes:
+  - "What leaves the host: counts, listeners, counters, peers' addresses and, with V(processes), each
+    named process's pid, name (C(comm)), executable, and the systemd unit, container (C(runtime:id))
+    or Kubernetes pod uid from its cgroup. Never a command line unless O(process_cmdline)."
+  - Run as root to name every process. Without root, other users' processes cannot be inspected, and
+    with C(/proc) mounted C(hidepid=invisible) they are not even listed; a warning then says so and
+    counts the sockets left without a holder.
   - Counts are a snapshot taken while the kernel walks its socket tables; like C(ss), they are not atomic.
   - In a non-initial network namespace, C(sockstat.tcp.orphan), C(alloc) and C(mem) are host-wide figures.
 seealso:
@@ -124,6 +147,10 @@ ansible_facts:
           in_use: 65000
           busiest_peers:
             - {peer: 10.0.0.5, port: 3306, connections: 2500, usage: 0.0886}
+        processes:
+          CLOSE_WAIT:
+            - {pid: 2211, name: java, exe: /usr/lib/jvm/java-17-openjdk-amd64/bin/java, unit: tomcat9.service,
+               container: null, pod: null, sockets: 1122}
 '''
 
 from ansible_collections.netops.tcp.plugins.module_utils._census import Census, EarlyDump, GatherError, parse_subsets
@@ -143,6 +170,8 @@ def main():
             top=dict(type='int', default=10),
             backend=dict(type='str', choices=['auto', 'netlink', 'procfs'], default='auto'),
             proc_path=dict(type='path', default='/proc'),
+            process_budget=dict(type='float', default=5.0),
+            process_cmdline=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -152,10 +181,13 @@ def main():
         module.fail_json(msg='ports: %s out of range 1..65535' % ', '.join(str(p) for p in bad_ports))
     if params['top'] < 1:
         module.fail_json(msg='top: must be at least 1, got %d' % params['top'])
+    if not params['process_budget'] > 0:
+        module.fail_json(msg='process_budget: must be a number of seconds above 0, got %s' % params['process_budget'])
     try:
         subsets = parse_subsets(params['gather_subset'])
         subsets.add('states')
-        census = Census(params['proc_path'], params['backend'], subsets, params['ports'], params['top'])
+        census = Census(params['proc_path'], params['backend'], subsets, params['ports'], params['top'],
+                        params['process_budget'], params['process_cmdline'])
         facts = census.gather(EARLY)
     except GatherError as exc:
         module.fail_json(msg=str(exc))

@@ -87,9 +87,9 @@ class IsolatedHost(Namespace):
         with open(self.python, 'w') as handle:
             handle.write('#!/bin/sh\nexec nsenter -t %d -n -m %s "$@"\n' % (self.holder.pid, sys.executable))
 
-    def run(self, *argv, check=False):
+    def run(self, *argv, check=False, input=None):  # pylint: disable=redefined-builtin
         return subprocess.run(['nsenter', '-t', str(self.holder.pid), '-n', '-m'] + list(argv),
-                              capture_output=True, text=True, check=check)
+                              capture_output=True, text=True, check=check, input=input)
 
     def read(self, path):
         proc = self.run('cat', path)

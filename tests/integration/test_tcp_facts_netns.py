@@ -93,7 +93,10 @@ def test_processes_name_who_holds_close_wait(netns, loadgen):
     ss_pids = collections.Counter(int(pid) for pid in re.findall(r'pid=(\d+)', ss_p))
     assert [(p['pid'], p['sockets']) for p in tcp['processes']['CLOSE_WAIT']] == list(ss_pids.items())
     assert list(ss_pids) == holder
-    assert 'loadgen.py' in tcp['processes']['CLOSE_WAIT'][0]['cmdline']
+    pid = holder[0]
+    row = tcp['processes']['CLOSE_WAIT'][0]
+    assert row['name'] == netns.run('cat', '/proc/%d/comm' % pid, check=True).stdout.rstrip('\n')
+    assert row['exe'] == os.path.realpath('/proc/%d/exe' % pid) and 'cmdline' not in row
     port = str(report['workers'][-1]['port'])
     assert tcp['ports'][port]['remote']['CLOSE_WAIT'] == 25 and tcp['ports'][port]['local']['FIN_WAIT2'] == 25
 

@@ -67,14 +67,14 @@ def test_tomcat_host_of_note_c():
     host['tcp']['counters'].update(SyncookiesSent=51234, ListenOverflows=880)
     host['tcp']['listeners'] = [{'address': '0.0.0.0', 'port': 8080, 'accept_queue': 101, 'backlog': 100,
                                  'accept_queue_full': True}]
-    host['tcp']['processes'] = {'CLOSE_WAIT': [{'pid': 2211, 'name': 'java', 'cmdline': 'java -jar tomcat', 'sockets': 1122}]}
+    host['tcp']['processes'] = {'CLOSE_WAIT': [{'pid': 2211, 'name': 'java', 'exe': '/usr/bin/java', 'unit': 'tomcat9.service', 'sockets': 1122}]}
     found = run(host)
     assert kinds(found) == [('syn_flood', 'critical', None), ('close_wait', 'warning', None),
                             ('listen_overflow', 'warning', 'net.core.somaxconn')]
     assert found[0]['message'] == ('7314 sockets in SYN_RECV and 51234 SYN cookies sent: a SYN flood, or a burst the SYN '
                                    'queue cannot hold. Keep tcp_syncookies=1 and check the traffic\'s sources.')
     assert found[1]['message'] == ('1122 sockets in CLOSE_WAIT: the peer closed and the application never called close(). '
-                                   'Fix the code that leaks them: java (pid 2211, 1122 sockets); a restart only hides it.')
+                                   'Fix the code that leaks them: java (pid 2211, tomcat9.service, 1122 sockets); a restart only hides it.')
     assert '0.0.0.0:8080 (queue 101/100)' in found[2]['message']
 
 

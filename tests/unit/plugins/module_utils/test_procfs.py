@@ -4,7 +4,9 @@
 import collections
 import os
 import socket
+import sys
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
@@ -154,11 +156,117 @@ def test_ipvs_never_raises(text):
     procfs.ipvs_connections('header\n' + text)
 
 
-def test_socket_inodes_find_this_process(tmp_path):
-    sock = socket.socket()
+def test_socket_states_look_up_by_inode_in_sorted_pieces(monkeypatch):
+    monkeypatch.setattr(procfs.SocketStates, 'CHUNK', 7)  # several pieces
+    table = procfs.SocketStates()
+    expected = {}
+    for i in range(50):
+        inode, state = (i * 7919) % 100003 + 1, i % 11 + 1
+        table.add(inode, state)
+        expected[inode] = state
+    table.add(0, 6)  # TIME_WAIT: no inode, not kept
+    table.freeze()
+    assert len(table) == 50 and len(table.pieces) == 8
+    assert all(table.state(inode) == state for inode, state in expected.items())
+    assert table.state(424242) == 0 and table.state(0) == 0
+    assert table.counts() == dict(collections.Counter(expected.values()))
+
+
+def held_by_this_process(count):
+    """``count`` connected TCP pairs in this process: their inodes (the ESTABLISHED ones)."""
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(count)
+    socks = [server]
+    for _i in range(count):
+        client = socket.create_connection(server.getsockname())
+        socks += [client, server.accept()[0]]
+    return socks, [os.fstat(s.fileno()).st_ino for s in socks[1:]], os.fstat(server.fileno()).st_ino
+
+
+def test_the_walk_finds_this_process_and_counts_per_state():
+    socks, established, listening = held_by_this_process(3)
     try:
-        inode = os.fstat(sock.fileno()).st_ino
-        owners, _unreadable = procfs.socket_inodes('/proc', {inode})
-        assert owners == {inode: os.getpid()}
+        table = procfs.SocketStates()
+        for inode in established:
+            table.add(inode, 1)
+        table.add(listening, 10)
+        walk = procfs.ProcessWalk('/proc', table.freeze(), 30).run()
+        assert walk.top(1, 5) == [(os.getpid(), 6)] and walk.top(10, 5) == [(os.getpid(), 1)]
+        assert walk.attributed() == {1: 6, 10: 1} and walk.stopped is None and walk.read == walk.processes
     finally:
-        sock.close()
+        for sock in socks:
+            sock.close()
+
+
+def test_the_walk_stops_at_its_budget_and_says_how_far_it_got():
+    ticks = iter(range(1000000))
+    walk = procfs.ProcessWalk('/proc', procfs.SocketStates().freeze(), 3).run(clock=lambda: next(ticks))
+    assert walk.read == 3 and walk.processes > 3
+    assert walk.stopped == ('stopped after the 3 s budget: read the descriptors of 3 of %d processes (%d descriptors); '
+                            'the counts are partial' % (walk.processes, walk.descriptors))
+
+
+MOUNTINFO = """22 27 0:21 / /proc rw,relatime shared:12 - proc proc rw
+30 22 0:40 / /proc/sys/fs/binfmt_misc rw,relatime shared:13 - autofs systemd-1 rw,fd=29
+41 27 0:52 / /srv/proc\\040two rw,nosuid - proc proc rw,hidepid=2
+42 27 0:53 / /proc rw,nosuid - proc proc rw,hidepid=invisible,subset=pid
+"""
+
+
+def test_hidepid_of_the_proc_mount():
+    assert procfs.hidepid(MOUNTINFO, '/proc') == 'invisible'  # the last mount on a point is what is seen
+    assert procfs.hidepid(MOUNTINFO, '/srv/proc two') == 'invisible'
+    assert procfs.hidepid(MOUNTINFO.splitlines()[0], '/proc') is None
+    assert procfs.hidepid('22 27 0:21 / /proc rw - proc proc rw,hidepid=1', '/proc') == 'noaccess'
+    assert procfs.hidepid('', '/proc') is None and procfs.hidepid(None, '/proc') is None
+
+
+ID = '0123456789abcdef' * 4
+POD = '5a8f33b2-8f14-4a8c-9b2e-1c2d3e4f5a6b'
+
+
+@pytest.mark.parametrize('cgroup, expected', [
+    ('0::/system.slice/nginx.service\n', {'unit': 'nginx.service', 'container': None, 'pod': None}),
+    ('0::/user.slice/user-1000.slice/session-3.scope\n', {'unit': 'session-3.scope', 'container': None, 'pod': None}),
+    ('0::/machine.slice/libpod-%s.scope/container\n' % ID,
+     {'unit': 'libpod-%s.scope' % ID, 'container': 'podman:0123456789ab', 'pod': None}),
+    ('0::/system.slice/docker-%s.scope\n' % ID, {'unit': 'docker-%s.scope' % ID, 'container': 'docker:0123456789ab', 'pod': None}),
+    ('0::/docker/%s\n' % ID, {'unit': None, 'container': 'docker:0123456789ab', 'pod': None}),
+    ('0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/cri-containerd-%s.scope\n'
+     % (POD.replace('-', '_'), ID), {'unit': 'cri-containerd-%s.scope' % ID, 'container': 'containerd:0123456789ab', 'pod': POD}),
+    ('0::/kubepods/besteffort/pod%s/%s\n' % (POD, ID), {'unit': None, 'container': None, 'pod': POD}),
+    ('0::/kubepods.slice/kubepods-pod%s.slice/crio-%s.scope\n' % (POD.replace('-', '_'), ID),
+     {'unit': 'crio-%s.scope' % ID, 'container': 'cri-o:0123456789ab', 'pod': POD}),
+    ('12:pids:/\n1:name=systemd:/system.slice/ssh.service\n0::/\n', {'unit': 'ssh.service', 'container': None, 'pod': None}),
+    ('0::/\n', {'unit': None, 'container': None, 'pod': None}),
+    ('', {'unit': None, 'container': None, 'pod': None}),
+])
+def test_what_a_cgroup_says_a_process_belongs_to(cgroup, expected):
+    assert procfs.belongs_to(procfs.cgroup_path(cgroup)) == expected
+
+
+@pytest.mark.parametrize('argv, expected', [
+    (['app', '--db-password=hunter2', '--port=80'], ['app', '--db-password=<redacted>', '--port=80']),
+    (['app', '--api-token', 'abc123', '-v'], ['app', '--api-token', '<redacted>', '-v']),
+    (['env', 'PGPASSWORD=s3cret', 'AWS_SECRET_ACCESS_KEY=x', 'PATH=/bin'],
+     ['env', 'PGPASSWORD=<redacted>', 'AWS_SECRET_ACCESS_KEY=<redacted>', 'PATH=/bin']),
+    (['psql', 'postgres://app:pw@db:5432/x'], ['psql', 'postgres://app:<redacted>@db:5432/x']),
+    (['nginx', '-g', 'daemon off;'], ['nginx', '-g', 'daemon off;']),
+    (['java', '-Djavax.net.ssl.keyStorePassword=changeit', '-jar', 'app.jar'],
+     ['java', '-Djavax.net.ssl.keyStorePassword=<redacted>', '-jar', 'app.jar']),
+    (['ssh', '-i', 'id', '--key', '/k', '--keepalive', '60'], ['ssh', '-i', 'id', '--key', '<redacted>', '--keepalive', '60']),
+    (['app', '--secret'], ['app', '--secret']),
+])
+def test_redacted_command_lines(argv, expected):
+    assert procfs.redact_cmdline(argv) == expected
+
+
+def test_the_identity_of_this_process_has_no_command_line_unless_asked():
+    info = procfs.process_identity('/proc', os.getpid())
+    with open('/proc/self/comm') as handle:
+        assert info['name'] == handle.read().rstrip('\n')
+    assert info['exe'] == os.path.realpath(sys.executable) and 'cmdline' not in info
+    assert set(info) == {'pid', 'name', 'exe', 'unit', 'container', 'pod'}
+    assert 'pytest' in procfs.process_identity('/proc', os.getpid(), cmdline=True)['cmdline']
+    assert procfs.process_identity('/proc', 2 ** 22 + 1) is None
