@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 AWK_STATES = "awk 'NR>1 {n[$1]++} END {for (s in n) print s, n[s]}'"
 NETSTAT_AWK = "awk '/^tcp/ {n[$NF]++} END {for (s in n) print s, n[s]}'"
+AWK_HOLDERS = "awk 'NR>1 {split($NF, p, \",\"); n[$1\" \"p[2]]++} END {for (k in n) print k, n[k]}'"
 
 
 def collections_path():
@@ -79,6 +80,9 @@ def inside(args):
     def in_process_default():
         census.Census(subsets=census.DEFAULT_SUBSETS).gather()
 
+    def in_process_processes():
+        census.Census(subsets={'processes'}).gather()
+
     def shell(cmd):
         return lambda: subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
 
@@ -90,6 +94,9 @@ def inside(args):
     with open(args_file, 'w') as handle:
         json.dump({'ANSIBLE_MODULE_ARGS': {}}, handle)
     module = [sys.executable, '-m', 'ansible_collections.netops.tcp.plugins.modules.tcp_facts', args_file]
+    with open(args_file + '.processes', 'w') as handle:
+        json.dump({'ANSIBLE_MODULE_ARGS': {'gather_subset': ['min', 'processes']}}, handle)
+    module_processes = module[:-1] + [args_file + '.processes']
 
     methods = [
         ('netlink dump, receive only (floor)', floor),
@@ -97,19 +104,26 @@ def inside(args):
         ('tcp_facts census in-process (default subsets)', in_process_default),
         ('ss -tan | awk', shell('ss -tan | ' + AWK_STATES)),
         ('netstat -ant | awk', shell('netstat -ant | ' + NETSTAT_AWK)),
+        # Who holds the sockets: what operators run today, against the processes subset.
+        ('tcp_facts census in-process (processes)', in_process_processes),
+        ('ss -tanp | awk (holders per state)', shell('ss -tanp | ' + AWK_HOLDERS)),
     ]
     times = dict((name, []) for name, _f in methods)
     times['tcp_facts module, whole process'] = []
+    times['tcp_facts module (processes), whole process'] = []
     times['psutil.net_connections'] = []
-    rss = {'tcp_facts module, whole process': [], 'psutil.net_connections': []}
+    rss = {'tcp_facts module, whole process': [], 'tcp_facts module (processes), whole process': [],
+           'psutil.net_connections': []}
     counts = []
     for round_no in range(args.runs):
         counts.append(census.Census(subsets={'states'}).gather()['total'])
         for name, func in methods:
             times[name].append(timed(func))
-        wall, mem = run_process(module)
-        times['tcp_facts module, whole process'].append(wall)
-        rss['tcp_facts module, whole process'].append(mem)
+        for name, argv in (('tcp_facts module, whole process', module),
+                           ('tcp_facts module (processes), whole process', module_processes)):
+            wall, mem = run_process(argv)
+            times[name].append(wall)
+            rss[name].append(mem)
         if round_no < args.psutil_runs:
             wall, mem = run_process([sys.executable, '-c', 'import psutil; psutil.net_connections("tcp")'])
             times['psutil.net_connections'].append(wall)
@@ -207,6 +221,9 @@ def report(result, ansible_times, empty_rss):
     print('module process / ss|awk:     %.2fx (target <= 0.85)' % (med['tcp_facts module, whole process'] / ss_awk))
     print('module peak RSS:             %.1f MB with no sockets, %.1f MB with them (target < 40, flat)'
           % (empty_rss, max(result['rss']['tcp_facts module, whole process'])))
+    print('processes: census / ss -tanp: %.2fx; module peak RSS %.1f MB'
+          % (med['tcp_facts census in-process (processes)'] / med['ss -tanp | awk (holders per state)'],
+             max(result['rss']['tcp_facts module (processes), whole process'])))
     names = list(ansible_times)
     print('ansible tcp_facts / shell:   %.2fx (target <= 1.0)'
           % (statistics.median(ansible_times[names[0]]) / statistics.median(ansible_times[names[1]])))

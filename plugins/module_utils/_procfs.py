@@ -256,8 +256,8 @@ class ProcessWalk:
             self.read += 1
         if self.read < self.processes:
             self.stopped = ('stopped after the %s s budget: read the descriptors of %d of %d processes (%d '
-                            'descriptors); the counts are partial' % (self.budget, self.read, self.processes,
-                                                                     self.descriptors))
+                            'descriptors); the counts are partial'
+                            % (self.budget, self.read, self.processes, self.descriptors))
         return self
 
     def _process(self, pid, deadline, clock):

@@ -238,6 +238,7 @@ _SEVERITY_COLOURS = {'critical': '#c62828', 'warning': '#ef6c00', 'info': '#1565
 
 _h = text.html  # host text: names, messages and values can hold anything
 
+
 def _state_chart(name, states):
     """An inline SVG bar of connection states, widths proportional to counts."""
     total = sum(states.values()) or 1

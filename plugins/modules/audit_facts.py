@@ -29,7 +29,8 @@ options:
   gather_subset:
     description:
       - The TCP facts to gather, as for M(netops.tcp.tcp_facts). The audit role asks for V([all, processes]),
-        which names the processes that hold CLOSE_WAIT sockets but walks every process's descriptors.
+        which names the processes that hold CLOSE_WAIT sockets (pid, name, executable, unit or container;
+        never the command line) but walks the descriptors of every process, 5 s at most.
     type: list
     elements: str
     default: [all]

@@ -79,7 +79,12 @@ options:
     type: int
     default: 86400
   dest:
-    description: Directory for the four files, created when missing.
+    description:
+      - Directory for the four files, created when missing.
+      - Refused when another user than root or the one running owns it, when its group or everyone
+        may write it without the sticky bit, or when the way to it goes through a symbolic link in a
+        directory another user can change. The last report there is read without following links,
+        and only when it is a regular file.
     type: path
     required: true
   fail_on:

@@ -275,6 +275,15 @@ def main():
             module.fail_json(msg='%s: %r must be an absolute path' % (option, p[option]))
     if p['lock_timeout'] < 0:
         module.fail_json(msg='lock_timeout: %d must be 0 or more seconds' % p['lock_timeout'])
+    # Where root writes must be a place nobody else can redirect (a link, a file of theirs).
+    for option, directory in (('sysctl_file', os.path.dirname(p['sysctl_file'])), ('state_dir', p['state_dir']),
+                              ('fact_path', os.path.dirname(p['fact_path']))):
+        try:
+            files.check_destination(directory)
+        except files.Refused as exc:
+            module.fail_json(msg='%s: %s; nothing was changed' % (option, files.describe(exc)))
+        except (IOError, OSError):
+            pass  # an unreadable path: the run itself meets it and says so
     present = p['state'] == 'present'
     try:
         settings = _settings.normalise(p['settings'], p['allow_unknown_keys']) if present else {}

@@ -49,6 +49,11 @@ options:
   textfile_dir:
     description:
       - node_exporter's textfile directory (its C(--collector.textfile.directory)); made when missing.
+      - "Refused when another user than root owns it, when its group or everyone may write it without the
+        sticky bit, or when the way to it goes through a symbolic link in a directory another user can change
+        (on Debian the exporter's account owns C(/var/lib/prometheus)). The directory is then used through
+        its descriptor. The file there is read only when it is a regular file of at most 1 MiB, without
+        following a link: a FIFO, a device or a link there fails the task and is left as it was."
     type: path
     default: /var/lib/prometheus/node-exporter
   expected_profile:

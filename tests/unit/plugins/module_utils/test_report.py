@@ -110,8 +110,13 @@ def test_a_record_naming_a_profile_unknown_here_is_said_for_that_host_alone():
 
 
 LEAF = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st.floats(), st.text(max_size=5))
-ANY = st.recursive(LEAF, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner,
-                                                                                            max_size=3)), max_leaves=8)
+
+
+def _nested(inner):
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3))
+
+
+ANY = st.recursive(LEAF, _nested, max_leaves=8)
 
 
 def paths(tree, prefix=()):
@@ -119,8 +124,7 @@ def paths(tree, prefix=()):
     items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, list) else ()
     for key, value in items:
         yield prefix + (key,)
-        for deeper in paths(value, prefix + (key,)):
-            yield deeper
+        yield from paths(value, prefix + (key,))
 
 
 @settings(max_examples=300, deadline=None)

@@ -81,6 +81,20 @@ def host(tmp_path):
     return tmp_path, args
 
 
+@pytest.mark.parametrize('option', ['sysctl_file', 'state_dir', 'fact_path'])
+def test_a_destination_others_can_write_is_refused_before_anything_changes(run_module, host, option):
+    root, args = host
+    directory = args[option] if option == 'state_dir' else os.path.dirname(args[option])
+    os.makedirs(directory, exist_ok=True)
+    os.chmod(directory, 0o777)
+    before = snapshot(root)
+    code, result = run_module(sysctl_tune.main, dict(args, settings={'net.ipv4.tcp_fin_timeout': 30}))
+    assert code == 1 and snapshot(root) == before
+    assert result['msg'] == ('%s: %s is writable by everyone without the sticky bit: refused as a destination (any of '
+                             'them could put a link or a file of their own where this run writes); nothing was changed'
+                             % (option, directory))
+
+
 @pytest.mark.parametrize('settings, message', BAD)
 def test_bad_input_names_key_and_rule_and_changes_nothing(run_module, host, settings, message):
     root, args = host
