@@ -92,5 +92,8 @@ for core in "${CORES[@]}"; do
     tests/integration/test_tune_netns.py::test_upgrade_v1_to_v2_restores_dropped_keys \
     tests/integration/test_audit_netns.py \
     tests/integration/test_metrics_netns.py::test_check_mode_writes_nothing_and_bad_input_fails_naming_it \
-    tests/integration/test_metrics_netns.py::test_an_audit_writes_the_same_findings_as_metrics
+    tests/integration/test_metrics_netns.py::test_an_audit_writes_the_same_findings_as_metrics \
+    tests/integration/test_hostile_netns.py::test_no_command_line_leaves_the_host \
+    tests/integration/test_hostile_netns.py::test_what_the_exporter_account_plants_is_refused \
+    tests/integration/test_hostile_netns.py::test_the_audit_report_destination
 done
