@@ -52,15 +52,26 @@ def _entry(key, kind, doc, **kw):
         'changes': [],         # [(version, what changed)]
         'risks': [],           # sentences an operator should read before setting it
         'requires': None,      # what must be loaded or configured for the key to exist
-        # The kernel's own default (for VECTOR, its maximum) is a floor: a profile that sets less
-        # lowers what the kernel would give by default (an audit's risky finding).
+        # A capacity limit: a profile never lowers it below what the running kernel already has
+        # (sysctl_tune skips such a value with the reason), and the audit flags a live value below
+        # the kernel's own default (for VECTOR, the maximum).
         'raise_only': False,
+        # How the kernel computes its default when it depends on the host (see computed_default).
+        'computed': None,
+        # Live values an audit flags whoever set them: [rule(...)] (see risky).
+        'risky': [],
     }
     for name, value in kw.items():
         if name not in entry:
             raise KeyError('unknown catalog field %s for %s' % (name, key))
         entry[name] = value
     return entry
+
+
+def rule(test, severity, message, expected):
+    """A risky live value: ``test`` is ('eq', N), ('lt', N) or ('same_parity',); ``message`` may use
+    %(value)s; ``expected`` is what the audit shows as wanted."""
+    return {'test': test, 'severity': severity, 'message': message, 'expected': expected}
 
 
 _ENTRIES = [
@@ -71,12 +82,15 @@ _ENTRIES = [
                     ('4.12', 'removed (commit 4396e46187ca)')],
            risks=['Drops SYNs from clients behind NAT (timestamps from different hosts look out of order): '
                   'never enable it on servers reached through NAT or a load balancer.',
-                  'Removed in Linux 4.12; configuration that sets it fails on newer kernels.']),
+                  'Removed in Linux 4.12; configuration that sets it fails on newer kernels.'],
+           risky=[rule(('eq', 1), 'critical', 'tcp_tw_recycle=1 drops SYNs from clients behind NAT or a load balancer '
+                       '(their timestamps look out of order). Set it to 0; it was removed in Linux 4.12 (commit '
+                       '4396e46187ca).', 0)]),
     _entry('net.ipv4.tcp_tw_reuse', INT,
            'Reuse TIME_WAIT sockets for new outgoing connections when timestamps prove it safe.',
            min=0, max=2, netns=[('4.10', None)],
            defaults=[('0', 0, None), ('4.18', 2, 'loopback only')],
-           changes=[('4.18', 'value 2 (loopback only) added and made the default; 0..2 enforced')],
+           changes=[('4.18', 'value 2 (loopback only) added and made the default; 0..2 enforced (commit 79e9fed46038)')],
            risks=['Only helps outgoing connections, and only with tcp_timestamps enabled on both ends.',
                   'Value 2 needs Linux 4.18 or later.']),
     _entry('net.ipv4.tcp_tw_reuse_delay', INT,
@@ -91,53 +105,95 @@ _ENTRIES = [
            risks=['Values below 5 seconds cut off slow peers that are still sending their FIN.',
                   'TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s) whatever this is set to.']),
     _entry('net.ipv4.tcp_max_tw_buckets', INT,
-           'Maximum number of TIME_WAIT sockets; past it new ones are destroyed at once (TCPTimeWaitOverflow).',
+           'Maximum of TIME_WAIT sockets, orphaned FIN_WAIT2 sockets included (both are timewait minisockets, '
+           'sockstat "tw"); past it new ones are destroyed at once (TCPTimeWaitOverflow).',
            min=0, max=INT_MAX, netns=[('4.11', None)], defaults=[('0', None, 'half the established hash size')],
+           computed='half_ehash', raise_only=True,
            risks=['Too low a limit destroys TIME_WAIT sockets early, which TIME_WAIT exists to prevent '
-                  '(late segments taken for a new connection).']),
+                  '(late segments taken for a new connection), and drops orphaned FIN_WAIT2 sockets without a FIN.']),
     _entry('net.ipv4.tcp_max_syn_backlog', INT,
-           'Maximum of remembered connection requests (SYN queue) per listener, when syncookies are off.',
+           'Consulted only with tcp_syncookies=0: then a listener drops SYNs from peers it has not seen before once '
+           'its SYN queue passes three quarters of this (tcp_conn_request, net/ipv4/tcp_input.c). The SYN queue '
+           'itself is capped by the listen() backlog, itself capped by net.core.somaxconn.',
            min=0, max=INT_MAX, netns=[('4.11', None)],
-           defaults=[('0', None, 'max(128, ehash/256)'), ('5.4', None, 'ehash/128')],
-           risks=['Only used when tcp_syncookies is 0; the listen() backlog caps the SYN queue as well.']),
+           defaults=[('0', None, 'max(128, ehash/256)'), ('5.4', None, 'max(128, ehash/128)')],
+           computed='syn_backlog', raise_only=True,
+           risks=['Does nothing while tcp_syncookies is 1 or 2: a longer SYN queue comes from the application\'s '
+                  'listen() backlog (and net.core.somaxconn).']),
     _entry('net.ipv4.tcp_syncookies', INT,
-           'Send SYN cookies when the SYN queue overflows (1), always (2) or never (0).',
+           'Answer SYNs with cookies when a listener\'s SYN queue is full (1), always (2) or never (0).',
            min=0, max=2, netns=[('4.6', None)], defaults=[('0', 1, None)],
-           changes=[('5.13', 'stored as u8')], requires='CONFIG_SYN_COOKIES'),
+           changes=[('5.13', 'stored as u8')], requires='CONFIG_SYN_COOKIES',
+           risky=[rule(('eq', 0), 'warning', 'tcp_syncookies=0: when a SYN queue is full the kernel drops SYNs '
+                       '(TCPReqQFullDrop) instead of answering with a cookie, so a SYN flood or a burst locks out real '
+                       'clients (ip-sysctl.rst, tcp_syncookies). Set it to 1.', 1)]),
     _entry('net.ipv4.tcp_synack_retries', INT,
-           'How many times a SYN-ACK is retransmitted for a passive connection (5 is about 180 s).',
+           'How many times a SYN-ACK is retransmitted for a passive connection: 5 retransmits at 1, 3, 7, 15 and 31 s '
+           'and drops the request after 63 s (ip-sysctl.rst).',
            min=0, max=255, netns=[('4.6', None)], defaults=[('0', 5, None)],
            changes=[('5.13', 'stored as u8: values above 255 are rejected')],
-           risks=['1 gives up on a half-open connection after about 3 s: clients on lossy links fail to connect.']),
+           risks=['1 drops a half-open connection after 3 s: clients on lossy links fail to connect.'],
+           risky=[rule(('lt', 2), 'warning', 'tcp_synack_retries=%(value)s drops a half-open connection after '
+                       'at most 3 s (one retransmission at 1 s): one lost SYN-ACK or ACK on a lossy client link fails '
+                       'the connect. Syncookies, not short retries, handle floods; use 2 or more.', '>= 2')]),
     _entry('net.ipv4.tcp_syn_retries', INT,
-           'How many times an initial SYN is retransmitted for an active connection.',
+           'How many times an initial SYN is retransmitted for an active connection (6: about 127 s before Linux '
+           '6.5, 131 s from 6.5 with tcp_syn_linear_timeouts=4).',
            min=1, max=127, netns=[('4.6', None)], defaults=[('0', 6, None)],
-           changes=[('5.13', 'stored as u8')],
-           risks=['1 makes outgoing connects fail after about 3 s on any packet loss.']),
+           changes=[('5.13', 'stored as u8'),
+                    ('6.5', 'the first tcp_syn_linear_timeouts (4) retransmissions come every second and add to '
+                            'the count; the time limit stays that of the exponential schedule (commit ccce324dabfe)')],
+           risks=['1 makes outgoing connects fail after 3 s on any packet loss.'],
+           risky=[rule(('lt', 2), 'warning', 'tcp_syn_retries=%(value)s fails an outgoing connect after 3 s: a '
+                       'single lost SYN and its one retransmission end it. Use 3 or more.', '>= 3')]),
+    _entry('net.ipv4.tcp_syn_linear_timeouts', INT,
+           'How many SYN retransmissions of an active open keep the initial 1 s timeout before it doubles; they add '
+           'to tcp_syn_retries (net/ipv4/tcp_timer.c).',
+           min=0, max=127, added='6.5', netns=[('6.5', None)], defaults=[('6.5', 4, None)],
+           changes=[('6.5', 'added (commit ccce324dabfe, "tcp: make the first N SYN RTO backoffs linear")')]),
     _entry('net.ipv4.tcp_keepalive_time', INT,
-           'Idle time before the first keepalive probe on sockets that enable SO_KEEPALIVE.',
+           'Idle time before the first keepalive probe, only on sockets that set SO_KEEPALIVE (per-socket '
+           'TCP_KEEPIDLE overrides it); not HTTP keep-alive (tcp_keepalive_timer, net/ipv4/tcp_timer.c).',
            unit='seconds', min=1, max=JIFFIES_SECONDS_MAX, netns=[('4.5', None)], defaults=[('0', 7200, None)]),
     _entry('net.ipv4.tcp_keepalive_probes', INT,
-           'Unanswered keepalive probes before the connection is dropped.',
+           'Unanswered keepalive probes before the connection is dropped (SO_KEEPALIVE sockets).',
            min=1, max=255, netns=[('4.5', None)], defaults=[('0', 9, None)],
            changes=[('5.13', 'stored as u8')]),
     _entry('net.ipv4.tcp_keepalive_intvl', INT,
-           'Seconds between keepalive probes.',
+           'Seconds between keepalive probes (SO_KEEPALIVE sockets).',
            unit='seconds', min=1, max=JIFFIES_SECONDS_MAX, netns=[('4.5', None)], defaults=[('0', 75, None)]),
     _entry('net.ipv4.tcp_retries2', INT,
-           'Retransmissions of data before an established connection is given up (15 is about 924.6 s).',
+           'Retransmissions of data before an established connection is given up: 15 is about 924.6 s, 8 about '
+           '102 s, 5 about 12.6 s with the 200 ms minimum timeout (tcp_model_timeout, net/ipv4/tcp_timer.c).',
            min=0, max=255, netns=[('4.6', None)], defaults=[('0', 15, None)],
            changes=[('5.13', 'stored as u8')],
-           risks=['Low values (below 8) drop connections during short network outages.']),
+           risks=['Low values (below 8) drop connections during short network outages.'],
+           risky=[rule(('lt', 8), 'warning', 'tcp_retries2=%(value)s gives up on an established connection after '
+                       'less than 102 s of retransmissions (5: 12.6 s), so a short outage or failover resets '
+                       'connections; ip-sysctl.rst asks for at least 8 (RFC 1122: at least 100 s).', '>= 8')]),
+    _entry('net.ipv4.tcp_orphan_retries', INT,
+           'Retransmissions before an orphaned (closed by the application) connection in FIN_WAIT1, CLOSING or '
+           'LAST_ACK is killed; 0 means 8, about 102 s (tcp_orphan_retries, net/ipv4/tcp_timer.c).',
+           min=0, max=255, netns=[('4.6', None)], defaults=[('0', 0, 'means 8 while the timeout is below its maximum')],
+           risks=['ip-sysctl.rst: on a loaded web server, lower it: orphans waiting for a peer that stopped reading '
+                  'hold memory (cf. tcp_max_orphans).']),
     _entry('net.ipv4.tcp_rto_max_ms', INT,
            'Upper limit of the retransmission timeout: how far exponential backoff may stretch between retries.',
            unit='ms', min=1000, max=120000, added='6.15', netns=[('6.15', None)], defaults=[('6.15', 120000, None)],
            changes=[('6.15', 'added ("tcp: add tcp_rto_max_ms sysctl"); before, fixed at 120 s')],
            risks=['Lower values retry sooner after an outage but add retransmissions on congested paths; '
                   'tcp_retries2 counts retries, so a lower cap also gives up on a connection sooner.']),
+    _entry('net.ipv4.tcp_rto_min_us', INT,
+           'Lower limit of the retransmission timeout (route rto_min and per-socket options take precedence).',
+           unit='us', min=1, max=INT_MAX, added='6.11', netns=[('6.11', None)], defaults=[('6.11', 200000, None)],
+           changes=[('6.11', 'added (commit f086edef71be; first release between 6.9 and 6.11)')],
+           risks=['ip-sysctl.rst recommends 200000 or less; lower values retransmit before a delayed ACK can arrive.']),
     _entry('net.ipv4.tcp_max_orphans', INT,
-           'Maximum of sockets not attached to any file handle; past it they are reset ("too many orphaned sockets").',
+           'Maximum of sockets not attached to any file handle; past it they are reset ("too many orphaned '
+           'sockets"). For idle or erroring sockets the count is doubled or quadrupled first, so resets start at a '
+           'half or a quarter of it (tcp_out_of_resources, net/ipv4/tcp_timer.c).',
            min=0, max=INT_MAX, netns=[], defaults=[('0', None, 'half the established hash size')],
+           computed='half_ehash', raise_only=True,
            risks=['Each orphan can hold about 64 KB of unswappable memory; lowering the limit resets connections.']),
     _entry('net.ipv4.tcp_mem', VECTOR,
            'TCP memory thresholds in pages: no pressure, pressure, hard limit.',
@@ -147,26 +203,38 @@ _ENTRIES = [
            risks=['Values in pages, not bytes: copying byte figures from a blog gives a limit 4096 times too big.']),
     _entry('net.ipv4.tcp_rmem', VECTOR,
            'Receive buffer per socket in bytes: minimum, default, maximum for autotuning.',
-           unit='bytes', min=1, max=INT_MAX, length=3, ordered=True, netns=[('4.15', None)],
-           defaults=[('0', [4096, 87380, 6291456], None), ('4.20', [4096, 131072, 6291456], None),
-                     ('6.16', [4096, 131072, 33554432], 'maximum up to 32 MB depending on memory (net-next, May 2025)')],
+           unit='bytes', min=4096, max=INT_MAX, length=3, ordered=True, netns=[('4.15', None)],
+           defaults=[('0', [4096, 87380, 6291456], 'maximum min(6 MB, free memory/128)'),
+                     ('4.20', [4096, 131072, 6291456], 'maximum min(6 MB, free memory/128)'),
+                     ('6.16', [4096, 131072, 33554432], 'maximum min(32 MB, free memory/128)')],
            changes=[('4.15', 'per network namespace; a new namespace copies the initial one'),
-                    ('6.16', 'default maximum 6 MB -> 32 MB (commit 572be9bf9d0d)')],
-           raise_only=True,
-           risks=['From Linux 6.16 the default maximum is 32 MB: the "raise it to 16 MB" of older advice lowers it.']),
+                    ('6.16', 'default maximum min(6 MB, free/128) -> min(32 MB, free/128) (commit 572be9bf9d0d)'),
+                    ('7.3', 'each value must be at least 4096 (also Debian 6.1.189+ and 6.12.112+)')],
+           computed='rmem', raise_only=True,
+           risks=['From Linux 6.16 the default maximum reaches 32 MB on hosts with 4 GB or more: the "raise it to '
+                  '16 MB" of older advice lowers it there.']),
     _entry('net.ipv4.tcp_wmem', VECTOR,
            'Send buffer per socket in bytes: minimum, default, maximum for autotuning.',
            unit='bytes', min=1, max=INT_MAX, length=3, ordered=True, netns=[('4.15', None)],
-           defaults=[('0', [4096, 16384, 4194304], None)],
-           changes=[('4.15', 'per network namespace; a new namespace copies the initial one')], raise_only=True),
+           defaults=[('0', [4096, 16384, 4194304], 'maximum min(4 MB, free memory/128)')],
+           changes=[('4.15', 'per network namespace; a new namespace copies the initial one')],
+           computed='wmem', raise_only=True),
     _entry('net.ipv4.ip_local_port_range', PORT_RANGE,
-           'Local ports chosen for outgoing connections (low high).',
+           'Local ports chosen for outgoing connections (low high). connect() tries ports of the low end\'s parity '
+           'first and bind(0) the other (__inet_hash_connect, net/ipv4/inet_hashtables.c).',
            min=1, max=65535, netns=[('3.13', None)],
-           defaults=[('0', [32768, 61000], None), ('4.4', [32768, 60999], None)],
-           changes=[('4.11', 'the low end must be >= ip_unprivileged_port_start'),
-                    ('6.0', 'a warning when both ends have the same parity')],
+           defaults=[('0', [32768, 61000], None), ('4.2', [32768, 60999], None)],
+           changes=[('4.2', 'even/odd split between connect() and bind(0), default 32768 60999 (commit 07f4c90062f8), '
+                            'and a warning for ends of the same parity (commit ed2dfd900992)'),
+                    ('4.11', 'the low end must be >= ip_unprivileged_port_start')],
            risks=['Starting below 32768 lets outgoing connections take ports that services listen on: '
-                  'reserve those in ip_local_reserved_ports.']),
+                  'reserve those in ip_local_reserved_ports.',
+                  'Ends of the same parity: the kernel logs "ip_local_port_range: prefer different parity for '
+                  'start/end values." and connect() never uses the top port.'],
+           risky=[rule(('same_parity',), 'warning', 'ip_local_port_range %(value)s: both ends have the same parity, '
+                       'so connect() never takes the top port and the kernel logs "ip_local_port_range: prefer '
+                       'different parity for start/end values." (set_local_port_range, since 4.2). End on the other '
+                       'parity (e.g. 60999).', 'ends of different parity')]),
     _entry('net.ipv4.ip_local_reserved_ports', PORT_LIST,
            'Ports never chosen automatically for outgoing connections (comma-separated ports and ranges).',
            min=0, max=65535, netns=[('3.16', None)], defaults=[('0', '', None)]),
@@ -174,45 +242,116 @@ _ENTRIES = [
            'First port an unprivileged process may bind.',
            min=0, max=65535, added='4.11', netns=[('4.11', None)], defaults=[('4.11', 1024, None)]),
     _entry('net.core.somaxconn', INT,
-           'Upper limit on the listen() backlog, i.e. on each accept queue.',
+           'Upper limit on the listen() backlog, i.e. on each accept queue and SYN queue; applied when the '
+           'application calls listen(), silently (__sys_listen, net/socket.c).',
            min=0, max=INT_MAX, netns=[('0', None)],
            defaults=[('0', 128, None), ('5.4', 4096, None)],
-           changes=[('4.1', 'no longer silently capped at 65535'), ('5.4', 'default raised to 4096')], raise_only=True,
-           risks=['Applications also pass their own backlog to listen(): the smaller of the two wins.']),
+           changes=[('4.1', 'no longer silently capped at 65535'), ('5.4', 'default raised to 4096 (commit 19f92a030ca6)')],
+           raise_only=True,
+           risks=['Applications also pass their own backlog to listen(): the smaller of the two wins, and a listener '
+                  'keeps the limit it had when it called listen().']),
     _entry('net.core.netdev_max_backlog', INT,
            'Packets queued on the input side when an interface receives faster than the kernel processes.',
-           min=0, max=INT_MAX, netns=[], defaults=[('0', 1000, None)]),
+           min=0, max=INT_MAX, netns=[], defaults=[('0', 1000, None)], raise_only=True),
     _entry('net.netfilter.nf_conntrack_max', INT,
            'Maximum of tracked connections; past it new packets are dropped ("table full, dropping packet").',
-           min=0, max=INT_MAX, netns=[('0', None)], netns_readonly_since='5.13',
+           min=1, max=INT_MAX, netns=[('0', None)], netns_readonly_since='5.13',
            aliases=['net.nf_conntrack_max', 'net.ipv4.netfilter.ip_conntrack_max', 'net.ipv4.ip_conntrack_max'],
-           defaults=[('0', None, 'nf_conntrack_buckets')],
+           defaults=[('0', None, '4 x nf_conntrack_buckets (8 x with the hashsize= module option)'),
+                     ('5.15', None, 'nf_conntrack_buckets (8 x with hashsize=)')],
            changes=[('4.9', 'the net.ipv4.netfilter.ip_conntrack_max compat name is gone'),
-                    ('5.13', 'read-only in every non-initial network namespace')],
+                    ('5.13', 'read-only in every non-initial network namespace (commit 2671fa4dc010)'),
+                    ('5.15', 'default = buckets instead of 4 x buckets, buckets 262144 above 4 GB (was 65536): the same '
+                             'maximum above 1 GB, a quarter of it at or below 1 GB (commit d532bcd0b269)'),
+                    ('6.19', '0 is refused')],
+           computed='conntrack_max', raise_only=True,
            requires='the nf_conntrack module',
-           risks=['A global limit: before 5.13 a write inside a container changed it for the whole host.']),
+           risks=['A global limit: before 5.13 a write inside a container changed it for the whole host.',
+                  'A sysctl.d line applies at boot only when nf_conntrack is loaded before systemd-sysctl runs: list '
+                  'it in /etc/modules-load.d (systemd ships no rule that re-applies it when the module loads later; '
+                  'sysctl.d(5)).']),
+    _entry('net.netfilter.nf_conntrack_buckets', INT,
+           'Size of the connection tracking hash table; writable in the initial network namespace only.',
+           min=1, max=INT_MAX, netns=[('0', None)], netns_readonly_since='0',
+           defaults=[('0', None, 'RAM/128 KB; 16384 above 1 GB, 65536 above 4 GB'),
+                     ('5.15', None, 'RAM/128 KB, at least 1024; 65536 above 1 GB, 262144 above 4 GB (64-bit)')],
+           changes=[('5.15', 'larger defaults (commit d532bcd0b269)')],
+           computed='conntrack_buckets', raise_only=True, requires='the nf_conntrack module'),
+    _entry('net.netfilter.nf_conntrack_tcp_timeout_established', INT,
+           'How long an idle established flow stays in the conntrack table.',
+           unit='seconds', min=1, max=JIFFIES_SECONDS_MAX, netns=[('0', None)], defaults=[('0', 432000, '5 days')],
+           requires='the nf_conntrack module',
+           risks=['Idle flows a load balancer or NAT forgot stay tracked for 5 days by default; lower it on hosts '
+                  'whose table fills with them, keeping it above the longest idle period of real connections.']),
     _entry('net.ipv4.tcp_abort_on_overflow', BOOL,
            'Reset connections when the accept queue is full instead of dropping the final ACK.',
            netns=[('4.15', None)], defaults=[('0', 0, None)],
-           risks=['Turns a short burst into connection resets for clients; fix the slow accept() instead.']),
+           risks=['Turns a short burst into connection resets for clients; fix the slow accept() instead.'],
+           risky=[rule(('eq', 1), 'warning', 'tcp_abort_on_overflow=1 resets clients whenever an accept queue is '
+                       'briefly full, where the kernel would otherwise let them retransmit their ACK '
+                       '(ip-sysctl.rst). Set it to 0 and make the application accept faster.', 0)]),
     _entry('net.ipv4.tcp_timestamps', INT,
            'TCP timestamps (RFC 7323): 1 with random per-connection offsets, 2 without offsets, 0 off.',
            min=0, max=2, netns=[('4.13', None)], defaults=[('0', 1, None)],
            changes=[('4.10', 'value 2 and per-connection random offsets')],
-           risks=['tcp_tw_reuse and PAWS protection need timestamps on.']),
+           risks=['tcp_tw_reuse and PAWS protection need timestamps on.'],
+           risky=[rule(('eq', 0), 'warning', 'tcp_timestamps=0 turns off PAWS (protection against old segments on a '
+                       'reused connection), RTT measurement on every ACK and what tcp_tw_reuse needs (ip-sysctl.rst). '
+                       'Set it to 1.', 1)]),
+    _entry('net.ipv4.tcp_sack', BOOL,
+           'Selective acknowledgements (RFC 2018).',
+           netns=[('0', None)], defaults=[('0', 1, None)],
+           risky=[rule(('eq', 0), 'warning', 'tcp_sack=0: every loss of more than one segment in a window costs a '
+                       'timeout or a resend of the whole window. Set it to 1.', 1)]),
+    _entry('net.ipv4.tcp_window_scaling', BOOL,
+           'Window scaling (RFC 7323): windows above 64 KB.',
+           netns=[('0', None)], defaults=[('0', 1, None)],
+           risky=[rule(('eq', 0), 'warning', 'tcp_window_scaling=0 caps every connection at 64 KB in flight: about '
+                       '5 Mbit/s at 100 ms of round trip. Set it to 1.', 1)]),
     _entry('net.ipv4.tcp_slow_start_after_idle', BOOL,
-           'Restart the congestion window after an idle period.',
-           netns=[('4.15', None)], defaults=[('0', 1, None)]),
+           'Restart the congestion window after an idle period of one RTO (RFC 2861).',
+           netns=[('4.15', None)], defaults=[('0', 1, None)],
+           risks=['Long-lived connections that idle between bursts (HTTP/2, RPC) restart slowly each time.']),
+    _entry('net.ipv4.tcp_notsent_lowat', INT,
+           'Bytes of unsent data a socket may queue before poll() stops reporting it writable (no TCP_NOTSENT_LOWAT).',
+           unit='bytes', min=0, max=2 ** 32 - 1, netns=[('0', None)], defaults=[('0', 2 ** 32 - 1, 'no limit')]),
+    _entry('net.ipv4.tcp_mtu_probing', INT,
+           'Packetization-layer path MTU discovery: 0 off, 1 after an ICMP black hole is detected, 2 always.',
+           min=0, max=2, netns=[('0', None)], defaults=[('0', 0, None)]),
+    _entry('net.ipv4.tcp_fastopen', INT,
+           'TCP Fast Open, a bitmask: 1 client, 2 server, 4 client without cookie, 0x200 and 0x400 for servers '
+           'without cookies or the socket option.',
+           min=0, max=0xfff, netns=[('0', None)], defaults=[('0', 1, None)]),
+    _entry('net.ipv4.tcp_child_ehash_entries', INT,
+           'Established-hash buckets for network namespaces created from this one from now on (0: they share the '
+           'host\'s table).',
+           min=0, max=16777216, added='6.1', netns=[('6.1', None)], defaults=[('6.1', 0, None)]),
+    _entry('net.ipv4.tcp_ehash_entries', INT,
+           'Established-hash buckets of this network namespace (read-only; negative: it shares the host\'s table).',
+           added='6.1', netns=[('6.1', None)]),
     _entry('net.ipv4.tcp_congestion_control', STRING,
            'Congestion control algorithm for new connections (must be available).',
            netns=[('4.15', None)], defaults=[('0', None, 'CONFIG_DEFAULT_TCP_CONG, usually cubic')],
-           changes=[('4.9', 'bbr available'), ('4.15', 'per network namespace, inherited from the initial one')]),
+           changes=[('4.9', 'bbr available'), ('4.13', 'TCP paces by itself: bbr no longer needs the fq qdisc'),
+                    ('4.15', 'per network namespace, inherited from the initial one')],
+           risks=['In a container, an algorithm not in tcp_allowed_congestion_control is refused (EPERM); bbr is a '
+                  'module (tcp_bbr) the host must load first.']),
     _entry('net.ipv4.tcp_available_congestion_control', STRING,
            'Congestion control algorithms the kernel has loaded (read-only).',
            netns=[('5.7', None)]),
     _entry('net.core.default_qdisc', STRING,
            'Queueing discipline attached to new interfaces.',
-           added='3.12', netns=[], defaults=[('3.12', 'pfifo_fast', 'or CONFIG_DEFAULT_NET_SCH')]),
+           added='3.12', netns=[],
+           defaults=[('3.12', 'pfifo_fast', 'CONFIG_DEFAULT_NET_SCH: fq_codel on Debian 12 and 13 kernels')]),
+    _entry('net.ipv4.conf.all.arp_ignore', INT,
+           'Which ARP requests to answer: 0 any local address, 1 only addresses on the receiving interface. The '
+           'larger of all and the interface\'s own value applies.',
+           min=0, max=8, netns=[('0', None)], defaults=[('0', 0, None)],
+           risks=['LVS direct routing: real servers hold the virtual IP on lo and must not answer ARP for it '
+                  '(arp_ignore=1, arp_announce=2 on all), or the router sends clients past the director.']),
+    _entry('net.ipv4.conf.all.arp_announce', INT,
+           'Which source address to announce in ARP requests: 0 any, 2 the best local address for the target.',
+           min=0, max=2, netns=[('0', None)], defaults=[('0', 0, None)]),
 ]
 
 CATALOG = dict((e['key'], e) for e in _ENTRIES)
@@ -439,19 +578,87 @@ def default_for(entry, release):
     return value
 
 
-def lowers_default(key, text, release):
-    """(what the value sets, the kernel's default) when ``text`` is below the default of a
-    raise_only key on ``release`` (for VECTOR: the maximums); otherwise None."""
+MB = 1024 * 1024
+
+
+def host_context(sysctl_facts):
+    """What the kernel sizes its computed defaults from, out of a host's sysctl facts: the
+    established hash size (tcp_ehash_entries, 6.1+), the memory buffers are sized from (exactly
+    tcp_mem's pressure x 16 pages when tcp_mem is visible, else 90 % of MemTotal) and the conntrack
+    buckets. Missing ones are None."""
+    keys = (sysctl_facts or {}).get('keys') or {}
+    kernel = (sysctl_facts or {}).get('kernel') or {}
+
+    def live(key):
+        info = keys.get(key) or {}
+        return info.get('value') if info.get('available') else None
+
+    ehash, tcp_mem, buckets = live('net.ipv4.tcp_ehash_entries'), live('net.ipv4.tcp_mem'), live(
+        'net.netfilter.nf_conntrack_buckets')
+    page, total = kernel.get('page_size') or 4096, kernel.get('mem_total')
+    if isinstance(tcp_mem, list) and len(tcp_mem) == 3 and isinstance(tcp_mem[1], int):
+        memory = tcp_mem[1] * 16 * page  # tcp_init_mem: pressure = free buffer pages / 16
+    else:
+        memory = int(total * 0.9) if isinstance(total, int) else None
+    return {'ehash': abs(ehash) if isinstance(ehash, int) and ehash else None, 'memory': memory,
+            'conntrack_buckets': buckets if isinstance(buckets, int) else None}
+
+
+def kernel_default(entry, release, host=None):
+    """The running kernel's own default of ``entry`` on this host (``host_context``), or None when it
+    cannot be told: compile-time defaults by version, and the ones the kernel computes at boot
+    from the hash size, memory or conntrack buckets (tcp_init, tcp_sk_init, nf_conntrack_init_start)."""
+    static = default_for(entry, release)
+    how, host = entry['computed'], host or {}
+    ehash, memory, buckets = host.get('ehash'), host.get('memory'), host.get('conntrack_buckets')
+    if how == 'half_ehash':
+        return ehash // 2 if ehash else None
+    if how == 'syn_backlog':
+        return max(128, ehash // (128 if release >= '5.4' else 256)) if ehash else None
+    if how == 'conntrack_max':  # without the hashsize= module option (then 8 x): never too high
+        return buckets * (1 if release >= '5.15' else 4) if buckets else None
+    if how in ('rmem', 'wmem'):
+        if not memory or static is None:
+            return None
+        cap, floor = (4 * MB, 65536) if how == 'wmem' else ((32 if release >= '6.16' else 6) * MB, 131072)
+        return list(static[:2]) + [max(floor, min(cap, memory // 128))]
+    return None if how else static
+
+
+def lowers(key, value, release, host=None):
+    """(what ``value`` sets, the kernel's default) when a raise_only key's ``value`` (typed; for a
+    VECTOR its maximum) is below the running kernel's own default here; otherwise None."""
     entry = get(key)
-    if entry is None or not entry['raise_only']:
+    if entry is None or not entry['raise_only'] or value is None:
         return None
-    default = default_for(entry, release)
+    default = kernel_default(entry, release, host)
     if default is None:
         return None
-    value = parse(key, text, entry)
     if entry['type'] == VECTOR:
         value, default = value[-1], default[-1]
     return (value, default) if value < default else None
+
+
+def capacity(entry, value):
+    """The part of a raise_only value that is the limit: the value, or a vector's maximum."""
+    return value[-1] if entry['type'] == VECTOR else value
+
+
+def risky(key, value):
+    """[(severity, message, expected)] for the catalog's risky rules that ``value`` (typed) meets."""
+    entry = get(key)
+    found = []
+    for item in (entry or {}).get('risky') or []:
+        test = item['test']
+        if test[0] == 'eq':
+            hit = value == test[1] and not isinstance(value, bool)
+        elif test[0] == 'lt':
+            hit = isinstance(value, int) and value < test[1]
+        else:  # same_parity
+            hit = isinstance(value, list) and len(value) == 2 and value[0] % 2 == value[1] % 2
+        if hit:
+            found.append((item['severity'], item['message'] % {'value': format_value(value, entry)}, item['expected']))
+    return found
 
 
 def per_netns(entry, release):

@@ -82,6 +82,7 @@ class Walk:
         self.syn_recv = {}
         self.ephemeral = ephemeral or (1, 0)  # an empty range when not asked for
         self.peers = {}
+        self.peers_time_wait = {}  # of self.peers, those in TIME_WAIT (tcp_tw_reuse can take their ports)
         self.ephemeral_in_use = 0
         self.ports = dict((p, ([0] * 16, [0] * 16)) for p in (ports or ()))
         self.inode_states = inode_states or ()
@@ -89,11 +90,12 @@ class Walk:
         self.listening = []  # decoded LISTEN rows (procfs only; netlink dumps LISTEN on its own, with backlogs)
 
     def netlink(self, buf, words, off, end):
-        counts, syn_recv, peers, ports = self.counts, self.syn_recv, self.peers, self.ports
+        counts, syn_recv, peers, ports, tw_peers = self.counts, self.syn_recv, self.peers, self.ports, self.peers_time_wait
         inode_states, add_inode = self.inode_states, self.inodes.add
         low, high = self.ephemeral
         # Locals, not module attributes: this loop runs once per socket.
-        type_mask, data_type, listen, syn_recv_state = diag.TYPE_MASK, diag.DATA_TYPE, diag.LISTEN, diag.SYN_RECV
+        type_mask, data_type, listen, syn_recv_state, time_wait = (diag.TYPE_MASK, diag.DATA_TYPE, diag.LISTEN,
+                                                                   diag.SYN_RECV, diag.TIME_WAIT)
         state_at, sport_at, dport_at = diag.STATE_OFFSET, diag.SPORT_OFFSET, diag.DPORT_OFFSET
         key_len, inode_word = diag.ADDRESSES_END - diag.DPORT_OFFSET, diag.INODE_WORD
         view = memoryview(buf)
@@ -112,6 +114,8 @@ class Walk:
                     in_use += 1
                     key = view[off + dport_at:off + dport_at + key_len].tobytes()
                     peers[key] = peers.get(key, 0) + 1
+                    if state == time_wait:
+                        tw_peers[key] = tw_peers.get(key, 0) + 1
                 if ports:
                     dport = buf[off + dport_at] << 8 | buf[off + dport_at + 1]
                     if sport in ports:
@@ -136,6 +140,8 @@ class Walk:
             self.ephemeral_in_use += 1
             key = struct.pack('>H', dport) + src + dst
             self.peers[key] = self.peers.get(key, 0) + 1
+            if state == diag.TIME_WAIT:
+                self.peers_time_wait[key] = self.peers_time_wait.get(key, 0) + 1
         if self.ports:
             if sport in self.ports:
                 self.ports[sport][0][state] += 1
@@ -367,10 +373,11 @@ class Census:
             return info
         size = ephemeral[1] - ephemeral[0] + 1
         reserved = self._read('sys/net/ipv4/ip_local_reserved_ports')
-        peers = {}
+        peers, time_wait = {}, {}
         for walk in walks:
             for key, n in walk.peers.items():
                 peers[(walk.family, key)] = n
+                time_wait[(walk.family, key)] = walk.peers_time_wait.get(key, 0)
         busiest = sorted(peers.items(), key=lambda kv: (-kv[1], kv[0]))[:self.top]
         info.update({
             'size': size,
@@ -381,6 +388,7 @@ class Census:
                 'port': key[0] << 8 | key[1],
                 'local_address': diag.address(family, key[2:18]),
                 'connections': n,
+                'time_wait': time_wait[(family, key)],
                 'usage': round(n / float(size), 4),
             } for (family, key), n in busiest],
         })

@@ -20,16 +20,38 @@ from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRe
 SEVERITIES = ('info', 'warning', 'critical')
 DEFAULT_THRESHOLDS = {
     'close_wait': 1000,           # sockets in CLOSE_WAIT
-    'syn_recv': 1000,             # sockets in SYN_RECV
-    'time_wait_ratio': 0.9,       # TIME_WAIT / tcp_max_tw_buckets
-    'orphan_ratio': 0.8,          # sockstat orphans / tcp_max_orphans
+    'closing': 1000,              # orphans waiting for the peer: FIN_WAIT1, CLOSING and LAST_ACK
+    'syn_cookies': 1,             # SYNs answered with cookies or dropped since the last audit
+    'time_wait_ratio': 0.9,       # timewait sockets (sockstat tw) / tcp_max_tw_buckets
+    'orphan_ratio': 0.25,         # orphans / tcp_max_orphans: resets can start at a quarter of it
     'conntrack_ratio': 0.9,       # nf_conntrack count / max
-    'ephemeral_ratio': 0.8,       # connections to one peer / ephemeral range size
+    'ephemeral_ratio': 0.8,       # ports held towards one peer / usable ephemeral ports
     'fin_timeout_min': 5,         # seconds
+    'retransmit_ratio': 0.02,     # segments retransmitted / sent since the last audit
 }
+# Thresholds of earlier versions, refused with what replaced them.
+RETIRED_THRESHOLDS = {
+    'syn_recv': 'the SYN-flood finding now judges each listener\'s SYN queue against its own limit and the rise of '
+                'SYN cookies and drops since the last audit (threshold syn_cookies)',
+}
+RETRANSMIT_MIN_SEGMENTS = 10000  # segments sent since the last audit before a retransmission ratio means anything
+# Every finding a host can have, with the severities it can have (the metrics write them all, zeros
+# too). Counter rises known only since boot are info: the next audit tells whether they go on.
+KINDS = (
+    ('unmanaged', ('warning',)), ('outdated', ('warning',)), ('drift', ('warning',)), ('persistence', ('warning',)),
+    ('risky', ('warning', 'critical')), ('close_wait', ('warning',)), ('closing', ('warning',)),
+    ('time_wait', ('info', 'warning')), ('syn_flood', ('info', 'warning', 'critical')),
+    ('listen_overflow', ('info', 'warning')), ('orphans', ('warning',)), ('memory', ('info', 'warning', 'critical')),
+    ('retransmits', ('warning',)), ('conntrack', ('critical',)), ('ephemeral_ports', ('warning',)),
+)
+# Said by the fleet audit of a host it cannot judge (no facts, old or malformed ones): not a host's own.
+AUDIT_KINDS = (('unaudited', ('warning',)), ('stale', ('warning',)))
+_KNOWN = frozenset((kind, severity) for kind, severities in KINDS + AUDIT_KINDS for severity in severities)
 
 
 def finding(kind, severity, message, key=None, expected=None, actual=None):
+    if (kind, severity) not in _KNOWN:
+        raise ValueError('finding %s with severity %s is not declared in KINDS' % (kind, severity))
     return {'kind': kind, 'severity': severity, 'key': key, 'expected': expected, 'actual': actual, 'message': message}
 
 
@@ -92,35 +114,45 @@ def profile_findings(record, expected_profile, keys, sources, dropin):
     return found
 
 
-def risky_findings(keys, listeners, thresholds):
-    """Settings that are dangerous on this kernel, whoever set them."""
-    found = []
-
+def _live(keys):
     def live(key):
         info = keys.get(key) or {}
         return info.get('value') if info.get('available') else None
+    return live
 
-    if live('net.ipv4.tcp_tw_recycle') == 1:
-        found.append(finding('risky', 'critical',
-                             'tcp_tw_recycle=1 drops SYNs from clients behind NAT or a load balancer (their timestamps '
-                             'look out of order). Set it to 0; it was removed in Linux 4.12.',
-                             key='net.ipv4.tcp_tw_recycle', expected=0, actual=1))
-    reuse, stamps = live('net.ipv4.tcp_tw_reuse'), live('net.ipv4.tcp_timestamps')
-    if reuse in (1, 2) and stamps == 0:
-        found.append(finding('risky', 'warning',
-                             'tcp_tw_reuse=%d does nothing with tcp_timestamps=0: reuse needs timestamps. '
-                             'Turn timestamps on.' % reuse, key='net.ipv4.tcp_timestamps', expected=1, actual=0))
+
+def risky_findings(keys, listeners, thresholds, release=None, host=None, record=None):
+    """Settings that are dangerous on this kernel, whoever set them: the catalog's rules for each
+    live value, values below the running kernel's own default on capacity limits, and the rules
+    that need more than one key."""
+    found = []
+    live = _live(keys)
+    for key in sorted(keys):
+        value = live(key)
+        if value is None:
+            continue
+        for severity, message, expected in catalog.risky(key, value):
+            found.append(finding('risky', severity, message, key=key, expected=expected, actual=value))
+        lower = catalog.lowers(key, value, release, host) if release is not None else None
+        if lower:
+            entry = catalog.get(key)
+            what = 'a maximum of %d' % lower[0] if entry['type'] == catalog.VECTOR else str(lower[0])
+            who = ('%s@%s sets' % (record.get('profile'), record.get('version'))
+                   if record and key in (record.get('applied') or {}) else 'is')
+            found.append(finding('risky', 'warning',
+                                 '%s %s %s, below the %d this kernel (Linux %s) gives by default on this host: it lowers '
+                                 'a capacity limit newer kernels raised. Leave the key to the kernel (a kernel guard in '
+                                 'the profile, or a profile version that does).' % (key, who, what, lower[1], release),
+                                 key=key, expected='>= %d' % lower[1], actual=lower[0]))
     fin = live('net.ipv4.tcp_fin_timeout')
     if isinstance(fin, int) and fin < thresholds['fin_timeout_min']:
         found.append(finding('risky', 'warning',
                              'tcp_fin_timeout=%d cuts off slow peers still sending their FIN, and it never shortened '
                              'TIME_WAIT. Use %d or more.' % (fin, thresholds['fin_timeout_min']),
                              key='net.ipv4.tcp_fin_timeout', expected='>= %d' % thresholds['fin_timeout_min'], actual=fin))
-    rng, reserved = live('net.ipv4.ip_local_port_range'), live('net.ipv4.ip_local_reserved_ports') or []
+    rng = live('net.ipv4.ip_local_port_range')
     if rng:
-        taken = set()
-        for low, high in reserved:
-            taken.update(range(low, high + 1))
+        taken = reserved_ports(live('net.ipv4.ip_local_reserved_ports'))
         exposed = sorted(set(item['port'] for item in listeners or [] if rng[0] <= item['port'] <= rng[1] and item['port'] not in taken))
         if exposed:
             found.append(finding('risky', 'warning',
@@ -131,35 +163,11 @@ def risky_findings(keys, listeners, thresholds):
     return found
 
 
-def lowered_default_findings(record, kernel_version):
-    """Values the host's profile applied that are below the running kernel's own default (for
-    buffer vectors, the maximum): advice that raised a limit on older kernels lowers it on newer ones."""
-    found = []
-    if not record or not kernel_version:
-        return found
-    try:
-        release = KernelRelease(kernel_version)
-    except KernelVersionError:
-        return found
-    running = '%s@%s' % (record.get('profile'), record.get('version'))
-    applied = record.get('applied') or {}
-    for key in sorted(applied):
-        try:
-            lower = catalog.lowers_default(key, applied[key], release)
-        except catalog.CatalogError:
-            continue  # a value the kernel took but the catalog's rules refuse: drift findings tell
-        if lower:
-            what = 'a maximum of %d' % lower[0] if catalog.get(key)['type'] == catalog.VECTOR else str(lower[0])
-            found.append(finding('risky', 'warning',
-                                 '%s: %s sets %s, below Linux %s\'s own default of %d: this profile lowers the '
-                                 'kernel\'s own default. Leave the key to the kernel here (a kernel guard in the '
-                                 'profile) or use a profile version that does.' % (key, running, what, release, lower[1]),
-                                 key=key, expected='>= %d' % lower[1], actual=lower[0]))
-    return found
-
-
-# Counters that only grow: compared with the previous audit when there was one, else with boot.
-TRACKED_COUNTERS = ('TCPTimeWaitOverflow', 'ListenOverflows')
+def reserved_ports(ranges):
+    taken = set()
+    for low, high in ranges or []:
+        taken.update(range(low, high + 1))
+    return taken
 
 
 def growth(counters, previous, name):
@@ -171,15 +179,24 @@ def growth(counters, previous, name):
     return now - before, 'since the last audit'
 
 
+def _loopback(address):
+    return address.startswith('127.') or address == '::1' or address.startswith('::ffff:127.')
+
+
 def health_findings(tcp, keys, thresholds, previous=None):
-    """Live trouble from the TCP facts; ``previous`` holds the counters of the last audit."""
+    """Live trouble from the TCP facts; ``previous`` holds the counters of the last audit. What
+    happens now is judged: counter rises since the last audit (since boot they are only info),
+    each listener's queues against its own limits, the live states."""
     found = []
     states = tcp.get('states') or {}
     counters = tcp.get('counters') or {}
+    sockstat = (tcp.get('sockstat') or {}).get('tcp') or {}
+    live = _live(keys)
 
-    def live(key):
-        info = keys.get(key) or {}
-        return info.get('value') if info.get('available') else None
+    def rise(name):
+        """(increase, since, severity for a rise): warning since the last audit, info since boot."""
+        n, since = growth(counters, previous, name)
+        return n, since, 'warning' if since == 'since the last audit' else 'info'
 
     close_wait = states.get('CLOSE_WAIT', 0)
     if close_wait >= thresholds['close_wait']:
@@ -192,42 +209,34 @@ def health_findings(tcp, keys, thresholds, previous=None):
                              'Fix the code that leaks them%s; a restart only hides it.'
                              % (close_wait, ': ' + named if named else ' (gather_subset processes names it)'),
                              expected='< %d' % thresholds['close_wait'], actual=close_wait))
-    tw_max = live('net.ipv4.tcp_max_tw_buckets')
-    time_wait = states.get('TIME_WAIT', 0)
-    overflow, since = growth(counters, previous, 'TCPTimeWaitOverflow')
-    if (isinstance(tw_max, int) and tw_max and time_wait >= thresholds['time_wait_ratio'] * tw_max) or overflow > 0:
-        found.append(finding('time_wait', 'warning',
-                             '%d TIME_WAIT sockets against tcp_max_tw_buckets=%s; TCPTimeWaitOverflow rose by %d %s '
-                             '(TIME_WAIT sockets destroyed early). Use keep-alive or connection pools, or raise the limit.'
-                             % (time_wait, tw_max, overflow, since),
-                             key='net.ipv4.tcp_max_tw_buckets', expected='< %d%%' % (thresholds['time_wait_ratio'] * 100),
-                             actual=time_wait))
-    syn_recv = states.get('SYN_RECV', 0)
-    if syn_recv >= thresholds['syn_recv'] and counters.get('SyncookiesSent', 0) > 0:
-        found.append(finding('syn_flood', 'critical',
-                             '%d sockets in SYN_RECV and %d SYN cookies sent: a SYN flood, or a burst the SYN queue '
-                             'cannot hold. Keep tcp_syncookies=1 and check the traffic\'s sources.'
-                             % (syn_recv, counters['SyncookiesSent']), expected='< %d' % thresholds['syn_recv'], actual=syn_recv))
-    overflows, since = growth(counters, previous, 'ListenOverflows')
+    found += _closing(states, live, thresholds)
+    found += _time_wait(states, sockstat, live, thresholds, rise)
+    found += _syn_flood(tcp.get('listeners') or [], counters, previous, live, thresholds)
+    overflows, since, severity = rise('ListenOverflows')
     if overflows > 0:
         listeners = tcp.get('listeners') or []
         full = [item for item in listeners if item.get('accept_queue_full')] or \
             sorted(listeners, key=lambda item: -(item.get('accept_queue') or 0))[:1]
         named = ', '.join('%s:%d (queue %s/%s)' % (item['address'], item['port'], item['accept_queue'], item['backlog'])
                           for item in full)
-        found.append(finding('listen_overflow', 'warning',
+        found.append(finding('listen_overflow', severity,
                              'ListenOverflows rose by %d %s: connections were dropped because an accept queue was full '
                              '(%s). The application accepts too slowly or its backlog is too small (capped by '
-                             'net.core.somaxconn).' % (overflows, since, named or 'no listener is full now'),
+                             'net.core.somaxconn when it calls listen()).' % (overflows, since, named or 'no listener is full now'),
                              key='net.core.somaxconn', expected=0, actual=overflows))
-    orphans = ((tcp.get('sockstat') or {}).get('tcp') or {}).get('orphan')
+    orphans = sockstat.get('orphan')
     max_orphans = live('net.ipv4.tcp_max_orphans')
     if isinstance(orphans, int) and isinstance(max_orphans, int) and max_orphans and \
             orphans >= thresholds['orphan_ratio'] * max_orphans:
         found.append(finding('orphans', 'warning',
-                             '%d orphaned sockets against tcp_max_orphans=%d: past it the kernel resets connections '
-                             '("too many orphaned sockets").' % (orphans, max_orphans),
-                             key='net.ipv4.tcp_max_orphans', expected='< %d%%' % (thresholds['orphan_ratio'] * 100), actual=orphans))
+                             '%d orphaned sockets against tcp_max_orphans=%d: the kernel resets an orphan once the count, '
+                             'doubled for one idle over 240 s and again after an ICMP error, passes the limit '
+                             '(tcp_out_of_resources), so from a quarter of it resets may start ("TCP: too many orphaned '
+                             'sockets"). Find the peers that stop reading; lower tcp_orphan_retries on a loaded server.'
+                             % (orphans, max_orphans), key='net.ipv4.tcp_max_orphans',
+                             expected='< %d%%' % (thresholds['orphan_ratio'] * 100), actual=orphans))
+    found += _memory(sockstat, live, rise)
+    found += _retransmits(counters, previous, thresholds)
     conntrack = tcp.get('conntrack') or {}
     if conntrack.get('usage') is not None and conntrack['usage'] >= thresholds['conntrack_ratio']:
         found.append(finding('conntrack', 'critical',
@@ -235,22 +244,160 @@ def health_findings(tcp, keys, thresholds, previous=None):
                              'table full, dropping packet"). Raise nf_conntrack_max or stop tracking this traffic.'
                              % (conntrack['count'], conntrack['max']), key='net.netfilter.nf_conntrack_max',
                              expected='< %d%%' % (thresholds['conntrack_ratio'] * 100), actual=conntrack['count']))
-    eph = tcp.get('ephemeral_ports') or {}
+    found += _ephemeral(tcp.get('ephemeral_ports') or {}, live, thresholds)
+    return found
+
+
+def _closing(states, live, thresholds):
+    parts = [(state, states.get(state, 0)) for state in ('FIN_WAIT1', 'LAST_ACK', 'CLOSING')]
+    total = sum(n for _state, n in parts)
+    if total < thresholds['closing']:
+        return []
+    retries = live('net.ipv4.tcp_orphan_retries')
+    return [finding('closing', 'warning',
+                    '%d sockets waiting for the peer to acknowledge our FIN (%s): the application closed them and the '
+                    'peer stopped reading, or packets are lost. Each is an orphan holding its unsent data and counting '
+                    'against tcp_max_orphans until tcp_orphan_retries (%s) runs out, about 102 s for the default 0 '
+                    '(meaning 8). ip-sysctl.rst advises lowering it on a loaded web server.'
+                    % (total, ', '.join('%s %d' % p for p in parts if p[1]), 'unknown' if retries is None else retries),
+                    key='net.ipv4.tcp_orphan_retries', expected='< %d' % thresholds['closing'], actual=total)]
+
+
+def _time_wait(states, sockstat, live, thresholds, rise):
+    """sockstat ``tw`` counts every timewait minisocket, orphaned FIN_WAIT2 ones too: that is what
+    tcp_max_tw_buckets limits (inet_twsk_alloc)."""
+    tw_max = live('net.ipv4.tcp_max_tw_buckets')
+    time_wait = states.get('TIME_WAIT', 0)
+    timewait = sockstat.get('tw') if isinstance(sockstat.get('tw'), int) else time_wait
+    found = []
+    if isinstance(tw_max, int) and tw_max and timewait >= thresholds['time_wait_ratio'] * tw_max:
+        found.append(finding('time_wait', 'warning',
+                             '%d timewait sockets (%d TIME_WAIT, the rest orphaned FIN_WAIT2) against '
+                             'tcp_max_tw_buckets=%d: past it the kernel destroys them at once. Use keep-alive or '
+                             'connection pools on the side that closes first, or raise the limit.'
+                             % (timewait, time_wait, tw_max), key='net.ipv4.tcp_max_tw_buckets',
+                             expected='< %d%%' % (thresholds['time_wait_ratio'] * 100), actual=timewait))
+    overflow, since, severity = rise('TCPTimeWaitOverflow')
+    if overflow > 0 and not found:
+        found.append(finding('time_wait', severity,
+                             'TCPTimeWaitOverflow rose by %d %s: TIME_WAIT sockets were destroyed early because '
+                             'tcp_max_tw_buckets (%s) was reached. Use keep-alive or connection pools, or raise the limit.'
+                             % (overflow, since, tw_max), key='net.ipv4.tcp_max_tw_buckets', expected=0, actual=overflow))
+    elif overflow > 0:
+        found[0]['message'] += ' TCPTimeWaitOverflow rose by %d %s.' % (overflow, since)
+    return found
+
+
+def _syn_flood(listeners, counters, previous, live, thresholds):
+    """A SYN queue is capped by the listen() backlog (at most somaxconn), and a SYN answered with a
+    cookie leaves no SYN_RECV socket (tcp_conn_request, net/ipv4/tcp_input.c): a flood shows as
+    listeners at their SYN queue limit, and as cookies (TCPReqQFullDoCookies) or drops
+    (TCPReqQFullDrop) rising."""
+    mode = live('net.ipv4.tcp_syncookies')
+    full = [item for item in listeners if item.get('backlog') and (item.get('syn_recv') or 0) >= item['backlog']]
+    named = ', '.join('%s:%d (SYN_RECV %d, limit %d)' % (item['address'], item['port'], item['syn_recv'], item['backlog'])
+                      for item in full[:3])
+    cookies, since = growth(counters, previous, 'TCPReqQFullDoCookies')
+    dropped = growth(counters, previous, 'TCPReqQFullDrop')[0]
+    if mode == 2:
+        cookies = 0  # mode 2 answers every SYN with a cookie: not a sign of a full queue
+    events = cookies + dropped
+    if not full and events < thresholds['syn_cookies']:
+        return []
+    if since != 'since the last audit':  # counts since boot: only a queue full now says it happens now
+        severity = 'warning' if full else 'info'
+    else:
+        severity = 'critical' if dropped or (full and events) else 'warning'
+    what = []
+    if cookies:
+        what.append('%d SYNs answered with cookies' % cookies)
+    if dropped:
+        what.append('%d SYNs dropped (tcp_syncookies=%s)' % (dropped, mode))
+    message = ('%s %s because a SYN queue was full' % (' and '.join(what), since) if what
+               else 'No SYN cookie or drop %s' % since)
+    message += ('; at their SYN queue limit now: %s. ' % named if full else '; no listener is full now. ')
+    message += ('A flood, or a burst the SYN queues cannot hold. For legitimate bursts raise the application\'s '
+                'listen() backlog (capped by net.core.somaxconn); tcp_max_syn_backlog counts only with syncookies off. '
+                'Keep tcp_syncookies=1.')
+    return [finding('syn_flood', severity, message, key='net.ipv4.tcp_syncookies', expected=0,
+                    actual=events or sum(item['syn_recv'] for item in full))]
+
+
+def _memory(sockstat, live, rise):
+    found = []
+    tcp_mem, pages = live('net.ipv4.tcp_mem'), sockstat.get('mem')
+    if isinstance(tcp_mem, list) and len(tcp_mem) == 3 and isinstance(pages, int) and pages >= tcp_mem[1]:
+        hard = pages >= tcp_mem[2]
+        found.append(finding('memory', 'critical' if hard else 'warning',
+                             'TCP uses %d pages of memory, %s tcp_mem %s: %s' % (
+                                 pages, 'at the hard limit of' if hard else 'past the pressure threshold of',
+                                 ' '.join(str(v) for v in tcp_mem),
+                                 'new data is refused and sockets are reset ("out of memory -- consider tuning '
+                                 'tcp_mem").' if hard else 'the kernel shrinks buffers and slows every connection.'),
+                             key='net.ipv4.tcp_mem', expected='< %d pages' % tcp_mem[1], actual=pages))
+    pressures, since, severity = rise('TCPMemoryPressures')
+    aborts = rise('TCPAbortOnMemory')[0]
+    if (pressures or aborts) and not found:
+        found.append(finding('memory', severity,
+                             'TCP ran short of memory %s: %d times under pressure (TCPMemoryPressures), %d connections '
+                             'reset for memory or too many orphans (TCPAbortOnMemory). Find the sockets that hold '
+                             'memory (large queues, orphans) before raising tcp_mem.' % (since, pressures, aborts),
+                             key='net.ipv4.tcp_mem', expected=0, actual=pressures + aborts))
+    return found
+
+
+def _retransmits(counters, previous, thresholds):
+    """Judged only against the previous audit: a ratio since boot says nothing about now."""
+    rises = {}
+    for name in ('OutSegs', 'RetransSegs', 'TCPTimeouts', 'TCPSynRetrans'):
+        n, since = growth(counters, previous, name)
+        if since != 'since the last audit':
+            return []
+        rises[name] = n
+    sent = rises['OutSegs']
+    if sent < RETRANSMIT_MIN_SEGMENTS or rises['RetransSegs'] < thresholds['retransmit_ratio'] * sent:
+        return []
+    ratio = rises['RetransSegs'] / float(sent)
+    return [finding('retransmits', 'warning',
+                    '%.1f%% of the segments sent since the last audit were retransmitted (%d of %d; %d timeouts, %d SYN '
+                    'retransmissions): packet loss or a congested path, felt as slow requests before any error. Look '
+                    'at the network between this host and its peers.'
+                    % (100 * ratio, rises['RetransSegs'], sent, rises['TCPTimeouts'], rises['TCPSynRetrans']),
+                    expected='< %.1f%%' % (100 * thresholds['retransmit_ratio']), actual=round(ratio, 4))]
+
+
+def _ephemeral(eph, live, thresholds):
+    """Ports towards one peer against the usable range: reserved ports left out, and TIME_WAIT
+    sockets left out where tcp_tw_reuse lets a new connection take their port."""
+    found = []
+    rng = eph.get('range') or []
+    if len(rng) != 2:
+        return found
+    reserved = sum(1 for port in reserved_ports(live('net.ipv4.ip_local_reserved_ports')) if rng[0] <= port <= rng[1])
+    usable = rng[1] - rng[0] + 1 - reserved
+    reuse, stamps = live('net.ipv4.tcp_tw_reuse'), live('net.ipv4.tcp_timestamps')
     for peer in eph.get('busiest_peers') or []:
-        if peer['usage'] >= thresholds['ephemeral_ratio']:
-            found.append(finding('ephemeral_ports', 'warning',
-                                 '%d connections to %s:%d use %.0f%% of the ephemeral ports (%s): new connections to it '
-                                 'will fail with EADDRNOTAVAIL. Reuse connections, add source addresses or widen the range.'
-                                 % (peer['connections'], peer['peer'], peer['port'], peer['usage'] * 100,
-                                    '-'.join(str(p) for p in eph.get('range') or [])),
-                                 key='net.ipv4.ip_local_port_range', expected='< %d%%' % (thresholds['ephemeral_ratio'] * 100),
-                                 actual=peer['connections']))
+        reusable = stamps != 0 and (reuse == 1 or (reuse == 2 and _loopback(peer['peer'])))
+        held = peer['connections'] - ((peer.get('time_wait') or 0) if reusable else 0)
+        if usable <= 0 or held < thresholds['ephemeral_ratio'] * usable:
+            continue
+        found.append(finding('ephemeral_ports', 'warning',
+                             '%d connections to %s:%d hold %.0f%% of the %d usable ephemeral ports (%s, %d reserved%s): '
+                             'new connections to it will fail with EADDRNOTAVAIL. Reuse connections, add source '
+                             'addresses or widen the range.'
+                             % (held, peer['peer'], peer['port'], 100.0 * held / usable, usable,
+                                '-'.join(str(p) for p in rng), reserved,
+                                '; TIME_WAIT ones not counted, tcp_tw_reuse takes their ports' if reusable else ''),
+                             key='net.ipv4.ip_local_port_range', expected='< %d%%' % (thresholds['ephemeral_ratio'] * 100),
+                             actual=held))
     return found
 
 
 def check_thresholds(thresholds):
     """Refuse threshold names the findings do not know (a typo would silently keep the default)
     and values that are not numbers of zero or more."""
+    for name in sorted(set(thresholds or {}) & set(RETIRED_THRESHOLDS)):
+        raise ValueError('threshold %s is no longer used: %s' % (name, RETIRED_THRESHOLDS[name]))
     unknown = set(thresholds or {}) - set(DEFAULT_THRESHOLDS)
     if unknown:
         raise ValueError('unknown threshold %s (known: %s)'
@@ -267,8 +414,12 @@ def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thre
     limits = dict(DEFAULT_THRESHOLDS)
     limits.update(thresholds or {})
     keys = (sysctl_facts or {}).get('keys') or {}
+    try:
+        release = KernelRelease(((sysctl_facts or {}).get('kernel') or {}).get('version') or '')
+    except KernelVersionError:
+        release = None
     found = profile_findings(record, expected_profile, keys, (sysctl_facts or {}).get('sources'), dropin)
-    found += risky_findings(keys, (tcp or {}).get('listeners'), limits)
-    found += lowered_default_findings(record, ((sysctl_facts or {}).get('kernel') or {}).get('version'))
+    found += risky_findings(keys, (tcp or {}).get('listeners'), limits, release, catalog.host_context(sysctl_facts),
+                            record)
     found += health_findings(tcp or {}, keys, limits, previous)
     return sorted(found, key=lambda f: (-rank(f['severity']), f['kind'], f['key'] or ''))

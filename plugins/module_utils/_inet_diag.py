@@ -37,6 +37,7 @@ STATE_NUMBER = dict((name, number) for number, name in enumerate(TCP_STATES, 1))
 ALL_STATES = sum(1 << n for n in range(1, len(TCP_STATES) + 1))
 LISTEN = STATE_NUMBER['LISTEN']
 SYN_RECV = STATE_NUMBER['SYN_RECV']
+TIME_WAIT = STATE_NUMBER['TIME_WAIT']
 
 _NLMSGHDR = struct.Struct('=IHHII')
 _REQ_V2 = struct.Struct('=BBBBI')

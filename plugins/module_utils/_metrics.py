@@ -20,20 +20,14 @@ import calendar
 import re
 import time
 
+from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils._census import STATES
 
 FILE_NAME = 'netops_tcp.prom'
 READ_LIMIT = 1024 * 1024  # the file it wrote last: a few kB; anything bigger is not ours
 PREFIX = 'netops_tcp_'
-# Every finding a host can have, with the severities it can have: all are written, zeros too, so
-# an alert sees 0 rather than nothing (tests/unit check this against _findings).
-KINDS = (
-    ('unmanaged', ('warning',)), ('outdated', ('warning',)), ('drift', ('warning',)), ('persistence', ('warning',)),
-    ('risky', ('warning', 'critical')), ('close_wait', ('warning',)), ('time_wait', ('warning',)),
-    ('syn_flood', ('critical',)), ('listen_overflow', ('warning',)), ('orphans', ('warning',)),
-    ('conntrack', ('critical',)), ('ephemeral_ports', ('warning',)),
-)
+KINDS = findings.KINDS  # every kind and severity a host can have: all written, zeros too
 # Kinds also written per sysctl key (their keys come from the catalog: a bounded set).
 PER_KEY = ('drift', 'persistence', 'risky')
 # (kernel counter, metric, help): the counters the rollout gate watches, as Prometheus counters.
@@ -45,6 +39,13 @@ COUNTERS = (
     ('ListenDrops', 'listen_drops_total', 'Connections dropped at a listener for any reason (TcpExt ListenDrops).'),
     ('SyncookiesSent', 'syncookies_sent_total', 'SYN cookies sent: the SYN queue was full (TcpExt SyncookiesSent).'),
     ('SyncookiesFailed', 'syncookies_failed_total', 'ACKs with an invalid SYN cookie (TcpExt SyncookiesFailed).'),
+    ('TCPReqQFullDoCookies', 'syn_queue_full_cookies_total',
+     'SYNs answered with a cookie because the listener\'s SYN queue was full (TcpExt TCPReqQFullDoCookies).'),
+    ('TCPReqQFullDrop', 'syn_queue_full_drops_total',
+     'SYNs dropped because the listener\'s SYN queue was full and syncookies are off (TcpExt TCPReqQFullDrop).'),
+    ('TCPMemoryPressures', 'memory_pressures_total', 'Times TCP entered memory pressure (TcpExt TCPMemoryPressures).'),
+    ('TCPTimeouts', 'retransmission_timeouts_total', 'Retransmission timeouts (TcpExt TCPTimeouts).'),
+    ('TCPSynRetrans', 'syn_retransmits_total', 'SYN and SYN-ACK retransmissions (TcpExt TCPSynRetrans).'),
     ('TCPAbortOnMemory', 'aborts_on_memory_total',
      'Connections reset for lack of memory or too many orphans (TcpExt TCPAbortOnMemory).'),
     ('OutRsts', 'resets_sent_total', 'Segments sent with RST (Tcp OutRsts).'),

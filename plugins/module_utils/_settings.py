@@ -17,7 +17,7 @@ from ansible_collections.netops.tcp.plugins.module_utils import _catalog as cata
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError, parse_spec
 
 SETTING_KEYS = frozenset(['value', 'rationale', 'guards'])
-GUARDS = frozenset(['kernel', 'unless', 'reserve_listening_ports'])
+GUARDS = frozenset(['kernel', 'unless', 'reserve_listening_ports', 'allow_lower'])
 UNLESS_FLAGS = frozenset(['clients_behind_nat'])
 
 
@@ -79,6 +79,11 @@ def check_guards(where, key, guards):
         if key != 'net.ipv4.ip_local_port_range' or not isinstance(guards['reserve_listening_ports'], bool):
             raise SettingsError('%s: %s: reserve_listening_ports is true or false, on net.ipv4.ip_local_port_range only'
                                 % (where, key))
+    if 'allow_lower' in guards:
+        entry = catalog.get(key)
+        if not (entry and entry['raise_only']) or not isinstance(guards['allow_lower'], bool):
+            raise SettingsError('%s: %s: allow_lower is true or false, on a capacity limit only (%s)'
+                                % (where, key, ', '.join(sorted(k for k, e in catalog.CATALOG.items() if e['raise_only']))))
     return dict(guards)
 
 

@@ -171,6 +171,15 @@ def expand_keys(proc_path, patterns):
     return [k for k in keys if not (k in seen or seen.add(k))]
 
 
+def mem_total(proc_path='/proc'):
+    """MemTotal of /proc/meminfo in bytes (the kernel sizes buffer defaults from memory), or None."""
+    for line in (files.read_text(os.path.join(proc_path, 'meminfo'), errors='replace', quiet=True) or '').splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == 'MemTotal:' and fields[1].isdigit():
+            return int(fields[1]) * 1024
+    return None
+
+
 def gather(proc_path, patterns=None):
     """The ``ansible_facts.tcp_sysctl`` dict: kernel, namespace and one entry per key."""
     release_text = read_release(proc_path)
@@ -181,7 +190,8 @@ def gather(proc_path, patterns=None):
     for key in keys:
         values[key] = read_key(proc_path, key, release, in_init)
     return {
-        'kernel': {'release': release_text, 'version': str(release)},
+        'kernel': {'release': release_text, 'version': str(release), 'mem_total': mem_total(proc_path),
+                   'page_size': os.sysconf('SC_PAGE_SIZE')},
         'netns': {'initial': in_init, 'inode': netns_inode(proc_path)},
         'keys': values,
     }

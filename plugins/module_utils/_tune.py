@@ -141,7 +141,10 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             else:
                 plan.skipped[key] = reason
             continue
-        if holds:
+        lower = None if holds else _lowers(key, setting, info, originals)
+        if lower:
+            plan.skipped[key] = lower
+        elif holds:
             plan.unchanged[key] = {'name': info['name'], 'value': desired}
         else:
             plan.apply[key] = {'name': info['name'], 'path': info['path'], 'before': info['raw'], 'after': desired}
@@ -157,6 +160,26 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             plan.skipped[key] = 'cannot put back the original value %s: %s' % (original, info['reason'])
     _unprivileged_start(host, plan)
     return plan
+
+
+def _lowers(key, setting, info, originals):
+    """Why a capacity limit (catalog raise_only) is left as it is: the setting is below what the host
+    has, the value from before the first tuning or else the live one; None when it may be written."""
+    entry = setting.entry
+    if not entry or not entry['raise_only'] or setting.guards.get('allow_lower') or not info['available']:
+        return None
+    original = (originals or {}).get(key)
+    try:
+        have = catalog.capacity(entry, catalog.parse(key, original if original is not None else info['raw'], entry))
+    except catalog.CatalogError:
+        return None
+    want = catalog.capacity(entry, setting.value)
+    if want >= have:
+        return None
+    what = 'a maximum of ' if entry['type'] == catalog.VECTOR else ''
+    return ('keeps %s%d: %s%d would lower a capacity limit below what this host %s; a profile only raises it '
+            '(guards: {allow_lower: true} lowers it on purpose)'
+            % (what, have, what, want, 'had before its first tuning' if original is not None else 'has'))
 
 
 def plan_put_back(plan, key, info, value):

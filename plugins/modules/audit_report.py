@@ -55,8 +55,9 @@ options:
     default: {}
   thresholds:
     description:
-      - Limits of the health findings (C(close_wait), C(syn_recv), C(time_wait_ratio), C(orphan_ratio),
-        C(conntrack_ratio), C(ephemeral_ratio), C(fin_timeout_min)); unknown names fail.
+      - Limits of the health findings (C(close_wait), C(closing), C(syn_cookies), C(time_wait_ratio),
+        C(orphan_ratio), C(conntrack_ratio), C(ephemeral_ratio), C(fin_timeout_min), C(retransmit_ratio));
+        unknown names fail, and so does C(syn_recv) of earlier versions, with what replaced it.
     type: dict
     default: {}
   record_name:

@@ -14,7 +14,7 @@ from ansible_collections.netops.tcp.plugins.module_utils import _catalog as cata
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
 
 MODULE = 'ansible_collections.netops.tcp.plugins.modules.sysctl_tune'
-FIRST = {'net.ipv4.tcp_fin_timeout': 30, 'net.core.somaxconn': 8192, 'net.ipv4.tcp_rmem': [4096, 131072, 16777216],
+FIRST = {'net.ipv4.tcp_fin_timeout': 30, 'net.core.somaxconn': 8192, 'net.ipv4.tcp_rmem': [4096, 131072, 67108864],
          'net.ipv4.ip_local_reserved_ports': [8080, 8081, [9000, 9010]], 'net.ipv4.ip_local_port_range': [10000, 65000]}
 # An upgrade: changes two keys, drops three (they go back to their originals), adds two.
 SECOND = {'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 16384, 'net.ipv4.tcp_keepalive_time': 600,

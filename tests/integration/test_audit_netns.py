@@ -43,34 +43,34 @@ def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):
     assert second['hosts'][clean.name]['counters']['ListenOverflows'] == 0
 
 
-def test_a_profile_below_this_kernels_default_is_risky_and_v3_leaves_it_to_the_kernel(isolated_hosts, tmp_path):
-    # ad_backend_incident@2's 16 MB receive buffer maximum on this 6.16+ kernel, whose own is 32 MB.
+def test_a_capacity_limit_is_never_lowered_by_a_profile_and_a_lowered_one_is_risky(isolated_hosts, tmp_path):
+    # ad_backend_incident@2's 16 MB receive buffer maximum on this 6.16+ kernel, whose own is 32 MB: the
+    # module keeps the kernel's and says why; lowered by hand, the audit says it is risky.
     host = isolated_hosts()[0]
     original = host.sysctl('net.ipv4.tcp_rmem')
-    assert original == '4096 131072 33554432'  # the default of 6.16 and later, as the catalog says
-
-    def tune_and_audit(version):
-        tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', json.dumps({
-            'tcp_tune_profile': 'ad_backend_incident', 'tcp_tune_profile_version': version}))
-        assert tune.returncode == 0, tune.stdout[-3000:]
-        audit = host.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', json.dumps({
-            'tcp_audit_report_dir': str(tmp_path / ('report-v%d' % version))}))
-        assert audit.returncode == 0, audit.stdout[-3000:]
-        report = json.loads((tmp_path / ('report-v%d' % version) / 'report.json').read_text())
-        return [f for f in report['hosts'][host.name]['findings'] if f['kind'] == 'risky']
-
-    release = host.ansible('netops.tcp.sysctl_facts')['ansible_facts']['tcp_sysctl']['kernel']['version']
-    assert tune_and_audit(2) == [{
-        'kind': 'risky', 'severity': 'warning', 'key': 'net.ipv4.tcp_rmem', 'expected': '>= 33554432', 'actual': 16777216,
-        'message': "net.ipv4.tcp_rmem: ad_backend_incident@2 sets a maximum of 16777216, below Linux %s's own default "
-                   "of 33554432: this profile lowers the kernel's own default. Leave the key to the kernel here (a "
-                   "kernel guard in the profile) or use a profile version that does." % release}]
-    assert host.sysctl('net.ipv4.tcp_rmem') == '4096 131072 16777216'
-    # v3 applies it before 6.16 only: the upgrade gives the kernel's own value back, and says why.
-    assert tune_and_audit(3) == []
+    assert original == '4096 131072 33554432'  # the default of 6.16 and later on a host of 4 GB or more
+    tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', json.dumps({
+        'tcp_tune_profile': 'ad_backend_incident', 'tcp_tune_profile_version': 2}))
+    assert tune.returncode == 0, tune.stdout[-3000:]
     assert host.sysctl('net.ipv4.tcp_rmem') == original
     record = json.loads(host.read('/etc/ansible/facts.d/netops_tcp.fact'))
-    assert record['skipped']['net.ipv4.tcp_rmem'] == 'needs Linux <6.16; this kernel is %s' % release
-    dropin = host.read('/etc/sysctl.d/60-netops-tcp.conf')
-    assert 'net.ipv4.tcp_rmem =' not in dropin  # so a reboot keeps the kernel's own too
-    assert '# skipped net.ipv4.tcp_rmem: needs Linux <6.16; this kernel is %s\n' % release in dropin
+    assert record['skipped']['net.ipv4.tcp_rmem'] == (
+        'keeps a maximum of 33554432: a maximum of 16777216 would lower a capacity limit below what this host has; '
+        'a profile only raises it (guards: {allow_lower: true} lowers it on purpose)')
+    assert 'net.ipv4.tcp_rmem =' not in host.read('/etc/sysctl.d/60-netops-tcp.conf')  # a reboot keeps the kernel's
+
+    def audit(name):
+        run = host.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', json.dumps({
+            'tcp_audit_report_dir': str(tmp_path / name)}))
+        assert run.returncode == 0, run.stdout[-3000:]
+        report = json.loads((tmp_path / name / 'report.json').read_text())
+        return [f for f in report['hosts'][host.name]['findings'] if f['key'] == 'net.ipv4.tcp_rmem']
+
+    assert audit('kept') == []
+    host.run('sysctl', '-qw', 'net.ipv4.tcp_rmem=4096 131072 16777216', check=True)
+    release = host.ansible('netops.tcp.sysctl_facts')['ansible_facts']['tcp_sysctl']['kernel']['version']
+    assert audit('lowered') == [{
+        'kind': 'risky', 'severity': 'warning', 'key': 'net.ipv4.tcp_rmem', 'expected': '>= 33554432', 'actual': 16777216,
+        'message': "net.ipv4.tcp_rmem is a maximum of 16777216, below the 33554432 this kernel (Linux %s) gives by "
+                   "default on this host: it lowers a capacity limit newer kernels raised. Leave the key to the kernel "
+                   "(a kernel guard in the profile, or a profile version that does)." % release}]

@@ -148,8 +148,8 @@ def test_check_mode_writes_nothing_and_bad_input_fails_naming_it(isolated_hosts)
     failed = host.ansible('netops.tcp.tcp_metrics', {'expected_profile': 'web_frontend'}, expect_failure=True)
     assert failed['msg'] == 'expected_version: give the version of expected_profile web_frontend (a number)'
     bad = host.ansible('netops.tcp.tcp_metrics', {'thresholds': {'close_wiat': 5}}, expect_failure=True)
-    assert bad['msg'] == ('thresholds: unknown threshold close_wiat (known: close_wait, conntrack_ratio, '
-                          'ephemeral_ratio, fin_timeout_min, orphan_ratio, syn_recv, time_wait_ratio)')
+    assert bad['msg'] == ('thresholds: unknown threshold close_wiat (known: close_wait, closing, conntrack_ratio, '
+                          'ephemeral_ratio, fin_timeout_min, orphan_ratio, retransmit_ratio, syn_cookies, time_wait_ratio)')
     worse = host.ansible('netops.tcp.tcp_metrics', {'thresholds': {'close_wait': 'many'}}, expect_failure=True)
     assert worse['msg'] == "thresholds: threshold close_wait: 'many' is not a number of zero or more"
     host.run('touch', '/var/lib/not-a-dir', check=True)

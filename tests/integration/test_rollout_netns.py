@@ -27,6 +27,7 @@ KEYS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tcp_fin_timeout', 'net.core.som
 # Far below the TIME_WAIT sockets the load keeps (its rate x 60 s): every new one overflows.
 HURTS = ('---\nname: tight_tw\nversion: 1\ndescription: Caps TIME_WAIT far below what the load keeps.\n'
          'settings:\n  net.ipv4.tcp_max_tw_buckets:\n    value: 64\n    rationale: A bad idea, on purpose.\n'
+         '    guards: {allow_lower: true}\n'
          '  net.ipv4.tcp_fin_timeout:\n    value: 20\n    rationale: Harmless.\n')
 
 

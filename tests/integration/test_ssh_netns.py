@@ -71,4 +71,6 @@ def test_tune_and_audit_work_under_mitogen(ssh_fleet, tmp_path):
     assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-2000:]
     report = json.loads((report_dir / 'report.json').read_text())
     assert report['hosts'][web.name]['findings'] == []
-    assert [(f['kind'], f['key']) for f in report['hosts'][other.name]['findings']] == [('drift', 'net.core.somaxconn')]
+    # 1000 by hand: drift from the profile, and below the 4096 kernels give since 5.4.
+    assert [(f['kind'], f['key']) for f in report['hosts'][other.name]['findings']] == [
+        ('drift', 'net.core.somaxconn'), ('risky', 'net.core.somaxconn')]

@@ -88,6 +88,13 @@ def test_upgrade_v1_to_v2_restores_dropped_keys(isolated_hosts):
     host = isolated_hosts()[0]
     original_tw = host.sysctl('net.ipv4.tcp_max_tw_buckets')
     proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=1)
+    # The incident list's 36000 is below this kernel's own limit: kept, and said so.
+    assert proc.returncode == 0 and host.sysctl('net.ipv4.tcp_max_tw_buckets') == original_tw
+    assert json.loads(host.read(FACT))['skipped']['net.ipv4.tcp_max_tw_buckets'] == (
+        'keeps %s: 36000 would lower a capacity limit below what this host has; a profile only raises it '
+        '(guards: {allow_lower: true} lowers it on purpose)' % original_tw)
+    proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=1, tcp_tune_overrides={
+        'net.ipv4.tcp_max_tw_buckets': {'value': 36000, 'guards': {'allow_lower': True}}})
     assert proc.returncode == 0 and host.sysctl('net.ipv4.tcp_max_tw_buckets') == '36000'
     proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=2)
     assert proc.returncode == 0, proc.stdout[-3000:]

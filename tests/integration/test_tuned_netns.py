@@ -14,6 +14,7 @@ from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 PROFILE = '/usr/lib/tuned/network-throughput/tuned.conf'
 DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
 RMEM = 'net.ipv4.tcp_rmem'
+OURS = '4096 131072 67108864'
 
 
 def tuned_line(key):
@@ -48,14 +49,16 @@ def test_tuned_is_named_as_a_writer_by_facts_tune_and_audit(isolated_hosts, tmp_
 
     # Tuning warns before it writes; the value is live, the drop-in written, TuneD's file untouched.
     before = host.read(PROFILE)
+    # A 64 MB receive maximum (v2's 16 MB is below this kernel's own 32 MB: it would be kept, not written).
     tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', json.dumps({
-        'tcp_tune_profile': 'ad_backend_incident', 'tcp_tune_profile_version': 2}))
+        'tcp_tune_profile': 'ad_backend_incident', 'tcp_tune_profile_version': 2,
+        'tcp_tune_overrides': {RMEM: OURS}}))
     assert tune.returncode == 0, tune.stdout[-3000:]
     out = ' '.join((tune.stdout + tune.stderr).split())
     assert ('%s: TuneD profile network-throughput (%s line %d) sets %s after %s at boot, overriding it'
             % (RMEM, PROFILE, line, value, DROPIN)) in out
     assert 'net.ipv4.tcp_wmem: TuneD' not in out  # TuneD sets the same value v2 does: nothing is overridden
-    assert host.sysctl(RMEM) == '4096 131072 16777216' and '%s = 4096 131072 16777216' % RMEM in host.read(DROPIN)
+    assert host.sysctl(RMEM) == OURS and '%s = %s' % (RMEM, OURS) in host.read(DROPIN)
     assert host.read(PROFILE) == before
 
     def persistence():
@@ -65,10 +68,10 @@ def test_tuned_is_named_as_a_writer_by_facts_tune_and_audit(isolated_hosts, tmp_
         return [f for f in report['hosts'][host.name]['findings'] if f['kind'] == 'persistence']
 
     assert persistence() == [{
-        'kind': 'persistence', 'severity': 'warning', 'key': RMEM, 'expected': '4096 131072 16777216', 'actual': value,
+        'kind': 'persistence', 'severity': 'warning', 'key': RMEM, 'expected': OURS, 'actual': value,
         'message': "%s will be %s after a reboot (set by TuneD profile network-throughput, %s line %d, after the "
-                   "sysctl.d files), not 4096 131072 16777216: remove it from that profile's [sysctl] section, or let "
-                   "TuneD re-apply sysctl.d (reapply_sysctl = 1 in /etc/tuned/tuned-main.conf)." % (RMEM, value, PROFILE, line)}]
+                   "sysctl.d files), not %s: remove it from that profile's [sysctl] section, or let TuneD re-apply "
+                   "sysctl.d (reapply_sysctl = 1 in /etc/tuned/tuned-main.conf)." % (RMEM, value, PROFILE, line, OURS)}]
 
     # With reapply_sysctl on (TuneD's default), TuneD writes the drop-in's values again after its own.
     select(host, reapply=1)
@@ -76,6 +79,6 @@ def test_tuned_is_named_as_a_writer_by_facts_tune_and_audit(isolated_hosts, tmp_
     source = facts['sources'][RMEM]
     assert [w['owner'] for w in source['writers']] == ['systemd-sysctl', 'tuned', 'tuned reapply_sysctl']
     assert (source['boot_owner'], source['boot_value'], source['boot_file']) == (
-        'tuned reapply_sysctl', '4096 131072 16777216', DROPIN)
+        'tuned reapply_sysctl', OURS, DROPIN)
     assert persistence() == []
     assert re.search(r'reapply_sysctl = 1', host.read('/etc/tuned/tuned-main.conf'))

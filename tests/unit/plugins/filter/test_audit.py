@@ -55,7 +55,7 @@ def test_query_and_its_errors():
 def test_unknown_threshold_is_refused():
     with pytest.raises(AnsibleFilterError) as exc:
         audit.tcp_findings({}, None, {'closewait': 3})
-    assert str(exc.value).startswith('tcp_findings: unknown threshold closewait (known: close_wait, conntrack_ratio')
+    assert str(exc.value).startswith('tcp_findings: unknown threshold closewait (known: close_wait, closing, conntrack_ratio')
 
 
 def test_html_is_self_contained_and_escapes_host_text():

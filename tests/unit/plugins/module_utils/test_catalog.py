@@ -110,17 +110,68 @@ def test_defaults_by_kernel(key, version, value):
     assert catalog.default_for(catalog.lookup(key), KernelRelease(version)) == value
 
 
-@pytest.mark.parametrize('key, text, version, lower', [
-    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.16.0', (16777216, 33554432)),
-    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.15.9', None),   # raises the 6 MB of 4.20-6.15
-    ('net.ipv4.tcp_rmem', '4096 131072 33554432', '6.18.44', None),
-    ('net.ipv4.tcp_wmem', '4096 16384 2097152', '6.1.0', (2097152, 4194304)),
-    ('net.core.somaxconn', '1024', '5.4.0', (1024, 4096)),             # the old "raise it to 1024" advice
-    ('net.core.somaxconn', '1024', '5.3.18', None),
-    ('net.ipv4.tcp_fin_timeout', '15', '6.18.0', None),                # lower than 60 on purpose: not raise_only
+GB = 1024 ** 3
+BIG = {'ehash': 262144, 'memory': 8 * GB, 'conntrack_buckets': 262144}   # a 16 GB server
+SMALL = {'ehash': 8192, 'memory': 1 * GB, 'conntrack_buckets': 8192}     # a 1 GB VM
+
+
+@pytest.mark.parametrize('key, text, version, host, lower', [
+    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.16.0', BIG, (16777216, 33554432)),
+    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.15.9', BIG, None),    # raises the 6 MB of 4.20-6.15
+    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.16.0', SMALL, None),  # 1 GB/128 = 8 MB is this host's default
+    ('net.ipv4.tcp_rmem', '4096 131072 4194304', '6.16.0', SMALL, (4194304, 8388608)),
+    ('net.ipv4.tcp_rmem', '4096 131072 33554432', '6.18.44', BIG, None),
+    ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.18.44', {}, None),     # memory unknown: no verdict
+    ('net.ipv4.tcp_wmem', '4096 16384 2097152', '6.1.0', BIG, (2097152, 4194304)),
+    ('net.core.somaxconn', '1024', '5.4.0', {}, (1024, 4096)),             # the old "raise it to 1024" advice
+    ('net.core.somaxconn', '1024', '5.3.18', {}, None),
+    ('net.ipv4.tcp_fin_timeout', '15', '6.18.0', BIG, None),               # lower than 60 on purpose: not raise_only
+    ('net.ipv4.tcp_max_tw_buckets', '36000', '6.1.0', BIG, (36000, 131072)),  # the field notes' incident value
+    ('net.ipv4.tcp_max_tw_buckets', '6000', '6.1.0', SMALL, None),             # 4096 is this VM's default
+    ('net.ipv4.tcp_max_syn_backlog', '1024', '6.1.0', BIG, (1024, 2048)),
+    ('net.ipv4.tcp_max_syn_backlog', '1024', '5.3.0', BIG, None),
+    ('net.netfilter.nf_conntrack_max', '196608', '6.1.0', BIG, (196608, 262144)),  # the incident's 196608
+    ('net.netfilter.nf_conntrack_max', '196608', '5.10.0', dict(BIG, conntrack_buckets=65536), (196608, 262144)),
+    ('net.netfilter.nf_conntrack_max', '196608', '6.1.0', SMALL, None),
 ])
-def test_a_value_below_the_kernels_own_default(key, text, version, lower):
-    assert catalog.lowers_default(key, text, KernelRelease(version)) == lower
+def test_a_value_below_the_kernels_own_default(key, text, version, host, lower):
+    value = catalog.parse(key, text)
+    assert catalog.lowers(key, value, KernelRelease(version), host) == lower
+
+
+def test_host_context_from_facts():
+    def key(value):
+        return {'available': True, 'value': value}
+    facts = {'kernel': {'mem_total': 16 * GB, 'page_size': 4096},
+             'keys': {'net.ipv4.tcp_ehash_entries': key(-262144), 'net.netfilter.nf_conntrack_buckets': key(65536)}}
+    assert catalog.host_context(facts) == {'ehash': 262144, 'memory': int(16 * GB * 0.9), 'conntrack_buckets': 65536}
+    facts['keys']['net.ipv4.tcp_mem'] = key([188301, 251070, 376602])  # tcp_mem's pressure is free pages / 16
+    assert catalog.host_context(facts)['memory'] == 251070 * 16 * 4096
+    assert catalog.host_context(None) == {'ehash': None, 'memory': None, 'conntrack_buckets': None}
+
+
+@pytest.mark.parametrize('key, text, found', [
+    ('net.ipv4.tcp_tw_recycle', '1', ['critical']),
+    ('net.ipv4.tcp_timestamps', '0', ['warning']),
+    ('net.ipv4.tcp_timestamps', '1', []),
+    ('net.ipv4.tcp_syncookies', '0', ['warning']),
+    ('net.ipv4.tcp_retries2', '5', ['warning']),
+    ('net.ipv4.tcp_retries2', '8', []),
+    ('net.ipv4.tcp_syn_retries', '1', ['warning']),
+    ('net.ipv4.tcp_synack_retries', '1', ['warning']),
+    ('net.ipv4.tcp_synack_retries', '2', []),
+    ('net.ipv4.tcp_abort_on_overflow', '1', ['warning']),
+    ('net.ipv4.tcp_sack', '0', ['warning']),
+    ('net.ipv4.tcp_window_scaling', '0', ['warning']),
+    ('net.ipv4.ip_local_port_range', '1024 65000', ['warning']),   # same parity: 65000 is never used by connect()
+    ('net.ipv4.ip_local_port_range', '15000 65000', ['warning']),
+    ('net.ipv4.ip_local_port_range', '32768 60999', []),
+])
+def test_risky_values_are_catalog_data(key, text, found):
+    result = catalog.risky(key, catalog.parse(key, text))
+    assert [severity for severity, _message, _expected in result] == found
+    for _severity, message, _expected in result:
+        assert catalog.normalise(text) in message or text in message
 
 
 @pytest.mark.parametrize('key, raw, value', [

@@ -68,15 +68,17 @@ def test_ephemeral_ports_group_by_peer(proc):
     eph = facts['ephemeral_ports']
     assert eph['range'] == [1500, 65535] and eph['size'] == 64036
     lo, hi = eph['range']
-    truth = collections.Counter()
+    truth, time_wait = collections.Counter(), collections.Counter()
     for f in ss_truth():
         local_port = int(f[3].rsplit(':', 1)[1])
         if f[0] != 'LISTEN' and lo <= local_port <= hi:
             host, _sep, port = f[4].rpartition(':')
             truth[(host.strip('[]'), int(port))] += 1
+            time_wait[(host.strip('[]'), int(port))] += f[0] == 'TIME-WAIT'
     assert eph['in_use'] == sum(truth.values())
-    assert [(p['peer'], p['port'], p['connections']) for p in eph['busiest_peers']] == \
-        [(h, p, n) for (h, p), n in truth.most_common(3)]
+    assert [(p['peer'], p['port'], p['connections'], p['time_wait']) for p in eph['busiest_peers']] == \
+        [(h, p, n, time_wait[(h, p)]) for (h, p), n in truth.most_common(3)]
+    assert sum(p['time_wait'] for p in eph['busiest_peers']) > 0  # the fixture has TIME_WAIT towards its busiest peers
     assert eph['busiest_peers'][0]['usage'] == round(truth.most_common(1)[0][1] / 64036.0, 4)
 
 

@@ -63,8 +63,8 @@ def test_unknown_thresholds_are_refused():
 @pytest.mark.parametrize('value', ['500', None, True, -1, [1]])
 def test_thresholds_that_are_not_numbers_of_zero_or_more_are_refused(value):
     with pytest.raises(ValueError) as exc:
-        report.audit({'a': facts()}, lambda record: None, {'close_wait': 3, 'syn_recv': value})
-    assert str(exc.value) == 'threshold syn_recv: %r is not a number of zero or more' % (value,)
+        report.audit({'a': facts()}, lambda record: None, {'close_wait': 3, 'syn_cookies': value})
+    assert str(exc.value) == 'threshold syn_cookies: %r is not a number of zero or more' % (value,)
 
 
 def test_a_resolver_error_is_raised_for_every_host_that_asks():

@@ -182,3 +182,48 @@ def test_a_key_the_new_version_skips_on_this_kernel_gets_its_original_back(tmp_p
         return
     assert plan.skipped['net.ipv4.tcp_rmem'] == 'needs Linux <6.16; this kernel is %s' % host.release
     assert plan.restore['net.ipv4.tcp_rmem']['after'] == '4096 131072 33554432'
+
+
+def capacity_settings(spec):
+    return settings.normalise(spec)
+
+
+def test_a_profile_never_lowers_a_capacity_limit_below_what_the_host_has(tmp_path):
+    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', True))  # somaxconn 4096, tcp_rmem max 32 MB
+    plan = tune.decide(host, capacity_settings({'net.core.somaxconn': 1024, 'net.ipv4.tcp_rmem': '4096 131072 16777216',
+                                                'net.ipv4.tcp_fin_timeout': 30}))
+    assert sorted(plan.apply) == ['net.ipv4.tcp_fin_timeout']  # not a capacity limit: lowered on purpose
+    assert plan.skipped == {
+        'net.core.somaxconn': 'keeps 4096: 1024 would lower a capacity limit below what this host has; a profile only '
+                              'raises it (guards: {allow_lower: true} lowers it on purpose)',
+        'net.ipv4.tcp_rmem': 'keeps a maximum of 33554432: a maximum of 16777216 would lower a capacity limit below '
+                             'what this host has; a profile only raises it (guards: {allow_lower: true} lowers it on '
+                             'purpose)'}
+    on_purpose = tune.decide(host, capacity_settings({'net.core.somaxconn': {'value': 1024,
+                                                                             'guards': {'allow_lower': True}}}))
+    assert on_purpose.apply['net.core.somaxconn']['after'] == '1024'
+    raised = tune.decide(host, capacity_settings({'net.core.somaxconn': 16384}))
+    assert raised.apply['net.core.somaxconn']['after'] == '16384'
+
+
+def test_the_host_has_what_it_had_before_its_first_tuning(tmp_path):
+    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', True))
+    # An earlier profile raised somaxconn from 4096 to 16384: a new version may come down to 8192 (still above
+    # the host's own 4096), but not below what the host had.
+    live = tmp_path / 'sys/net/core/somaxconn'
+    live.write_text('16384\n')
+    down = tune.decide(host, capacity_settings({'net.core.somaxconn': 8192}), originals={'net.core.somaxconn': '4096'},
+                       managed=['net.core.somaxconn'])
+    assert down.apply['net.core.somaxconn']['after'] == '8192'
+    below = tune.decide(host, capacity_settings({'net.core.somaxconn': 2048}), originals={'net.core.somaxconn': '4096'},
+                        managed=['net.core.somaxconn'])
+    assert below.skipped['net.core.somaxconn'].startswith('keeps 4096: 2048 would lower a capacity limit below what '
+                                                          'this host had before its first tuning')
+    assert below.restore['net.core.somaxconn']['after'] == '4096'  # skipped on this host: its original comes back
+
+
+def test_allow_lower_is_for_capacity_limits_only():
+    with pytest.raises(settings.SettingsError) as exc:
+        settings.normalise({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'allow_lower': True}}})
+    assert str(exc.value).startswith('settings: net.ipv4.tcp_fin_timeout: allow_lower is true or false, on a capacity '
+                                     'limit only (net.core.netdev_max_backlog, net.core.somaxconn, ')

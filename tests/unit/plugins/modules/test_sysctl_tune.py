@@ -53,7 +53,7 @@ BAD = [
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'because': 'x'}},
      'settings: net.ipv4.tcp_fin_timeout: unknown field because (known: guards, rationale, value)'),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'when': 'x'}}},
-     'settings: net.ipv4.tcp_fin_timeout: unknown guard when (known: kernel, reserve_listening_ports, unless)'),
+     'settings: net.ipv4.tcp_fin_timeout: unknown guard when (known: allow_lower, kernel, reserve_listening_ports, unless)'),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'kernel': '~4.12'}}},
      "settings: net.ipv4.tcp_fin_timeout: invalid kernel version specifier '~4.12': use clauses like '>=4.10' or '<4.12' separated by commas"),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'unless': 'clients'}}},
@@ -125,7 +125,7 @@ def test_relative_paths_are_refused(run_module, host):
 
 def test_apply_check_diff_rerun_and_absent(run_module, host):
     root, args = host
-    settings = {'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_rmem': '4096 131072 16777216', 'net.ipv4.tcp_mem': [1, 2, 3]}
+    settings = {'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_rmem': '4096 131072 67108864', 'net.ipv4.tcp_mem': [1, 2, 3]}
     before = snapshot(root)
     code, result = run_module(sysctl_tune.main, dict(args, settings=settings, _ansible_check_mode=True, _ansible_diff=True))
     assert code == 0 and result['changed'] is True
@@ -146,11 +146,11 @@ def test_apply_check_diff_rerun_and_absent(run_module, host):
             '# profile: p  version: 3  checksum: abc\n'
             '# skipped net.ipv4.tcp_mem: host-global: set it on the host, not inside a network namespace\n'
             'net.ipv4.tcp_fin_timeout = 30\n'
-            'net.ipv4.tcp_rmem = 4096 131072 16777216\n')
+            'net.ipv4.tcp_rmem = 4096 131072 67108864\n')
     with open(args['fact_path']) as handle:
         fact = json.load(handle)
     assert fact['profile'] == 'p' and fact['applied'] == {'net.ipv4.tcp_fin_timeout': '30',
-                                                          'net.ipv4.tcp_rmem': '4096 131072 16777216'}
+                                                          'net.ipv4.tcp_rmem': '4096 131072 67108864'}
 
     code, result = run_module(sysctl_tune.main, dict(args, settings=settings, profile={'name': 'p', 'version': 3, 'checksum': 'abc'}))
     assert code == 0 and result['changed'] is False
@@ -179,9 +179,9 @@ def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
     monkeypatch.setattr(tune.Host, 'write', flaky)
     before = snapshot(root)
     code, result = run_module(sysctl_tune.main, dict(args, settings={
-        'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.tcp_rmem': [4096, 131072, 16777216]}))
+        'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.tcp_rmem': [4096, 131072, 67108864]}))
     assert code == 1
-    assert result['msg'] == ('writing net.ipv4.tcp_rmem = 4096 131072 16777216 failed: Invalid argument; '
+    assert result['msg'] == ('writing net.ipv4.tcp_rmem = 4096 131072 67108864 failed: Invalid argument; '
                              'put back: net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_time')
     after = snapshot(root)
     assert sorted(after) == sorted(before)

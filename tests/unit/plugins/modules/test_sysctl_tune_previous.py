@@ -12,7 +12,7 @@ from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import snapshot
 from ansible_collections.netops.tcp.tests.unit.plugins.modules.test_sysctl_tune import host  # noqa: F401  pylint: disable=unused-import
 
-V1 = {'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_rmem': '4096 131072 16777216'}
+V1 = {'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_rmem': '4096 131072 67108864'}
 # v2 changes one key, adds one and drops tcp_rmem (which then goes back to its original).
 V2 = {'net.ipv4.tcp_fin_timeout': 15, 'net.core.somaxconn': 8192}
 
