@@ -52,6 +52,7 @@ def _entry(key, kind, doc, **kw):
         'changes': [],         # [(version, what changed)]
         'risks': [],           # sentences an operator should read before setting it
         'requires': None,      # what must be loaded or configured for the key to exist
+        'module': None,        # the kernel module that brings the key: at boot it must load before systemd-sysctl
         # A capacity limit: a profile never lowers it below what the running kernel already has
         # (sysctl_tune skips such a value with the reason), and the audit flags a live value below
         # the kernel's own default (for VECTOR, the maximum).
@@ -265,7 +266,7 @@ _ENTRIES = [
                              'maximum above 1 GB, a quarter of it at or below 1 GB (commit d532bcd0b269)'),
                     ('6.19', '0 is refused')],
            computed='conntrack_max', raise_only=True,
-           requires='the nf_conntrack module',
+           requires='the nf_conntrack module', module='nf_conntrack',
            risks=['A global limit: before 5.13 a write inside a container changed it for the whole host.',
                   'A sysctl.d line applies at boot only when nf_conntrack is loaded before systemd-sysctl runs: list '
                   'it in /etc/modules-load.d (systemd ships no rule that re-applies it when the module loads later; '
@@ -276,11 +277,11 @@ _ENTRIES = [
            defaults=[('0', None, 'RAM/128 KB; 16384 above 1 GB, 65536 above 4 GB'),
                      ('5.15', None, 'RAM/128 KB, at least 1024; 65536 above 1 GB, 262144 above 4 GB (64-bit)')],
            changes=[('5.15', 'larger defaults (commit d532bcd0b269)')],
-           computed='conntrack_buckets', raise_only=True, requires='the nf_conntrack module'),
+           computed='conntrack_buckets', raise_only=True, requires='the nf_conntrack module', module='nf_conntrack'),
     _entry('net.netfilter.nf_conntrack_tcp_timeout_established', INT,
            'How long an idle established flow stays in the conntrack table.',
            unit='seconds', min=1, max=JIFFIES_SECONDS_MAX, netns=[('0', None)], defaults=[('0', 432000, '5 days')],
-           requires='the nf_conntrack module',
+           requires='the nf_conntrack module', module='nf_conntrack',
            risks=['Idle flows a load balancer or NAT forgot stay tracked for 5 days by default; lower it on hosts '
                   'whose table fills with them, keeping it above the longest idle period of real connections.']),
     _entry('net.ipv4.tcp_abort_on_overflow', BOOL,

@@ -59,8 +59,9 @@ def rank(severity):
     return SEVERITIES.index(severity)
 
 
-def profile_findings(record, expected_profile, keys, sources, dropin):
-    """``dropin``: whether the drop-in the record names exists (True/False, or its text)."""
+def profile_findings(record, expected_profile, keys, sources, dropin, boot_modules=None):
+    """``dropin``: whether the drop-in the record names exists (True/False, or its text);
+    ``boot_modules``: {module: what loads it before systemd-sysctl, or None} (sysctl_facts)."""
     found = []
     if not record:
         if expected_profile:
@@ -107,6 +108,13 @@ def profile_findings(record, expected_profile, keys, sources, dropin):
                 fix = 'a later file overrides the netops.tcp drop-in. Remove it there or raise the drop-in\'s priority.'
             found.append(finding('persistence', 'warning', '%s will be %s after a reboot (set by %s), not %s: %s'
                                  % (key, boot, who, want, fix), key=key, expected=want, actual=boot))
+        module = (catalog.get(key) or {}).get('module')
+        if dropin_path and dropin and boot_modules is not None and module and not boot_modules.get(module):
+            found.append(finding('persistence', 'warning',
+                                 '%s is in the drop-in, but nothing loads %s at boot before systemd-sysctl applies '
+                                 'it, so after a reboot the kernel\'s default comes back when a firewall loads the '
+                                 'module later (sysctl.d(5)). List %s in /etc/modules-load.d/.' % (key, module, module),
+                                 key=key, expected='%s loaded at boot' % module, actual='not listed'))
     if record.get('sysctl_file') and dropin is not None and not dropin:  # None: the boot files were not gathered
         found.append(finding('persistence', 'warning',
                              'The drop-in %s is missing: the tuning is live but will be lost at the next reboot. '
@@ -418,7 +426,8 @@ def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thre
         release = KernelRelease(((sysctl_facts or {}).get('kernel') or {}).get('version') or '')
     except KernelVersionError:
         release = None
-    found = profile_findings(record, expected_profile, keys, (sysctl_facts or {}).get('sources'), dropin)
+    found = profile_findings(record, expected_profile, keys, (sysctl_facts or {}).get('sources'), dropin,
+                             (sysctl_facts or {}).get('boot_modules'))
     found += risky_findings(keys, (tcp or {}).get('listeners'), limits, release, catalog.host_context(sysctl_facts),
                             record)
     found += health_findings(tcp or {}, keys, limits, previous)

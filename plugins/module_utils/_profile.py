@@ -90,13 +90,18 @@ def parse_ref(ref, where):
 
 
 def _parameters(where, declared, given):
+    """Values of the declared parameters: integers (with an optional minimum) or booleans (which
+    switch the settings that name them in ``when`` on or off), the given ones over the defaults."""
     params = {}
     for name, spec in declared.items():
-        if not isinstance(spec, dict) or isinstance(spec.get('default'), bool) or not isinstance(spec.get('default'), int):
-            raise ProfileError('%s: parameter %s needs an integer default' % (where, name))
-        value = given.get(name, spec['default'])
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ProfileError('%s: parameter %s: %r is not an integer' % (where, name, value))
+        default = spec.get('default') if isinstance(spec, dict) else None
+        if not isinstance(default, int):
+            raise ProfileError('%s: parameter %s needs an integer or boolean default' % (where, name))
+        kind = bool if isinstance(default, bool) else int
+        value = given.get(name, default)
+        if isinstance(value, bool) != (kind is bool) or not isinstance(value, int):
+            wanted = 'true or false' if kind is bool else 'an integer'
+            raise ProfileError('%s: parameter %s: %r is not %s' % (where, name, value, wanted))
         if 'min' in spec and value < spec['min']:
             raise ProfileError('%s: parameter %s: %d is below the minimum %d' % (where, name, value, spec['min']))
         params[name] = value

@@ -16,7 +16,7 @@ __metaclass__ = type
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError, parse_spec
 
-SETTING_KEYS = frozenset(['value', 'rationale', 'guards'])
+SETTING_KEYS = frozenset(['value', 'rationale', 'guards', 'when'])
 GUARDS = frozenset(['kernel', 'unless', 'reserve_listening_ports', 'allow_lower'])
 UNLESS_FLAGS = frozenset(['clients_behind_nat'])
 
@@ -107,8 +107,14 @@ def canonical_settings(where, settings, allow_unknown, params=None, need_rationa
             spec = {'value': spec}
         unknown = set(spec) - SETTING_KEYS
         if unknown:
-            raise SettingsError('%s: %s: unknown field %s (known: guards, rationale, value)'
+            raise SettingsError('%s: %s: unknown field %s (known: guards, rationale, value, when)'
                                 % (where, key, ', '.join(sorted(unknown))))
+        if 'when' in spec:  # a key the profile sets only when a boolean parameter says so
+            if not isinstance(params.get(spec['when']), bool):
+                raise SettingsError('%s: %s: when must name a boolean parameter of the profile (%r is not one)'
+                                    % (where, key, spec['when']))
+            if not params[spec['when']]:
+                continue
         rationale = spec.get('rationale')
         if need_rationale and (not isinstance(rationale, str) or not rationale.strip()):
             raise SettingsError('%s: %s: every key needs a rationale' % (where, key))

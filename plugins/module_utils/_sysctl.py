@@ -25,6 +25,10 @@ from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRe
 # earlier directory masks the same name in later ones.
 SYSCTL_DIRS = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d')
 SYSCTL_CONF = '/etc/sysctl.conf'
+# systemd-modules-load runs before systemd-sysctl (its unit orders itself after it): a module listed
+# here brings its keys in time for the sysctl.d files (sysctl.d(5), modules-load.d(5)).
+MODULES_LOAD_DIRS = ('/etc/modules-load.d', '/run/modules-load.d', '/usr/local/lib/modules-load.d',
+                     '/usr/lib/modules-load.d', '/lib/modules-load.d')
 # A key only the initial network namespace has in every kernel: its absence means a child netns.
 _INIT_NETNS_ONLY = 'net/core/netdev_max_backlog'
 
@@ -197,6 +201,24 @@ def gather(proc_path, patterns=None):
     }
 
 
+def boot_modules(modules, release_text, root='/'):
+    """{module: how it is there before systemd-sysctl at boot} for ``modules``: the modules-load.d
+    file that lists it, 'built into the kernel' (modules.builtin of this release), or None."""
+    found = dict((name, None) for name in modules)
+    builtin = files.read_text(os.path.join(root, 'lib/modules', release_text, 'modules.builtin'), errors='replace',
+                              quiet=True) or ''
+    for line in builtin.splitlines():
+        name = os.path.basename(line.strip())[:-3].replace('-', '_') if line.strip().endswith('.ko') else None
+        if name in found:
+            found[name] = 'built into the kernel'
+    for path in _by_name(MODULES_LOAD_DIRS, root):
+        for line in (files.read_text(path, errors='replace', quiet=True) or '').splitlines():
+            name = line.split('#', 1)[0].split(';', 1)[0].strip().replace('-', '_')
+            if name in found and found[name] is None:
+                found[name] = path
+    return found
+
+
 def gather_with_sources(proc_path, patterns=None, root='/'):
     """``gather`` plus, per key, every write at boot and the one that wins (``sources``), the
     sysctl.d files in boot order (``boot_files``) and TuneD's state (``tuned``, None without an
@@ -204,7 +226,9 @@ def gather_with_sources(proc_path, patterns=None, root='/'):
     facts = gather(proc_path, patterns)
     tuned_state = tuned.state(root)
     found, problems = sources(list(facts['keys']), root, tuned_state)
-    facts.update(sources=found, boot_files=boot_files(root), tuned=tuned_state)
+    modules = sorted(set(catalog.CATALOG[k]['module'] for k in facts['keys'] if k in catalog.CATALOG and catalog.CATALOG[k]['module']))
+    facts.update(sources=found, boot_files=boot_files(root), tuned=tuned_state,
+                 boot_modules=boot_modules(modules, facts['kernel']['release'], root))
     return facts, problems
 
 

@@ -695,3 +695,17 @@ def later_overrides(values, our_file, root='/'):
                 warnings.append('%s: %s line %d sets %s after %s at boot, overriding it'
                                 % (key, write['file'], write['line'], write['value'], our_file))
     return warnings
+
+
+def unloaded_modules(values, release_text, our_file, root='/'):
+    """Warnings for keys of ``values`` that the drop-in sets but whose kernel module nothing loads
+    at boot before systemd-sysctl (modules-load.d): the line is skipped then (sysctl.d(5))."""
+    by_module = {}
+    for key in sorted(values):
+        module = (catalog.get(key) or {}).get('module')
+        if module:
+            by_module.setdefault(module, []).append(key)
+    loaded = sysctl.boot_modules(sorted(by_module), release_text, root)
+    return ['%s: %s sets it, but nothing loads %s at boot before systemd-sysctl: after a reboot the kernel\'s default '
+            'comes back. List %s in /etc/modules-load.d/' % (', '.join(keys), our_file, module, module)
+            for module, keys in sorted(by_module.items()) if not loaded[module]]

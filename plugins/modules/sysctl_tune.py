@@ -351,8 +351,9 @@ def run(module, p, host, settings, state_file, started):
     if present:
         result['record'] = rec
         if p['persist']:
-            result['warnings_later_files'] = tune.later_overrides(
-                dict((k, v) for k, (_n, v) in plan.in_effect().items()), p['sysctl_file'])
+            values = dict((k, v) for k, (_n, v) in plan.in_effect().items())
+            result['warnings_later_files'] = tune.later_overrides(values, p['sysctl_file']) + tune.unloaded_modules(
+                values, host.release_text, p['sysctl_file'])
     if backup_file and not module.check_mode:
         result['backup_file'] = backup_file
 

@@ -44,7 +44,7 @@ def test_audit_from_the_cache_contacts_no_host_and_says_what_is_old_or_missing(i
     report = json.loads((report_dir / 'report.json').read_text())
     assert sorted(report['hosts']) == sorted(['ghost', web.name, lb.name])
     assert report['hosts'][web.name]['findings'] == []
-    assert report['hosts'][web.name]['expected'] == 'web_frontend@1'
+    assert report['hosts'][web.name]['expected'] == 'web_frontend@2'
     assert [(f['kind'], f['key']) for f in report['hosts'][lb.name]['findings']] == [
         ('stale', None), ('drift', 'net.ipv4.tcp_keepalive_time')]
     assert report['hosts'][lb.name]['findings'][0]['message'].startswith('The cached facts are ')

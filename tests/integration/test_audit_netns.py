@@ -25,10 +25,10 @@ def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):
     assert report['hosts'][clean.name]['findings'] == []
     assert report['hosts'][drifted.name]['findings'] == [{
         'kind': 'drift', 'severity': 'warning', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30', 'actual': '45',
-        'message': 'net.ipv4.tcp_fin_timeout is 45 live, but web_frontend@1 set 30. Someone changed it by hand or '
+        'message': 'net.ipv4.tcp_fin_timeout is 45 live, but web_frontend@2 set 30. Someone changed it by hand or '
                    'another tool did; re-run tune-tcp.yml or find who writes it.'}]
-    assert report['summary']['profiles'] == {'web_frontend@1': sorted([clean.name, drifted.name])}
-    assert report['hosts'][drifted.name]['expected'] == 'web_frontend@1'
+    assert report['summary']['profiles'] == {'web_frontend@2': sorted([clean.name, drifted.name])}
+    assert report['hosts'][drifted.name]['expected'] == 'web_frontend@2'
     assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 45 |' in (report_dir / 'report.md').read_text()
     assert '<td>net.ipv4.tcp_fin_timeout</td>' not in (report_dir / 'report.html').read_text()  # keys are headers
     assert '45 (wanted 30)' in (report_dir / 'report.html').read_text()

@@ -26,7 +26,7 @@ def test_constructed_groups_from_cached_facts(isolated_hosts, tmp_path):
             groups[current] = []
         elif current:
             groups[current].append(name)
-    assert groups['tcp_profile_web_frontend_v1'] == [web.name]
-    assert groups['tcp_profile_lb_backend_v1'] == [lb.name]
+    assert groups['tcp_profile_web_frontend_v2'] == [web.name]
+    assert groups['tcp_profile_lb_backend_v2'] == [lb.name]
     assert groups['tcp_drifted'] == [lb.name]
     assert 'tcp_unmanaged' not in groups and 'tcp_trouble' not in groups

@@ -97,7 +97,7 @@ def test_node_exporter_serves_drift_and_a_close_wait_leak_then_the_drift_is_gone
     scraped = host.exporter.scrape()
     got = scraped_values(scraped)
     record = json.loads(host.read('/etc/ansible/facts.d/netops_tcp.fact'))
-    assert got['netops_tcp_profile_info{checksum="%s",expected="web_frontend@1",profile="web_frontend",version="1"}'
+    assert got['netops_tcp_profile_info{checksum="%s",expected="web_frontend@2",profile="web_frontend",version="2"}'
                % record['checksum']] == 1
     assert got['netops_tcp_profile_applied_timestamp_seconds'] == int(
         subprocess.check_output(['date', '-u', '-d', record['time'], '+%s']))

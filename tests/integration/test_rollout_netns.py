@@ -66,7 +66,7 @@ def test_a_good_profile_rolls_through_every_wave_with_its_effect_measured(isolat
     for wave, host in zip(rep['waves'], hosts):
         entry = wave['hosts'][host.name]
         assert entry['verdict'] == 'pass' and not wave['worse'], entry
-        assert entry['profile_before'] is None and entry['profile_after'] == 'web_frontend@1'
+        assert entry['profile_before'] is None and entry['profile_after'] == 'web_frontend@2'
         assert 'net.core.somaxconn' in entry['keys']
         assert abs(entry['baseline']['seconds'] - SOAK) < 0.3 and abs(entry['after']['seconds'] - SOAK) < 0.3
         assert host.sysctl('net.core.somaxconn') == '16384'
@@ -96,7 +96,7 @@ def test_a_good_profile_rolls_through_every_wave_with_its_effect_measured(isolat
 @pytest.mark.parametrize('earlier', [None, 'web_frontend'])
 def test_a_profile_that_hurts_fails_at_the_canary_which_is_put_back_byte_for_byte(isolated_hosts, tmp_path, earlier):
     """On untuned hosts the canary goes back to its values from before any tuning; on hosts that run
-    web_frontend, back to web_frontend@1 (the keys tight_tw drops were put back to their originals)."""
+    web_frontend, back to web_frontend@2 (the keys tight_tw drops were put back to their originals)."""
     hosts = isolated_hosts(3)
     for host in hosts:
         host.loadgen('--rate', '100')
@@ -132,12 +132,12 @@ def test_a_profile_that_hurts_fails_at_the_canary_which_is_put_back_byte_for_byt
     assert canary in recap and not any(h.name in recap for h in hosts[1:])
     assert rep['stopped_at'] == 1 and rep['not_reached'] == sorted(h.name for h in hosts[1:])
     back = rep['waves'][0]['hosts'][canary]['put_back']
-    assert not back['failed'] and back['to_profile'] == (earlier and earlier + '@1')
+    assert not back['failed'] and back['to_profile'] == (earlier and earlier + '@2')
     report_md = (tmp_path / 'report' / 'rollout.md').read_text()
     assert 'Stopped at wave 1: it got worse and was put back; 2 hosts not reached.' in report_md
     if earlier:
         assert back['keys'][:3] == ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl']
-        assert 'net.ipv4.tcp_max_tw_buckets' in back['keys'] and 'put back to web_frontend@1 (' in report_md
+        assert 'net.ipv4.tcp_max_tw_buckets' in back['keys'] and 'put back to web_frontend@2 (' in report_md
     else:
         assert back['keys'] == ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets']
         assert ('put back to the values from before any tuning (net.ipv4.tcp_fin_timeout, net.ipv4.tcp_max_tw_buckets)'

@@ -14,7 +14,8 @@ from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
 FACT = '/etc/ansible/facts.d/netops_tcp.fact'
 STATE = '/var/lib/netops-tcp/state.json'
-PROFILES = [('web_frontend', 1), ('lb_backend', 1), ('ad_backend_incident', 1), ('ad_backend_incident', 2)]
+PROFILES = [('web_frontend', 1), ('web_frontend', 2), ('lb_backend', 1), ('lb_backend', 2), ('ad_backend_incident', 1),
+            ('ad_backend_incident', 2), ('ad_backend_incident', 4)]
 HOST_GLOBAL = 'host-global: set it on the host, not inside a network namespace'
 WATCHED = ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets', 'net.core.somaxconn', 'net.ipv4.tcp_rmem',
            'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_tw_reuse',
@@ -34,6 +35,8 @@ def profile_values(name, version, **params):
         data = yaml.safe_load(handle)
     values = {}
     for key, spec in data['settings'].items():
+        if spec.get('when') and not params.get(spec['when'], data['parameters'][spec['when']]['default']):
+            continue  # set only when a boolean parameter asks for it
         value = spec['value']
         if isinstance(value, dict):
             value = params.get(value['parameter'], data['parameters'][value['parameter']]['default']) + value.get('offset', 0)
@@ -109,7 +112,7 @@ def test_bad_override_fails_clearly_and_changes_nothing(isolated_hosts):
     before = host.snapshot(WATCHED, [DROPIN, FACT, STATE])
     proc, recap = tune(host, tcp_tune_profile='web_frontend', tcp_tune_overrides={'net.ipv4.tcp_rmem': [8192, 4096, 16384]})
     assert proc.returncode != 0
-    assert ('web_frontend@1 overrides: net.ipv4.tcp_rmem: 8192 4096 16384: values must not decrease '
+    assert ('web_frontend@2 overrides: net.ipv4.tcp_rmem: 8192 4096 16384: values must not decrease '
             '(min <= default <= max)') in proc.stdout
     assert host.snapshot(WATCHED, [DROPIN, FACT, STATE]) == before
 
@@ -158,3 +161,42 @@ def test_a_later_file_that_overrides_at_boot_is_reported(isolated_hosts):
     assert warning in ' '.join(proc.stdout.split()) + ' '.join(proc.stderr.split())
     assert host.read('/etc/sysctl.d/99-local.conf') == 'net.ipv4.tcp_fin_timeout = 50\n'  # never edited
     assert host.sysctl('net.ipv4.tcp_fin_timeout') == '30'
+
+
+def test_reviewed_versions_upgrade_and_give_back_what_they_drop(isolated_hosts):
+    """web_frontend 1 -> 2 drops tcp_max_syn_backlog (consulted only with syncookies off); lb_backend
+    2 with LVS direct routing, then without it; ad_backend_incident 3 -> 4 moves the port range's
+    end to the other parity. Each key a version stops setting gets its original back."""
+    host = isolated_hosts()[0]
+    original = dict((k, host.sysctl(k)) for k in ('net.ipv4.tcp_max_syn_backlog', 'net.ipv4.conf.all.arp_ignore',
+                                                  'net.ipv4.conf.all.arp_announce', 'net.ipv4.ip_local_port_range'))
+    proc, _recap = tune(host, tcp_tune_profile='web_frontend', tcp_tune_profile_version=1)
+    assert proc.returncode == 0 and host.sysctl('net.ipv4.tcp_max_syn_backlog') == '16384'
+    proc, _recap = tune(host, tcp_tune_profile='web_frontend', tcp_tune_profile_version=2)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert host.sysctl('net.ipv4.tcp_max_syn_backlog') == original['net.ipv4.tcp_max_syn_backlog']
+    assert 'net.ipv4.tcp_max_syn_backlog' not in host.read(DROPIN)
+    assert 'net.ipv4.tcp_congestion_control' not in host.read(DROPIN)  # bbr only when asked
+
+    proc, _recap = tune(host, tcp_tune_profile='lb_backend', tcp_tune_profile_version=2,
+                        tcp_tune_profile_parameters={'lvs_direct_routing': True})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert (host.sysctl('net.ipv4.conf.all.arp_ignore'), host.sysctl('net.ipv4.conf.all.arp_announce')) == ('1', '2')
+    assert 'net.ipv4.conf.all.arp_ignore = 1\n' in host.read(DROPIN)
+    proc, _recap = tune(host, tcp_tune_profile='lb_backend', tcp_tune_profile_version=2)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert host.sysctl('net.ipv4.conf.all.arp_ignore') == original['net.ipv4.conf.all.arp_ignore']
+    assert host.sysctl('net.ipv4.conf.all.arp_announce') == original['net.ipv4.conf.all.arp_announce']
+
+    proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=3)
+    assert proc.returncode == 0 and host.sysctl('net.ipv4.ip_local_port_range') == '15000 65000'
+    proc, _recap = tune(host, tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=4)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert host.sysctl('net.ipv4.ip_local_port_range') == '15000 64999'
+    record = json.loads(host.read(FACT))
+    assert (record['profile'], record['version']) == ('ad_backend_incident', 4)
+    # A host over 4 GB keeps its conntrack maximum (read-only here anyway), and every key v4 applies is live.
+    for key, value in record['applied'].items():
+        assert host.sysctl(key) == value, key
+    proc, _recap = tune(host, tcp_tune_state='absent')
+    assert proc.returncode == 0 and dict((k, host.sysctl(k)) for k in original) == original

@@ -56,7 +56,7 @@ def test_incident_v1_is_verbatim_and_guarded():
 
 def test_latest_parameters_and_overrides_change_the_checksum():
     base = resolve('lb_backend')
-    assert base['version'] == 1 and base['settings']['net.ipv4.tcp_keepalive_time']['value'] == 840
+    assert base['version'] == 2 and base['settings']['net.ipv4.tcp_keepalive_time']['value'] == 840
     tuned = resolve('lb_backend', parameters={'lb_idle_timeout': 350}, overrides={'net.core.somaxconn': 8192})
     assert tuned['settings']['net.ipv4.tcp_keepalive_time']['value'] == 290
     assert tuned['settings']['net.core.somaxconn']['value'] == 8192 and tuned['overrides'] == ['net.core.somaxconn']
@@ -82,7 +82,7 @@ def test_users_profiles_extend_and_shadow(tmp_path):
 
 PROFILE_ERRORS = [
     ('nope', 1, None, "profile 'nope': not found in {d}, {s}"),
-    ('web_frontend', 9, None, 'profile web_frontend: no version 9 (available: 1)'),
+    ('web_frontend', 9, None, 'profile web_frontend: no version 9 (available: 1, 2)'),
     ('web_frontend', 0, None, 'profile version 0: must be a whole number from 1, or "latest"'),
     ('web_frontend', 'v1x', None, "profile version 'v1x': must be a whole number from 1, or \"latest\""),
     ('../etc', 1, None, "profile name '../etc': must be lower-case letters, digits and \"_\", starting with a letter (a name, not a path)"),
@@ -114,6 +114,8 @@ PROFILE_ERRORS = [
     ('extra', 1, 'name: extra\nversion: 1\nsettigns: {}\n', 'extra@1: unknown field settigns'),
     ('param', 1, 'name: param\nversion: 1\nsettings:\n  net.ipv4.tcp_keepalive_time: {value: {parameter: idle}, rationale: a}\n',
      "param@1: net.ipv4.tcp_keepalive_time: unknown parameter 'idle'"),
+    ('when', 1, 'name: when\nversion: 1\nparameters: {n: {default: 3}}\nsettings:\n  net.core.somaxconn: {value: 1, rationale: a, when: n}\n',
+     "when@1: net.core.somaxconn: when must name a boolean parameter of the profile ('n' is not one)"),
     ('guard', 1, 'name: guard\nversion: 1\nsettings:\n  net.core.somaxconn: {value: 1, rationale: a, guards: {kernel: "4.x"}}\n',
      "guard@1: net.core.somaxconn: invalid kernel version specifier '4.x': use clauses like '>=4.10' or '<4.12' separated by commas"),
 ]
@@ -128,6 +130,20 @@ def test_profile_errors_name_profile_key_and_rule(tmp_path, name, version, text,
     assert str(exc.value) == message.format(d=tmp_path, s=SHIPPED)
 
 
+def test_a_boolean_parameter_switches_the_keys_that_name_it():
+    plain = resolve('lb_backend', 2)
+    assert 'net.ipv4.conf.all.arp_ignore' not in plain['settings']
+    dr = resolve('lb_backend', 2, parameters={'lvs_direct_routing': True})
+    assert (dr['settings']['net.ipv4.conf.all.arp_ignore']['value'], dr['settings']['net.ipv4.conf.all.arp_announce']['value']) == (1, 2)
+    assert 'when' not in dr['settings']['net.ipv4.conf.all.arp_ignore'] and dr['checksum'] != plain['checksum']
+    assert 'net.ipv4.tcp_congestion_control' not in resolve('web_frontend', 2)['settings']
+    bbr = resolve('web_frontend', 2, parameters={'bbr': True})['settings']
+    assert (bbr['net.ipv4.tcp_congestion_control']['value'], bbr['net.core.default_qdisc']['value']) == ('bbr', 'fq')
+    with pytest.raises(SettingsError) as exc:
+        resolve('lb_backend', 2, parameters={'lvs_direct_routing': 1})
+    assert str(exc.value) == 'lb_backend@2: parameter lvs_direct_routing: 1 is not true or false'
+
+
 @pytest.mark.parametrize('kw, message', [
     ({'parameters': {'lb_idle': 3}}, 'lb_backend@1: unknown parameter lb_idle (declared: lb_idle_timeout)'),
     ({'parameters': {'lb_idle_timeout': 60}}, 'lb_backend@1: parameter lb_idle_timeout: 60 is below the minimum 120'),
@@ -140,7 +156,7 @@ def test_profile_errors_name_profile_key_and_rule(tmp_path, name, version, text,
 ])
 def test_parameter_and_override_errors(kw, message):
     with pytest.raises(SettingsError) as exc:
-        resolve('lb_backend', **kw)
+        resolve('lb_backend', 1, **kw)
     assert str(exc.value) == message
 
 

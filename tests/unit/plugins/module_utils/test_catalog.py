@@ -320,3 +320,12 @@ def test_saved_text_is_checked_as_strictly_as_input(key, text, message):
 def test_saved_text_comes_back_canonical():
     assert catalog.check_text('net.ipv4.ip_local_reserved_ports', '8080,8081') == '8080-8081'
     assert catalog.check_text('net.ipv4.not_in_catalog', 'abc') == 'abc'
+
+
+def test_the_docs_table_is_what_the_catalog_gives():
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    root = __file__.rsplit('/tests/', 1)[0]
+    proc = subprocess.run([sys.executable, root + '/tools/catalog_doc.py', '--check'], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr

@@ -358,3 +358,20 @@ def test_persistence_when_tuned_writes_after_the_dropin():
                    "/usr/lib/tuned/network-throughput/tuned.conf line 12, after the sysctl.d files), not 16384: remove it "
                    "from that profile's [sysctl] section, or let TuneD re-apply sysctl.d (reapply_sysctl = 1 in "
                    "/etc/tuned/tuned-main.conf)."}]
+
+
+def test_a_conntrack_key_in_the_drop_in_needs_its_module_at_boot():
+    host = healthy_host()
+    host['record']['applied']['net.netfilter.nf_conntrack_max'] = '524288'
+    host['tcp_sysctl']['keys']['net.netfilter.nf_conntrack_max'] = key('524288')
+    host['tcp_sysctl']['sources']['net.netfilter.nf_conntrack_max'] = {
+        'boot_value': '524288', 'boot_file': '/etc/sysctl.d/60-netops-tcp.conf', 'files': []}
+    host['tcp_sysctl']['boot_modules'] = {'nf_conntrack': None}
+    found = run(host)
+    assert kinds(found) == [('persistence', 'warning', 'net.netfilter.nf_conntrack_max')]
+    assert found[0]['message'].startswith('net.netfilter.nf_conntrack_max is in the drop-in, but nothing loads '
+                                          'nf_conntrack at boot before systemd-sysctl applies it')
+    host['tcp_sysctl']['boot_modules'] = {'nf_conntrack': '/etc/modules-load.d/netfilter.conf'}
+    assert run(host) == []
+    del host['tcp_sysctl']['boot_modules']  # facts gathered without sources: nothing to judge
+    assert run(host) == []

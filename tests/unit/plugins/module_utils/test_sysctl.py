@@ -148,3 +148,20 @@ def test_sysctl_conf_without_link_is_read_last(tmp_path):
     conf = write(tmp_path, 'etc/sysctl.conf', 'net.ipv4.tcp_fin_timeout = 15\n')
     found, _problems = sysctl.sources(['net.ipv4.tcp_fin_timeout'], str(tmp_path))
     assert found['net.ipv4.tcp_fin_timeout']['boot_file'] == conf
+
+
+def test_what_loads_a_module_before_systemd_sysctl(tmp_path):
+    root = tmp_path
+    release = '6.12.48+deb13-amd64'
+    assert sysctl.boot_modules(['nf_conntrack'], release, str(root)) == {'nf_conntrack': None}
+    (root / 'usr/lib/modules-load.d').mkdir(parents=True)
+    (root / 'usr/lib/modules-load.d/10-vendor.conf').write_text('# vendor\nbr_netfilter\n')
+    assert sysctl.boot_modules(['nf_conntrack'], release, str(root)) == {'nf_conntrack': None}
+    (root / 'etc/modules-load.d').mkdir(parents=True)
+    (root / 'etc/modules-load.d/netfilter.conf').write_text('nf-conntrack  # the dash is the same name\n')
+    assert sysctl.boot_modules(['nf_conntrack'], release, str(root)) == {
+        'nf_conntrack': str(root / 'etc/modules-load.d/netfilter.conf')}
+    (root / 'etc/modules-load.d/netfilter.conf').unlink()
+    (root / 'lib/modules' / release).mkdir(parents=True)
+    (root / 'lib/modules' / release / 'modules.builtin').write_text('kernel/net/netfilter/nf_conntrack.ko\n')
+    assert sysctl.boot_modules(['nf_conntrack'], release, str(root)) == {'nf_conntrack': 'built into the kernel'}

@@ -51,7 +51,7 @@ BAD = [
     ({'net.ipv4.ip_conntrack_max': 1, 'net.netfilter.nf_conntrack_max': 2},
      'settings: net.netfilter.nf_conntrack_max is set twice (as net.ipv4.ip_conntrack_max and net.netfilter.nf_conntrack_max)'),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'because': 'x'}},
-     'settings: net.ipv4.tcp_fin_timeout: unknown field because (known: guards, rationale, value)'),
+     'settings: net.ipv4.tcp_fin_timeout: unknown field because (known: guards, rationale, value, when)'),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'when': 'x'}}},
      'settings: net.ipv4.tcp_fin_timeout: unknown guard when (known: allow_lower, kernel, reserve_listening_ports, unless)'),
     ({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'kernel': '~4.12'}}},
