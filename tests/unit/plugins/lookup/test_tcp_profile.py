@@ -149,10 +149,10 @@ def test_a_boolean_parameter_switches_the_keys_that_name_it():
     ({'parameters': {'lb_idle_timeout': 60}}, 'lb_backend@1: parameter lb_idle_timeout: 60 is below the minimum 120'),
     ({'overrides': {'net.ipv4.tcp_rmem': [8192, 4096, 16384]}},
      'lb_backend@1 overrides: net.ipv4.tcp_rmem: 8192 4096 16384: values must not decrease (min <= default <= max)'),
-    ({'overrides': {'net.ipv4.tcp_ecn': 1}},
-     'lb_backend@1 overrides: net.ipv4.tcp_ecn: not in the netops.tcp catalog (set allow_unknown_keys to use it)'),
-    ({'overrides': {'net.ipv4.tcp_ecn': '1=2'}, 'allow_unknown_keys': True},
-     "lb_backend@1 overrides: net.ipv4.tcp_ecn: '1=2' must be one value without newlines, \"=\", \"#\" or \";\""),
+    ({'overrides': {'net.ipv4.tcp_ecn_fallback': 1}},
+     'lb_backend@1 overrides: net.ipv4.tcp_ecn_fallback: not in the netops.tcp catalog (set allow_unknown_keys to use it)'),
+    ({'overrides': {'net.ipv4.tcp_ecn_fallback': '1=2'}, 'allow_unknown_keys': True},
+     "lb_backend@1 overrides: net.ipv4.tcp_ecn_fallback: '1=2' must be one value without newlines, \"=\", \"#\" or \";\""),
 ])
 def test_parameter_and_override_errors(kw, message):
     with pytest.raises(SettingsError) as exc:

@@ -87,11 +87,11 @@ def test_unexpected_value_is_reported_not_raised(tmp_path):
 def test_keys_and_globs(tmp_path):
     proc = make_proc(tmp_path, '6.1.0', {
         'net.ipv4.tcp_keepalive_time': '7200', 'net.ipv4.tcp_keepalive_intvl': '75',
-        'net.ipv4.tcp_keepalive_probes': '9', 'net.ipv4.tcp_ecn': '2'})
-    keys = sysctl.gather(proc, ['net.ipv4.tcp_keepalive_*', 'net/ipv4/tcp_ecn', 'net.ipv4.ip_conntrack_max'])['keys']
+        'net.ipv4.tcp_keepalive_probes': '9', 'net.ipv4.tcp_ecn_fallback': '2'})
+    keys = sysctl.gather(proc, ['net.ipv4.tcp_keepalive_*', 'net/ipv4/tcp_ecn_fallback', 'net.ipv4.ip_conntrack_max'])['keys']
     assert list(keys) == ['net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes',
-                          'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_ecn', 'net.netfilter.nf_conntrack_max']
-    assert keys['net.ipv4.tcp_ecn']['value'] == '2'  # not in the catalog: normalised text
+                          'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_ecn_fallback', 'net.netfilter.nf_conntrack_max']
+    assert keys['net.ipv4.tcp_ecn_fallback']['value'] == '2'  # not in the catalog: normalised text
     assert keys['net.ipv4.tcp_keepalive_time']['value'] == 7200
 
 

@@ -226,4 +226,4 @@ def test_allow_lower_is_for_capacity_limits_only():
     with pytest.raises(settings.SettingsError) as exc:
         settings.normalise({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'allow_lower': True}}})
     assert str(exc.value).startswith('settings: net.ipv4.tcp_fin_timeout: allow_lower is true or false, on a capacity '
-                                     'limit only (net.core.netdev_max_backlog, net.core.somaxconn, ')
+                                     'limit only (net.core.netdev_max_backlog, net.core.rmem_max, net.core.somaxconn, ')
