@@ -75,6 +75,17 @@ def rule(test, severity, message, expected):
     return {'test': test, 'severity': severity, 'message': message, 'expected': expected}
 
 
+def _buffer_max(key, what, option, autotuning):
+    """net.core.rmem_max and wmem_max: the same facts for both directions."""
+    return _entry(key, INT, 'The largest %s buffer an application may ask for with %s (autotuning uses %s).'
+                  % (what, option, autotuning),
+                  unit='bytes', min=0, max=INT_MAX, netns=[], netns_readonly_since='6.11',
+                  defaults=[('0', 212992, None), ('6.18', 4194304, None)],
+                  changes=[('6.11', 'visible, read-only, in a network namespace (first release between 6.9 and 6.11)'),
+                           ('6.18', 'default 212992 -> 4 MB')],
+                  raise_only=True)
+
+
 _ENTRIES = [
     _entry('net.ipv4.tcp_tw_recycle', BOOL,
            'Fast recycling of TIME_WAIT sockets based on per-host timestamps.',
@@ -350,20 +361,8 @@ _ENTRIES = [
            'A random step when connect() scans the ephemeral range for a free port (0: one by one).',
            min=0, max=2 ** 32 - 1, added='7.1', netns=[('7.1', None)], defaults=[('7.1', 0, None)],
            risks=['ip-sysctl.rst advises a width larger than the largest block of ip_local_reserved_ports.']),
-    _entry('net.core.rmem_max', INT,
-           'The largest receive buffer an application may ask for with SO_RCVBUF (autotuning uses tcp_rmem).',
-           unit='bytes', min=0, max=INT_MAX, netns=[], netns_readonly_since='6.11',
-           defaults=[('0', 212992, None), ('6.18', 4194304, None)],
-           changes=[('6.11', 'visible, read-only, in a network namespace (first release between 6.9 and 6.11)'),
-                    ('6.18', 'default 212992 -> 4 MB')],
-           raise_only=True),
-    _entry('net.core.wmem_max', INT,
-           'The largest send buffer an application may ask for with SO_SNDBUF (autotuning uses tcp_wmem).',
-           unit='bytes', min=0, max=INT_MAX, netns=[], netns_readonly_since='6.11',
-           defaults=[('0', 212992, None), ('6.18', 4194304, None)],
-           changes=[('6.11', 'visible, read-only, in a network namespace (first release between 6.9 and 6.11)'),
-                    ('6.18', 'default 212992 -> 4 MB')],
-           raise_only=True),
+    _buffer_max('net.core.rmem_max', 'receive', 'SO_RCVBUF', 'tcp_rmem'),
+    _buffer_max('net.core.wmem_max', 'send', 'SO_SNDBUF', 'tcp_wmem'),
     _entry('net.ipv4.tcp_congestion_control', STRING,
            'Congestion control algorithm for new connections (must be available).',
            netns=[('4.15', None)], defaults=[('0', None, 'CONFIG_DEFAULT_TCP_CONG, usually cubic')],
