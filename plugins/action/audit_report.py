@@ -71,13 +71,15 @@ class ActionModule(ControllerAction):
         dest = os.path.abspath(args['dest'])
         # Each report file is read once: the last report.json gives the counters of the last audit,
         # and a file that would not change is not written again. What is there is read as untrusted.
+        directory = None
         try:
             directory = files.Directory.open(dest)
             existing = dict((name, directory.read(name, errors='replace') if directory else None) for name in RENDER)
-            if directory:
-                directory.close()
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
+        finally:
+            if directory:
+                directory.close()
         try:
             previous = json.loads(existing['report.json'] or 'null')
         except ValueError:

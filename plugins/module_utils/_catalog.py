@@ -75,11 +75,12 @@ def rule(test, severity, message, expected):
     return {'test': test, 'severity': severity, 'message': message, 'expected': expected}
 
 
-def _buffer_max(key, what, option, autotuning):
-    """net.core.rmem_max and wmem_max: the same facts for both directions."""
+def _buffer_max(key, what, option, autotuning, minimum):
+    """net.core.rmem_max and wmem_max: the same facts for both directions (``minimum``: the kernel's
+    SOCK_MIN_RCVBUF or SOCK_MIN_SNDBUF on 64-bit, its extra1 in sysctl_net_core.c)."""
     return _entry(key, INT, 'The largest %s buffer an application may ask for with %s (autotuning uses %s).'
                   % (what, option, autotuning),
-                  unit='bytes', min=0, max=INT_MAX, netns=[], netns_readonly_since='6.11',
+                  unit='bytes', min=minimum, max=INT_MAX, netns=[], netns_readonly_since='6.11',
                   defaults=[('0', 212992, None), ('6.18', 4194304, None)],
                   changes=[('6.11', 'visible, read-only, in a network namespace (first release between 6.9 and 6.11)'),
                            ('6.18', 'default 212992 -> 4 MB')],
@@ -145,9 +146,9 @@ _ENTRIES = [
            min=0, max=255, netns=[('4.6', None)], defaults=[('0', 5, None)],
            changes=[('5.13', 'stored as u8: values above 255 are rejected')],
            risks=['1 drops a half-open connection after 3 s: clients on lossy links fail to connect.'],
-           risky=[rule(('lt', 2), 'warning', 'tcp_synack_retries=%(value)s drops a half-open connection after '
-                       'at most 3 s (one retransmission at 1 s): one lost SYN-ACK or ACK on a lossy client link fails '
-                       'the connect. Syncookies, not short retries, handle floods; use 2 or more.', '>= 2')]),
+           risky=[rule(('lt', 2), 'warning', 'tcp_synack_retries=%(value)s drops a half-open connection within '
+                       '3 s (1 retransmits once, at 1 s; 0 never): one lost SYN-ACK or ACK on a lossy client link '
+                       'fails the connect. Syncookies, not short retries, handle floods; use 2 or more.', '>= 2')]),
     _entry('net.ipv4.tcp_syn_retries', INT,
            'How many times an initial SYN is retransmitted for an active connection (6: about 127 s before Linux '
            '6.5, 131 s from 6.5 with tcp_syn_linear_timeouts=4).',
@@ -156,8 +157,9 @@ _ENTRIES = [
                     ('6.5', 'the first tcp_syn_linear_timeouts (4) retransmissions come every second and add to '
                             'the count; the time limit stays that of the exponential schedule (commit ccce324dabfe)')],
            risks=['1 makes outgoing connects fail after 3 s on any packet loss.'],
-           risky=[rule(('lt', 2), 'warning', 'tcp_syn_retries=%(value)s fails an outgoing connect after 3 s: a '
-                       'single lost SYN and its one retransmission end it. Use 3 or more.', '>= 3')]),
+           risky=[rule(('lt', 2), 'warning', 'tcp_syn_retries=%(value)s fails an outgoing connect after about 3 s: '
+                       'one or two lost SYNs end it. Use 2 or more (3 gives up after about 15 s, 19 s from 6.5).',
+                       '>= 2')]),
     _entry('net.ipv4.tcp_syn_linear_timeouts', INT,
            'How many SYN retransmissions of an active open keep the initial 1 s timeout before it doubles; they add '
            'to tcp_syn_retries (net/ipv4/tcp_timer.c).',
@@ -342,8 +344,8 @@ _ENTRIES = [
            'Established-hash buckets of this network namespace (read-only; negative: it shares the host\'s table).',
            added='6.1', netns=[('6.1', None)]),
     _entry('net.ipv4.tcp_ecn', INT,
-           'Explicit congestion notification: 1 ask for it, 2 accept it when asked (the default), 0 off; 3-5 '
-           'Accurate ECN from 7.0.',
+           'Explicit congestion notification: 1 ask for it, 2 accept it when asked (the default), 0 off. The '
+           'Accurate ECN values 3-5 of 7.0 are left out of the catalog until reviewed.',
            min=0, max=2, netns=[('0', None)], defaults=[('0', 2, None)],
            changes=[('7.0', 'values 3-5 (Accurate ECN) accepted; the default stays 2 (commit 8ae3e8e6ceed)')]),
     _entry('net.ipv4.tcp_tso_rtt_log', INT,
@@ -361,8 +363,8 @@ _ENTRIES = [
            'A random step when connect() scans the ephemeral range for a free port (0: one by one).',
            min=0, max=2 ** 32 - 1, added='7.1', netns=[('7.1', None)], defaults=[('7.1', 0, None)],
            risks=['ip-sysctl.rst advises a width larger than the largest block of ip_local_reserved_ports.']),
-    _buffer_max('net.core.rmem_max', 'receive', 'SO_RCVBUF', 'tcp_rmem'),
-    _buffer_max('net.core.wmem_max', 'send', 'SO_SNDBUF', 'tcp_wmem'),
+    _buffer_max('net.core.rmem_max', 'receive', 'SO_RCVBUF', 'tcp_rmem', 2304),
+    _buffer_max('net.core.wmem_max', 'send', 'SO_SNDBUF', 'tcp_wmem', 4608),
     _entry('net.ipv4.tcp_congestion_control', STRING,
            'Congestion control algorithm for new connections (must be available).',
            netns=[('4.15', None)], defaults=[('0', None, 'CONFIG_DEFAULT_TCP_CONG, usually cubic')],
@@ -615,47 +617,57 @@ def default_for(entry, release):
 MB = 1024 * 1024
 
 
+GB = 1024 * MB
+
+
 def host_context(sysctl_facts):
     """What the kernel sizes its computed defaults from, out of a host's sysctl facts: the
-    established hash size (tcp_ehash_entries, 6.1+), the memory buffers are sized from (exactly
-    tcp_mem's pressure x 16 pages when tcp_mem is visible, else 90 % of MemTotal) and the conntrack
-    buckets. Missing ones are None."""
+    established hash size (tcp_ehash_entries, 6.1+; fixed at boot) and the memory (MemTotal).
+    Never from keys that can be tuned (tcp_mem, nf_conntrack_buckets): a tuned value is not the
+    kernel's. Missing ones are None."""
     keys = (sysctl_facts or {}).get('keys') or {}
-    kernel = (sysctl_facts or {}).get('kernel') or {}
+    info = keys.get('net.ipv4.tcp_ehash_entries') or {}
+    ehash = info.get('value') if info.get('available') else None
+    total = ((sysctl_facts or {}).get('kernel') or {}).get('mem_total')
+    return {'ehash': abs(ehash) if _whole(ehash) and ehash else None,
+            'mem_total': total if _whole(total) and total > 0 else None}
 
-    def live(key):
-        info = keys.get(key) or {}
-        return info.get('value') if info.get('available') else None
 
-    ehash, tcp_mem, buckets = live('net.ipv4.tcp_ehash_entries'), live('net.ipv4.tcp_mem'), live(
-        'net.netfilter.nf_conntrack_buckets')
-    page, total = kernel.get('page_size') or 4096, kernel.get('mem_total')
-    if isinstance(tcp_mem, list) and len(tcp_mem) == 3 and isinstance(tcp_mem[1], int):
-        memory = tcp_mem[1] * 16 * page  # tcp_init_mem: pressure = free buffer pages / 16
-    else:
-        memory = int(total * 0.9) if isinstance(total, int) else None
-    return {'ehash': abs(ehash) if isinstance(ehash, int) and ehash else None, 'memory': memory,
-            'conntrack_buckets': buckets if isinstance(buckets, int) else None}
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def conntrack_buckets(release, mem_total):
+    """nf_conntrack_init_start without the hashsize= option: RAM / 128 KB, with floors and caps."""
+    if mem_total > 4 * GB:
+        return 262144 if release >= '5.15' else 65536
+    if mem_total > GB:
+        return 65536 if release >= '5.15' else 16384
+    return max(1024 if release >= '5.15' else 32, mem_total // (16384 * 8))
 
 
 def kernel_default(entry, release, host=None):
     """The running kernel's own default of ``entry`` on this host (``host_context``), or None when it
     cannot be told: compile-time defaults by version, and the ones the kernel computes at boot
-    from the hash size, memory or conntrack buckets (tcp_init, tcp_sk_init, nf_conntrack_init_start)."""
+    from the hash size or memory (tcp_init, tcp_sk_init, nf_conntrack_init_start). Buffer maximums
+    are estimates: the kernel sizes them from free buffer pages, taken here as 90 % of MemTotal."""
     static = default_for(entry, release)
     how, host = entry['computed'], host or {}
-    ehash, memory, buckets = host.get('ehash'), host.get('memory'), host.get('conntrack_buckets')
+    ehash, total = host.get('ehash'), host.get('mem_total')
     if how == 'half_ehash':
         return ehash // 2 if ehash else None
     if how == 'syn_backlog':
         return max(128, ehash // (128 if release >= '5.4' else 256)) if ehash else None
-    if how == 'conntrack_max':  # without the hashsize= module option (then 8 x): never too high
-        return buckets * (1 if release >= '5.15' else 4) if buckets else None
+    if how in ('conntrack_max', 'conntrack_buckets'):
+        if not total:
+            return None
+        buckets = conntrack_buckets(release, total)
+        return buckets * (1 if release >= '5.15' or how == 'conntrack_buckets' else 4)
     if how in ('rmem', 'wmem'):
-        if not memory or static is None:
+        if not total or static is None:
             return None
         cap, floor = (4 * MB, 65536) if how == 'wmem' else ((32 if release >= '6.16' else 6) * MB, 131072)
-        return list(static[:2]) + [max(floor, min(cap, memory // 128))]
+        return list(static[:2]) + [max(floor, min(cap, int(total * 0.9) // 128))]
     return None if how else static
 
 

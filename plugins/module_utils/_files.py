@@ -314,10 +314,17 @@ def _trusted_destination(st, shown):
                       % (shown, 'everyone' if st.st_mode & 0o002 else 'its group'))
 
 
-def _walk(path, create, mode):
+def _ours(uid):
+    return uid in (0, os.geteuid())
+
+
+def _walk(path, create, mode, strict=False):
     """(fd, path walked, directories created) of the directory ``path``, opened one component at a
     time with O_NOFOLLOW. A symbolic link is followed only where nobody but root and this user
-    can have put it; a missing directory is made (``create``) under the one walked so far."""
+    can have put it; a missing directory is made (``create``) under the one walked so far. With
+    ``strict`` (a caller that will use the path, not the descriptor), every directory on the way
+    must also be one nobody else can rename away: in a parent another user can change, only an
+    entry of root or this user in a sticky directory of root or this user."""
     fd = os.open('/', _DIR_FLAGS)
     shown, created, links = '/', [], 0
     todo = [part for part in os.path.abspath(path).split('/') if part][::-1]
@@ -325,13 +332,22 @@ def _walk(path, create, mode):
         while todo:
             name = todo.pop()
             here = os.path.normpath(os.path.join(shown, name))
+            parent = os.fstat(fd)
+            # Another user may replace an entry here: a sticky directory of root or ours protects the
+            # entries of root and ours; any other directory protects nothing from its owner or writers.
+            shared = _others_can_write(parent)
+            guarded = bool(parent.st_mode & stat.S_ISVTX) and _ours(parent.st_uid)
             try:
                 child = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
             except OSError as exc:
                 if exc.errno == errno.ENOENT and create:
                     checkpoint('mkdir %s' % here)
-                    os.mkdir(name, mode, dir_fd=fd)
-                    created.append(here)
+                    try:
+                        os.mkdir(name, mode, dir_fd=fd)
+                        created.append(here)
+                    except OSError as made:
+                        if made.errno != errno.EEXIST:  # another run made it a moment ago: open that
+                            raise
                     todo.append(name)
                     continue
                 if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
@@ -339,18 +355,24 @@ def _walk(path, create, mode):
                 st = os.stat(name, dir_fd=fd, follow_symlinks=False)
                 if not stat.S_ISLNK(st.st_mode):
                     raise Refused('%s is %s, not a directory' % (here, kind(st.st_mode)))
-                parent = os.fstat(fd)
-                if _others_can_write(parent) and not (parent.st_mode & stat.S_ISVTX and st.st_uid in (0, os.geteuid())):
+                if shared and not (guarded and _ours(st.st_uid)):
                     raise Refused('%s is a symbolic link in %s, which another user can change: not followed' % (here, shown))
                 links += 1
                 if links > MAX_LINKS:
                     raise OSError(errno.ELOOP, 'too many symbolic links on the way to %s' % path)
                 target = os.readlink(name, dir_fd=fd)
+                again = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if (again.st_dev, again.st_ino) != (st.st_dev, st.st_ino):
+                    raise Refused('%s changed while it was read: not followed' % here)
                 if target.startswith('/'):
                     os.close(fd)
                     fd, shown = os.open('/', _DIR_FLAGS), '/'
                 todo.extend([part for part in target.split('/') if part][::-1])
                 continue
+            if strict and shared and not (guarded and _ours(os.fstat(child).st_uid)):
+                os.close(child)
+                raise Refused('%s is in %s, which another user can change: refused as a destination (they could '
+                              'rename it away and put a link in its place)' % (here, shown))
             os.close(fd)
             fd, shown = child, here
         return fd, shown, created
@@ -369,12 +391,13 @@ class Directory:
 
     def __init__(self, fd, path, created):
         self.fd, self.path, self.created = fd, path, created
+        self.shared = _others_can_write(os.fstat(fd))  # a sticky /tmp-like directory
 
     @classmethod
-    def open(cls, path, create=False, mode=0o755):
+    def open(cls, path, create=False, mode=0o755, strict=False):
         """The directory, or None when it does not exist and not ``create``."""
         try:
-            fd, shown, created = _walk(path, create, mode)
+            fd, shown, created = _walk(path, create, mode, strict)
         except (IOError, OSError) as exc:
             if exc.errno == errno.ENOENT and not create:
                 return None
@@ -401,8 +424,14 @@ class Directory:
         return os.path.join(self.path, name)
 
     def read(self, name, errors='strict', limit=READ_LIMIT):
-        """The text of the file ``name`` here, None when there is none; see ``read_text``."""
+        """The text of the file ``name`` here, None when there is none; see ``read_text``. In a
+        directory others can write (sticky), a file of another user, or a hard link to one, is not ours."""
         try:
+            if self.shared:
+                st = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+                if not _ours(st.st_uid) or st.st_nlink > 1:
+                    raise Refused('%s belongs to uid %d%s in a directory others can write: not read as ours'
+                                  % (self.join(name), st.st_uid, ', with other links' if st.st_nlink > 1 else ''))
             return _read(name, self.fd, self.join(name), errors, False, limit)
         except (IOError, OSError) as exc:
             if exc.errno == errno.ENOENT:
@@ -417,11 +446,12 @@ class Directory:
 
 
 def check_destination(path):
-    """Refuse (``Refused``) a directory this run would write into, or the nearest existing one above
-    it, that another user can redirect (see ``Directory``)."""
+    """Refuse (``Refused``) a directory this run will write into by path, or the nearest existing one
+    above it, that another user can redirect: itself, a link or any directory on the way (see
+    ``Directory`` and ``_walk``'s strict walk)."""
     path = os.path.abspath(path)
     while True:
-        directory = Directory.open(path)
+        directory = Directory.open(path, strict=True)
         if directory is not None:
             directory.close()
             return

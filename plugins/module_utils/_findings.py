@@ -264,11 +264,11 @@ def _closing(states, live, thresholds):
     retries = live('net.ipv4.tcp_orphan_retries')
     return [finding('closing', 'warning',
                     '%d sockets waiting for the peer to acknowledge our FIN (%s): the application closed them and the '
-                    'peer stopped reading, or packets are lost. Each is an orphan holding its unsent data and counting '
-                    'against tcp_max_orphans until tcp_orphan_retries (%s) runs out, about 102 s for the default 0 '
-                    '(meaning 8). ip-sysctl.rst advises lowering it on a loaded web server.'
+                    'peer stopped reading, or packets are lost. Those the application closed are orphans that hold '
+                    'their unsent data and count against tcp_max_orphans until tcp_orphan_retries (%s) runs out, about '
+                    '102 s for the default 0 (meaning 8). ip-sysctl.rst advises lowering it on a loaded web server.'
                     % (total, ', '.join('%s %d' % p for p in parts if p[1]), 'unknown' if retries is None else retries),
-                    key='net.ipv4.tcp_orphan_retries', expected='< %d' % thresholds['closing'], actual=total)]
+                    expected='< %d' % thresholds['closing'], actual=total)]
 
 
 def _time_wait(states, sockstat, live, thresholds, rise):
@@ -280,7 +280,7 @@ def _time_wait(states, sockstat, live, thresholds, rise):
     found = []
     if isinstance(tw_max, int) and tw_max and timewait >= thresholds['time_wait_ratio'] * tw_max:
         found.append(finding('time_wait', 'warning',
-                             '%d timewait sockets (%d TIME_WAIT, the rest orphaned FIN_WAIT2) against '
+                             '%d timewait sockets (TIME_WAIT and orphaned FIN_WAIT2; %d in TIME_WAIT) against '
                              'tcp_max_tw_buckets=%d: past it the kernel destroys them at once. Use keep-alive or '
                              'connection pools on the side that closes first, or raise the limit.'
                              % (timewait, time_wait, tw_max), key='net.ipv4.tcp_max_tw_buckets',
@@ -302,15 +302,25 @@ def _syn_flood(listeners, counters, previous, live, thresholds):
     listeners at their SYN queue limit, and as cookies (TCPReqQFullDoCookies) or drops
     (TCPReqQFullDrop) rising."""
     mode = live('net.ipv4.tcp_syncookies')
-    full = [item for item in listeners if item.get('backlog') and (item.get('syn_recv') or 0) >= item['backlog']]
-    named = ', '.join('%s:%d (SYN_RECV %d, limit %d)' % (item['address'], item['port'], item['syn_recv'], item['backlog'])
-                      for item in full[:3])
+    # SYN_RECV is counted per port, and inet_diag cannot tell which of several listeners on a port
+    # (reuseport workers, IPv4 and IPv6, several addresses) holds a request: a port is full when its
+    # SYN_RECV reaches the sum of their queue limits.
+    ports = {}
+    for item in listeners:
+        if item.get('backlog') is not None:
+            entry = ports.setdefault(item['port'], {'listeners': [], 'limit': 0, 'syn_recv': item.get('syn_recv') or 0})
+            entry['listeners'].append(item)
+            entry['limit'] += item['backlog']
+    full = [(port, entry) for port, entry in sorted(ports.items()) if entry['limit'] and entry['syn_recv'] >= entry['limit']]
+    named = ', '.join('%s:%d (SYN_RECV %d, limit %d)' % (e['listeners'][0]['address'], port, e['syn_recv'], e['limit'])
+                      if len(e['listeners']) == 1 else 'port %d (SYN_RECV %d, limits of its %d listeners %d)'
+                      % (port, e['syn_recv'], len(e['listeners']), e['limit']) for port, e in full[:3])
     cookies, since = growth(counters, previous, 'TCPReqQFullDoCookies')
     dropped = growth(counters, previous, 'TCPReqQFullDrop')[0]
     if mode == 2:
         cookies = 0  # mode 2 answers every SYN with a cookie: not a sign of a full queue
     events = cookies + dropped
-    if not full and events < thresholds['syn_cookies']:
+    if not full and (not events or events < thresholds['syn_cookies']):
         return []
     if since != 'since the last audit':  # counts since boot: only a queue full now says it happens now
         severity = 'warning' if full else 'info'
@@ -327,8 +337,7 @@ def _syn_flood(listeners, counters, previous, live, thresholds):
     message += ('A flood, or a burst the SYN queues cannot hold. For legitimate bursts raise the application\'s '
                 'listen() backlog (capped by net.core.somaxconn); tcp_max_syn_backlog counts only with syncookies off. '
                 'Keep tcp_syncookies=1.')
-    return [finding('syn_flood', severity, message, key='net.ipv4.tcp_syncookies', expected=0,
-                    actual=events or sum(item['syn_recv'] for item in full))]
+    return [finding('syn_flood', severity, message, expected=0, actual=events or sum(e['syn_recv'] for _p, e in full))]
 
 
 def _memory(sockstat, live, rise):
@@ -340,8 +349,9 @@ def _memory(sockstat, live, rise):
                              'TCP uses %d pages of memory, %s tcp_mem %s: %s' % (
                                  pages, 'at the hard limit of' if hard else 'past the pressure threshold of',
                                  ' '.join(str(v) for v in tcp_mem),
-                                 'new data is refused and sockets are reset ("out of memory -- consider tuning '
-                                 'tcp_mem").' if hard else 'the kernel shrinks buffers and slows every connection.'),
+                                 'allocations fail, so sends stall, incoming segments are dropped and orphans are '
+                                 'reset ("out of memory -- consider tuning tcp_mem").' if hard
+                                 else 'the kernel shrinks buffers and slows every connection.'),
                              key='net.ipv4.tcp_mem', expected='< %d pages' % tcp_mem[1], actual=pages))
     pressures, since, severity = rise('TCPMemoryPressures')
     aborts = rise('TCPAbortOnMemory')[0]

@@ -27,8 +27,9 @@ _U32 = struct.Struct('=I')
 
 
 def read_text(path):
-    """A /proc file's text, or None when it does not exist or cannot be read."""
-    return files.read_text(path, errors='replace', quiet=True)
+    """A /proc file's text, or None when it does not exist or cannot be read. No size bound: the
+    kernel's files grow with what they list (/proc/net/tcp, ip_vs_conn)."""
+    return files.read_text(path, errors='replace', quiet=True, limit=None)
 
 
 def _raw_address(text):
@@ -271,7 +272,12 @@ class ProcessWalk:
                 self.unreadable += 1
             return True
         try:
-            names = os.listdir(dir_fd)
+            try:
+                names = os.listdir(dir_fd)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:  # it exited between the open and the listing
+                    return True
+                raise
             counts = None
             for number, name in enumerate(names):
                 if not number & 1023 and number and clock() > deadline:
@@ -385,15 +391,32 @@ def belongs_to(cgroup):
 
 
 _SECRET = re.compile(r'pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|'
-                     r'credential|auth|session|cookie|signature|bearer|jwt|dsn|(?:^|[-_])key(?:$|[-_])', re.I)
-_USERINFO = re.compile(r'(://[^/\s:@]*):[^@/\s]*@')
+                     r'credential|auth|session|cookie|signature|bearer|jwt|dsn|(?:^|[-_.])key(?:$|[-_])', re.I)
+# Flags whose next argument is a credential in common tools: curl -u/--user and -H (headers carry
+# tokens), redis-cli -a, sshpass and mysql -p.
+_SECRET_FLAGS = frozenset(['-u', '--user', '-a', '-p', '-H', '--header', '--proxy-user'])
+# A URL's password runs to the last "@" before the host: it may hold "/" or "@" itself.
+_USERINFO = re.compile(r'(://[^/\s:@]*):[^\s]*@')
+_SCHEME_TOKEN = re.compile(r'(?i)\b(bearer|basic|token)(\s+|=)\S+')
 REDACTED = '<redacted>'
+
+
+def _redact_pairs(text):
+    """``name=value`` pairs in a ;/,-separated text (connection strings, --set=a.password=x): the value
+    of each pair whose name looks like a secret, the name taken up to the last "=" of the pair."""
+    parts = re.split(r'([;,])', text)
+    for index, part in enumerate(parts):
+        name, sep, _value = part.rpartition('=')
+        if sep and _SECRET.search(name.lstrip('-').split('=')[-1]):
+            parts[index] = name + '=' + REDACTED
+    return ''.join(parts)
 
 
 def redact_cmdline(argv):
     """A command line (its arguments) with the values that look like secrets replaced: after ``=``
-    when the name before it says password, token, secret, key...; the argument after such a flag;
-    the password of a URL's user part. It cannot know every secret (a bare argument, ``-pSECRET``)."""
+    when the name before it says password, token, secret, key, auth...; the argument after such a
+    flag or after -u, --user, -a, -p, -H; a URL's password; a Bearer or Basic token. It cannot know
+    every secret (a bare argument, ``-pSECRET``)."""
     out = []
     hide_next = False
     for arg in argv:
@@ -401,12 +424,14 @@ def redact_cmdline(argv):
             out.append(REDACTED)
             hide_next = False
             continue
-        arg = _USERINFO.sub(r'\1:%s@' % REDACTED, arg)
-        name, sep, _value = arg.partition('=')
-        if sep and _SECRET.search(name.lstrip('-')):
-            arg = name + '=' + REDACTED
-        elif arg.startswith('-') and not sep and _SECRET.search(arg.lstrip('-')):
+        arg = _SCHEME_TOKEN.sub(r'\1\2%s' % REDACTED, _USERINFO.sub(r'\1:%s@' % REDACTED, arg))
+        flag = arg.startswith('-') and '=' not in arg
+        if flag and (arg in _SECRET_FLAGS or _SECRET.search(arg.lstrip('-'))):
             hide_next = True
+        elif arg.split('=', 1)[0] in _SECRET_FLAGS and '=' in arg:  # -p=secret
+            arg = arg.split('=', 1)[0] + '=' + REDACTED
+        else:
+            arg = _redact_pairs(arg)
         out.append(arg)
     return out
 

@@ -75,9 +75,9 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
         try:
             result[name] = _host_entry(name, host, expected_for, thresholds, before.get(name), record_name, source,
                                        max_age, now)
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:  # pylint: disable=broad-except
             # Facts a host sent in a shape our modules never give (another version, a hand-edited cache, a
-            # hostile host): that host says so, and every other host is still audited.
+            # hostile host: Infinity, huge numbers): that host says so, and every other host is still audited.
             result[name] = {'record': None, 'expected': None, 'states': None, 'counters': None, 'findings': [
                 findings.finding('unaudited', 'warning', 'The TCP facts from this host are not in the shape this '
                                  'collection gathers (%s: %s). Gather them again with netops.tcp.audit_facts.'

@@ -110,7 +110,7 @@ def canonical_settings(where, settings, allow_unknown, params=None, need_rationa
             raise SettingsError('%s: %s: unknown field %s (known: guards, rationale, value, when)'
                                 % (where, key, ', '.join(sorted(unknown))))
         if 'when' in spec:  # a key the profile sets only when a boolean parameter says so
-            if not isinstance(params.get(spec['when']), bool):
+            if not isinstance(spec['when'], str) or not isinstance(params.get(spec['when']), bool):
                 raise SettingsError('%s: %s: when must name a boolean parameter of the profile (%r is not one)'
                                     % (where, key, spec['when']))
             if not params[spec['when']]:

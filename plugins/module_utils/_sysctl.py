@@ -201,21 +201,31 @@ def gather(proc_path, patterns=None):
     }
 
 
+def _module_name(path):
+    base = os.path.basename(path.strip())
+    return base.split('.ko', 1)[0].replace('-', '_') if '.ko' in base else None
+
+
 def boot_modules(modules, release_text, root='/'):
     """{module: how it is there before systemd-sysctl at boot} for ``modules``: the modules-load.d
-    file that lists it, 'built into the kernel' (modules.builtin of this release), or None."""
+    file that lists it or a module that needs it (modules.dep: nf_nat, xt_conntrack, ip_vs pull in
+    nf_conntrack), 'built into the kernel' (modules.builtin of this release), or None. Modules the
+    kernel command line loads (modules-load=) are not seen."""
     found = dict((name, None) for name in modules)
-    builtin = files.read_text(os.path.join(root, 'lib/modules', release_text, 'modules.builtin'), errors='replace',
-                              quiet=True) or ''
-    for line in builtin.splitlines():
-        name = os.path.basename(line.strip())[:-3].replace('-', '_') if line.strip().endswith('.ko') else None
-        if name in found:
-            found[name] = 'built into the kernel'
+    base = os.path.join(root, 'lib/modules', release_text)
+    for line in (files.read_text(os.path.join(base, 'modules.builtin'), errors='replace', quiet=True) or '').splitlines():
+        if _module_name(line) in found:
+            found[_module_name(line)] = 'built into the kernel'
+    needs = {}
+    for line in (files.read_text(os.path.join(base, 'modules.dep'), errors='replace', quiet=True) or '').splitlines():
+        module, _sep, deps = line.partition(':')
+        needs[_module_name(module)] = set(_module_name(d) for d in deps.split())
     for path in _by_name(MODULES_LOAD_DIRS, root):
         for line in (files.read_text(path, errors='replace', quiet=True) or '').splitlines():
             name = line.split('#', 1)[0].split(';', 1)[0].strip().replace('-', '_')
-            if name in found and found[name] is None:
-                found[name] = path
+            for wanted in found:
+                if found[wanted] is None and (name == wanted or wanted in needs.get(name, ())):
+                    found[wanted] = path if name == wanted else '%s (%s needs it)' % (path, name)
     return found
 
 

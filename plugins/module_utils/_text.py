@@ -20,10 +20,11 @@ from html import escape as _html_escape
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
 
 # C0 controls but tab and newline, DEL and C1 controls, format characters that reorder or hide
-# text (bidirectional controls, zero-width characters, the BOM), line and paragraph separators,
-# surrogates (not text; a UTF-8 encoder refuses them) and the two non-characters XML 1.0 forbids.
+# text (bidirectional controls, zero-width characters, variation selectors, the BOM, the tag
+# characters of "ASCII smuggling"), line and paragraph separators, surrogates (not text; a UTF-8
+# encoder refuses them) and the two non-characters XML 1.0 forbids.
 _UNSAFE = re.compile(u'[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f'
-                     u'\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]')
+                     u'\ufe00-\ufe0f\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]')
 
 
 def _show(match):

@@ -60,6 +60,15 @@ class Host:
         info, path = sysctl.read_key_at(self.proc, key, self.release, self.initial_netns, entry)
         return dict(info, path=path)
 
+    def context(self):
+        """What the kernel sized its computed defaults from here (catalog.host_context)."""
+        if not hasattr(self, '_context'):
+            ehash = self.read('net.ipv4.tcp_ehash_entries')
+            self._context = catalog.host_context({
+                'keys': {'net.ipv4.tcp_ehash_entries': ehash},
+                'kernel': {'mem_total': sysctl.mem_total(self.proc)}})
+        return self._context
+
     def write(self, step, text):
         """Write ``text`` to the file the step's key was read from."""
         files.checkpoint('write %s' % step['name'])
@@ -141,7 +150,7 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
             else:
                 plan.skipped[key] = reason
             continue
-        lower = None if holds else _lowers(key, setting, info, originals)
+        lower = _lowers(host, key, setting, info, originals)  # also when it holds: an earlier version's low value
         if lower:
             plan.skipped[key] = lower
         elif holds:
@@ -162,9 +171,10 @@ def decide(host, settings, clients_behind_nat=True, on_unavailable='skip', reser
     return plan
 
 
-def _lowers(key, setting, info, originals):
-    """Why a capacity limit (catalog raise_only) is left as it is: the setting is below what the host
-    has, the value from before the first tuning or else the live one; None when it may be written."""
+def _lowers(host, key, setting, info, originals):
+    """Why a capacity limit (catalog raise_only) is left as the host has it: the setting is below the
+    value from before the first tuning (else the live one) or below this kernel's own default here
+    (an original saved before a kernel upgrade can be lower); None when it may be written."""
     entry = setting.entry
     if not entry or not entry['raise_only'] or setting.guards.get('allow_lower') or not info['available']:
         return None
@@ -173,13 +183,16 @@ def _lowers(key, setting, info, originals):
         have = catalog.capacity(entry, catalog.parse(key, original if original is not None else info['raw'], entry))
     except catalog.CatalogError:
         return None
+    default = catalog.kernel_default(entry, host.release, host.context())
+    own = catalog.capacity(entry, default) if default is not None else None
     want = catalog.capacity(entry, setting.value)
-    if want >= have:
+    if want >= max(have, own or 0):
         return None
     what = 'a maximum of ' if entry['type'] == catalog.VECTOR else ''
+    whose = ('had before its first tuning' if original is not None else 'has') if have >= (own or 0) else \
+        'gets by default from this kernel'
     return ('keeps %s%d: %s%d would lower a capacity limit below what this host %s; a profile only raises it '
-            '(guards: {allow_lower: true} lowers it on purpose)'
-            % (what, have, what, want, 'had before its first tuning' if original is not None else 'has'))
+            '(guards: {allow_lower: true} lowers it on purpose)' % (what, max(have, own or 0), what, want, whose))
 
 
 def plan_put_back(plan, key, info, value):

@@ -63,8 +63,9 @@ options:
     description:
       - Add each named process's command line (V(processes) subset), with the values that look
         like secrets replaced by C(<redacted>) (after C(=) or after a flag whose name says password,
-        token, secret, key, auth...; the password of a URL). Off by default, since command lines carry
-        secrets and facts end up in fact caches and logs.
+        token, secret, key, auth..., also inside C(;)- or C(,)-separated C(name=value) lists; the
+        argument after C(-u), C(--user), C(-a), C(-p), C(-H); the password of a URL; a Bearer or Basic
+        token). Off by default, since command lines carry secrets and facts end up in fact caches and logs.
       - "Redaction cannot know every secret (a bare argument, C(mysql -pSECRET)). When you turn this on,
         treat the result as sensitive (C(no_log: true) on the task) and keep it out of fact caches."
     type: bool

@@ -111,15 +111,16 @@ def test_defaults_by_kernel(key, version, value):
 
 
 GB = 1024 ** 3
-BIG = {'ehash': 262144, 'memory': 8 * GB, 'conntrack_buckets': 262144}   # a 16 GB server
-SMALL = {'ehash': 8192, 'memory': 1 * GB, 'conntrack_buckets': 8192}     # a 1 GB VM
+MB = 1024 ** 2
+BIG = {'ehash': 262144, 'mem_total': 16 * GB}   # a 16 GB server
+SMALL = {'ehash': 8192, 'mem_total': 1 * GB}     # a 1 GB VM
 
 
 @pytest.mark.parametrize('key, text, version, host, lower', [
     ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.16.0', BIG, (16777216, 33554432)),
     ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.15.9', BIG, None),    # raises the 6 MB of 4.20-6.15
     ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.16.0', SMALL, None),  # 1 GB/128 = 8 MB is this host's default
-    ('net.ipv4.tcp_rmem', '4096 131072 4194304', '6.16.0', SMALL, (4194304, 8388608)),
+    ('net.ipv4.tcp_rmem', '4096 131072 4194304', '6.16.0', SMALL, (4194304, 7549747)),  # 90 % of 1 GB / 128
     ('net.ipv4.tcp_rmem', '4096 131072 33554432', '6.18.44', BIG, None),
     ('net.ipv4.tcp_rmem', '4096 131072 16777216', '6.18.44', {}, None),     # memory unknown: no verdict
     ('net.ipv4.tcp_wmem', '4096 16384 2097152', '6.1.0', BIG, (2097152, 4194304)),
@@ -131,7 +132,8 @@ SMALL = {'ehash': 8192, 'memory': 1 * GB, 'conntrack_buckets': 8192}     # a 1 G
     ('net.ipv4.tcp_max_syn_backlog', '1024', '6.1.0', BIG, (1024, 2048)),
     ('net.ipv4.tcp_max_syn_backlog', '1024', '5.3.0', BIG, None),
     ('net.netfilter.nf_conntrack_max', '196608', '6.1.0', BIG, (196608, 262144)),  # the incident's 196608
-    ('net.netfilter.nf_conntrack_max', '196608', '5.10.0', dict(BIG, conntrack_buckets=65536), (196608, 262144)),
+    ('net.netfilter.nf_conntrack_max', '196608', '5.10.0', BIG, (196608, 262144)),       # 4 x 65536 before 5.15
+    ('net.netfilter.nf_conntrack_max', '196608', '6.1.0', dict(BIG, mem_total=2 * GB), None),  # 65536: a raise there
     ('net.netfilter.nf_conntrack_max', '196608', '6.1.0', SMALL, None),
 ])
 def test_a_value_below_the_kernels_own_default(key, text, version, host, lower):
@@ -143,11 +145,20 @@ def test_host_context_from_facts():
     def key(value):
         return {'available': True, 'value': value}
     facts = {'kernel': {'mem_total': 16 * GB, 'page_size': 4096},
-             'keys': {'net.ipv4.tcp_ehash_entries': key(-262144), 'net.netfilter.nf_conntrack_buckets': key(65536)}}
-    assert catalog.host_context(facts) == {'ehash': 262144, 'memory': int(16 * GB * 0.9), 'conntrack_buckets': 65536}
-    facts['keys']['net.ipv4.tcp_mem'] = key([188301, 251070, 376602])  # tcp_mem's pressure is free pages / 16
-    assert catalog.host_context(facts)['memory'] == 251070 * 16 * 4096
-    assert catalog.host_context(None) == {'ehash': None, 'memory': None, 'conntrack_buckets': None}
+             'keys': {'net.ipv4.tcp_ehash_entries': key(-262144), 'net.netfilter.nf_conntrack_buckets': key(65536),
+                      'net.ipv4.tcp_mem': key([1, 2, 3])}}  # tunable: never taken for the kernel's own
+    assert catalog.host_context(facts) == {'ehash': 262144, 'mem_total': 16 * GB}
+    facts['kernel']['mem_total'] = float('inf')  # a hostile cache: ignored
+    assert catalog.host_context(facts) == {'ehash': 262144, 'mem_total': None}
+    assert catalog.host_context(None) == {'ehash': None, 'mem_total': None}
+
+
+@pytest.mark.parametrize('release, mem_total, buckets', [
+    ('5.10.0', 16 * GB, 65536), ('5.10.0', 2 * GB, 16384), ('5.10.0', GB, 8192),
+    ('6.1.0', 16 * GB, 262144), ('6.1.0', 2 * GB, 65536), ('6.1.0', GB // 2, 4096), ('6.1.0', 64 * MB, 1024),
+])
+def test_conntrack_buckets_as_the_kernel_sizes_them(release, mem_total, buckets):
+    assert catalog.conntrack_buckets(KernelRelease(release), mem_total) == buckets
 
 
 @pytest.mark.parametrize('key, text, found', [

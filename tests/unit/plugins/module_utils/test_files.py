@@ -147,3 +147,46 @@ def test_a_link_another_user_could_have_placed_is_not_followed(tmp_path):
     os.remove(str(parent / 'node-exporter'))
     (parent / 'node-exporter').mkdir()  # root's own directory inside theirs: fine, as Debian ships it
     files.Directory.open(str(parent / 'node-exporter')).close()
+
+
+@as_root
+def test_a_destination_used_by_path_is_refused_under_a_directory_another_user_owns(tmp_path):
+    """sysctl_tune writes its state, drop-in and record by path: a directory of another user on the
+    way could be renamed away and replaced by a link after any check (review of issue 19)."""
+    home = tmp_path / 'home-ops'
+    (home / 'netops').mkdir(parents=True)
+    os.chown(str(home), NOBODY, NOBODY)
+    files.Directory.open(str(home / 'netops')).close()  # used through its descriptor: that is safe
+    assert refused(files.check_destination, str(home / 'netops' / 'state')) == (
+        '%s/netops is in %s, which another user can change: refused as a destination (they could rename it away '
+        'and put a link in its place)' % (home, home))
+    files.check_destination(str(tmp_path / 'ours' / 'state'))  # /tmp (sticky, root's) and root's own: fine
+
+
+@as_root
+def test_a_link_in_a_sticky_directory_of_another_user_is_not_followed(tmp_path):
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    (tmp_path / 'real').mkdir()
+    os.symlink(str(tmp_path / 'real'), str(shared / 'link'))  # root's link...
+    os.chown(str(shared), NOBODY, NOBODY)
+    os.chmod(str(shared), 0o1777)  # ...in a sticky directory its owner can still empty
+    assert refused(files.Directory.open, str(shared / 'link')).endswith('which another user can change: not followed')
+    os.chown(str(shared), 0, 0)  # /tmp: root's sticky directory protects root's link
+    files.Directory.open(str(shared / 'link')).close()
+
+
+@as_root
+def test_in_a_directory_others_can_write_only_our_own_files_are_read(tmp_path):
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    os.chmod(str(shared), 0o1777)
+    (shared / 'report.json').write_text('{"forged": true}')
+    os.chown(str(shared / 'report.json'), NOBODY, NOBODY)
+    with files.Directory.open(str(shared)) as directory:
+        assert refused(directory.read, 'report.json') == (
+            '%s/report.json belongs to uid %d in a directory others can write: not read as ours' % (shared, NOBODY))
+        (shared / 'ours.json').write_text('{}')
+        os.link(str(shared / 'ours.json'), str(shared / 'hard'))
+        assert refused(directory.read, 'ours.json').endswith('with other links in a directory others can write: '
+                                                             'not read as ours')

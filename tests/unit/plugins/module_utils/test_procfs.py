@@ -257,6 +257,18 @@ def test_what_a_cgroup_says_a_process_belongs_to(cgroup, expected):
      ['java', '-Djavax.net.ssl.keyStorePassword=<redacted>', '-jar', 'app.jar']),
     (['ssh', '-i', 'id', '--key', '/k', '--keepalive', '60'], ['ssh', '-i', 'id', '--key', '<redacted>', '--keepalive', '60']),
     (['app', '--secret'], ['app', '--secret']),
+    # What a review found leaking through the first version:
+    (['curl', '-u', 'bob:pw', '--user', 'bob:pw', 'https://x'], ['curl', '-u', '<redacted>', '--user', '<redacted>', 'https://x']),
+    (['curl', '-H', 'Authorization: Bearer abc.def'], ['curl', '-H', '<redacted>']),
+    (['tool', '--auth-header=Bearer abc'], ['tool', '--auth-header=<redacted>']),
+    (['x', 'Authorization: Bearer abc'], ['x', 'Authorization: Bearer <redacted>']),
+    (['sshpass', '-p', 'pw', 'ssh', 'h'], ['sshpass', '-p', '<redacted>', 'ssh', 'h']),
+    (['redis-cli', '-a', 'pw'], ['redis-cli', '-a', '<redacted>']),
+    (['app', '-p=pw'], ['app', '-p=<redacted>']),
+    (['helm', '--set=db.password=pw,db.user=app'], ['helm', '--set=db.password=<redacted>,db.user=app']),
+    (['app', 'Server=a;Password=pw;Database=d'], ['app', 'Server=a;Password=<redacted>;Database=d']),
+    (['app', 'https://u:a/b@h/x'], ['app', 'https://u:<redacted>@h/x']),
+    (['app', 'redis://:p@ss@h:6379'], ['app', 'redis://:<redacted>@h:6379']),
 ])
 def test_redacted_command_lines(argv, expected):
     assert procfs.redact_cmdline(argv) == expected

@@ -161,7 +161,13 @@ def test_what_loads_a_module_before_systemd_sysctl(tmp_path):
     (root / 'etc/modules-load.d/netfilter.conf').write_text('nf-conntrack  # the dash is the same name\n')
     assert sysctl.boot_modules(['nf_conntrack'], release, str(root)) == {
         'nf_conntrack': str(root / 'etc/modules-load.d/netfilter.conf')}
-    (root / 'etc/modules-load.d/netfilter.conf').unlink()
+    (root / 'etc/modules-load.d/netfilter.conf').write_text('ip_vs\n')  # a module that needs it
     (root / 'lib/modules' / release).mkdir(parents=True)
+    (root / 'lib/modules' / release / 'modules.dep').write_text(
+        'kernel/net/netfilter/ipvs/ip_vs.ko: kernel/net/netfilter/nf_conntrack.ko kernel/lib/libcrc32c.ko\n'
+        'kernel/net/netfilter/nf_conntrack.ko: kernel/lib/libcrc32c.ko\n')
+    assert sysctl.boot_modules(['nf_conntrack'], release, str(root)) == {
+        'nf_conntrack': '%s (ip_vs needs it)' % (root / 'etc/modules-load.d/netfilter.conf')}
+    (root / 'etc/modules-load.d/netfilter.conf').unlink()
     (root / 'lib/modules' / release / 'modules.builtin').write_text('kernel/net/netfilter/nf_conntrack.ko\n')
     assert sysctl.boot_modules(['nf_conntrack'], release, str(root)) == {'nf_conntrack': 'built into the kernel'}

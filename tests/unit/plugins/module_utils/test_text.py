@@ -30,7 +30,7 @@ from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_rollout
 HOSTILE = [
     '\x01\x02ctl', 'cr\rlf', '<script>alert(1)</script>', '<!--', '-->', 'quo"te\'s & &amp;', 'back\\slash\\',
     'line\u2028sep\u2029', 'rtl\u202eevil', 'lone\ud800surrogate', 'pi|pe', '*em* _u_ `c` [l](javascript:x) ![i](y) ~~s~~',
-    'tab\tnew\nline', 'del\x7fc1\x85', 'bad\ufffdutf8', '\ufeffbom', '# heading', '&lt;b&gt;',
+    'tab\tnew\nline', 'del\x7fc1\x85', 'bad\ufffdutf8', '\ufeffbom', '# heading', '&lt;b&gt;', 'tag\U000e0041smuggled',
 ]
 
 
@@ -74,6 +74,7 @@ class Page(HTMLParser):
 def test_visible_escapes_what_breaks_or_misleads_and_keeps_the_rest():
     assert text.visible('\x01a\rb\u202ec\ud800d\x85') == '\\x01a\\x0db\\u202ec\\ud800d\\x85'
     assert text.visible('café 日本 tab\tnl\n') == 'café 日本 tab\tnl\n'
+    assert text.visible('a\U000e0041\ufe0fb') == 'a\\ue0041\\ufe0fb'  # invisible tag characters, variation selectors
     assert text.visible(None) == '' and text.visible(42) == '42'
 
 

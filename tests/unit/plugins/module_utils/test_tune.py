@@ -175,13 +175,37 @@ def test_a_key_the_new_version_skips_on_this_kernel_gets_its_original_back(tmp_p
     # ad_backend_incident v2 set tcp_rmem; v3 sets it before 6.16 only.
     host = tune.Host(make_tree(tmp_path, release, False))
     (tmp_path / 'sys/net/ipv4/tcp_rmem').write_text('4096\t131072\t16777216\n')
-    originals = {'net.ipv4.tcp_rmem': '4096 131072 33554432'}
-    plan = tune.decide(host, incident(3), originals=originals, managed=['net.ipv4.tcp_rmem'])
+    original = '4096 131072 %d' % (6291456 if rmem == 'apply' else 33554432)  # the kernel's own maximum there
+    plan = tune.decide(host, incident(3), originals={'net.ipv4.tcp_rmem': original}, managed=['net.ipv4.tcp_rmem'])
     if rmem == 'apply':
         assert 'net.ipv4.tcp_rmem' in plan.unchanged and 'net.ipv4.tcp_rmem' not in plan.restore
         return
     assert plan.skipped['net.ipv4.tcp_rmem'] == 'needs Linux <6.16; this kernel is %s' % host.release
+    assert plan.restore['net.ipv4.tcp_rmem']['after'] == original
+
+
+def test_a_limit_an_earlier_version_lowered_comes_back_up(tmp_path):
+    # v3 on a 6.18 host with its own 32 MB maximum once wrote 16 MB (before netops.tcp kept limits): v4 asks
+    # for the same 16 MB, which holds live, yet lies below what the host had: the original comes back.
+    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
+    (tmp_path / 'sys/net/ipv4/tcp_rmem').write_text('4096\t131072\t16777216\n')
+    plan = tune.decide(host, incident(4), originals={'net.ipv4.tcp_rmem': '4096 131072 33554432'},
+                       managed=['net.ipv4.tcp_rmem'])
+    assert plan.skipped['net.ipv4.tcp_rmem'].startswith('keeps a maximum of 33554432: a maximum of 16777216 would '
+                                                        'lower a capacity limit below what this host had before its '
+                                                        'first tuning')
     assert plan.restore['net.ipv4.tcp_rmem']['after'] == '4096 131072 33554432'
+
+
+def test_an_original_from_before_a_kernel_upgrade_is_not_the_floor(tmp_path):
+    # Saved on 6.12 (6 MB maximum); the host now runs 6.18 with 16 GB: its kernel gives 32 MB by itself.
+    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
+    (tmp_path / 'meminfo').write_text('MemTotal:       16777216 kB\n')
+    plan = tune.decide(host, settings.normalise({'net.ipv4.tcp_rmem': '4096 131072 16777216'}),
+                       originals={'net.ipv4.tcp_rmem': '4096 131072 6291456'}, managed=['net.ipv4.tcp_rmem'])
+    assert plan.skipped['net.ipv4.tcp_rmem'].startswith('keeps a maximum of 33554432: a maximum of 16777216 would '
+                                                        'lower a capacity limit below what this host gets by default '
+                                                        'from this kernel')
 
 
 def capacity_settings(spec):
