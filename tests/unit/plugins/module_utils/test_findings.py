@@ -372,3 +372,19 @@ def test_a_conntrack_key_in_the_drop_in_needs_its_module_at_boot():
     assert run(host) == []
     del host['tcp_sysctl']['boot_modules']  # facts gathered without sources: nothing to judge
     assert run(host) == []
+
+
+def test_several_listeners_on_a_port_share_its_syn_recv():
+    """nginx with 8 reuseport workers (backlog 511 each) and IPv4 plus IPv6: SYN_RECV is counted per port,
+    so the port is full only when it reaches the sum of their limits (review of issue 20)."""
+    host = healthy_host()
+    host['tcp']['listeners'] = [{'address': '0.0.0.0', 'port': 443, 'accept_queue': 0, 'backlog': 511,
+                                 'accept_queue_full': False, 'syn_recv': 600} for _worker in range(8)]
+    assert run(host) == []
+    for item in host['tcp']['listeners']:
+        item['syn_recv'] = 4088
+    found = run(host)
+    assert kinds(found) == [('syn_flood', 'warning', None)]
+    assert 'at their SYN queue limit now: port 443 (SYN_RECV 4088, limits of its 8 listeners 4088)' in found[0]['message']
+    host['tcp']['listeners'] = []
+    assert run(host, thresholds={'syn_cookies': 0}) == []  # nothing happened: no finding, whatever the threshold
