@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import socket
 import struct
 import subprocess
 import sys
 import time
+
+from loadgen import in_initial_netns  # the same refusal as the load generator's, beside it in tools/
 
 SOURCES = '198.51.100.0/24'
 TARGET = '10.99.0.1'  # this host's address on the veth towards the forged sources
@@ -49,13 +50,6 @@ def syn(src, dst, sport, dport):
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), random.getrandbits(16), 0, 64, socket.IPPROTO_TCP, 0,
                      socket.inet_aton(src), socket.inet_aton(dst))
     return ip[:10] + struct.pack('!H', checksum(ip)) + ip[12:] + tcp
-
-
-def in_initial_netns():
-    try:
-        return os.readlink('/proc/self/ns/net') == os.readlink('/proc/1/ns/net')
-    except OSError:
-        return os.path.exists('/proc/sys/net/core/netdev_max_backlog')
 
 
 def main():

@@ -671,10 +671,10 @@ def kernel_default(entry, release, host=None):
     return None if how else static
 
 
-def lowers(key, value, release, host=None):
+def lowers(key, value, release, host=None, entry=None):
     """(what ``value`` sets, the kernel's default) when a raise_only key's ``value`` (typed; for a
     VECTOR its maximum) is below the running kernel's own default here; otherwise None."""
-    entry = get(key)
+    entry = entry or get(key)
     if entry is None or not entry['raise_only'] or value is None:
         return None
     default = kernel_default(entry, release, host)
@@ -690,9 +690,9 @@ def capacity(entry, value):
     return value[-1] if entry['type'] == VECTOR else value
 
 
-def risky(key, value):
+def risky(key, value, entry=None):
     """[(severity, message, expected)] for the catalog's risky rules that ``value`` (typed) meets."""
-    entry = get(key)
+    entry = entry or get(key)
     found = []
     for item in (entry or {}).get('risky') or []:
         test = item['test']

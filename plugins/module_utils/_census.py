@@ -76,7 +76,7 @@ class Walk:
     use every port of the range once.
     """
 
-    def __init__(self, family, ephemeral=None, ports=None, inode_states=None):
+    def __init__(self, family, ephemeral=None, ports=None, inode_states=None, inodes=None):
         self.family = family
         self.counts = [0] * 256
         self.syn_recv = {}
@@ -86,7 +86,8 @@ class Walk:
         self.ephemeral_in_use = 0
         self.ports = dict((p, ([0] * 16, [0] * 16)) for p in (ports or ()))
         self.inode_states = inode_states or ()
-        self.inodes = procfs.SocketStates()
+        # The census's SocketStates, one table for both families' walks.
+        self.inodes = inodes if inodes is not None else procfs.SocketStates()
         self.listening = []  # decoded LISTEN rows (procfs only; netlink dumps LISTEN on its own, with backlogs)
 
     def netlink(self, buf, words, off, end):
@@ -197,6 +198,7 @@ class Census:
         self.top = top
         self.process_budget = process_budget
         self.cmdline = cmdline
+        self.socket_table = procfs.SocketStates()  # inode -> state of the sockets processes may hold
         self.warnings = []
 
     # -- helpers ---------------------------------------------------------
@@ -265,7 +267,7 @@ class Census:
         try:
             for family, label, _name in FAMILIES:
                 if need_detail:
-                    walk = Walk(family, ephemeral, self.ports, inode_states)
+                    walk = Walk(family, ephemeral, self.ports, inode_states, self.socket_table)
                     diag.dump(family, diag.ALL_STATES, walk.netlink, sock, buf)
                     results.append((label, walk))
                 else:
@@ -278,8 +280,9 @@ class Census:
 
     def _procfs(self, ephemeral, inode_states):
         results = []
+        self.socket_table = procfs.SocketStates()  # nothing a failed netlink walk left
         for family, label, name in FAMILIES:
-            walk = Walk(family, ephemeral, self.ports, inode_states)
+            walk = Walk(family, ephemeral, self.ports, inode_states, self.socket_table)
             text = self._read('net/' + name)
             if text is None:
                 if family == socket.AF_INET:
@@ -343,7 +346,7 @@ class Census:
         if 'ephemeral_ports' in self.subsets:
             facts['ephemeral_ports'] = self.ephemeral_ports(walks, ephemeral)
         if 'processes' in self.subsets:
-            facts['processes'] = self.processes(walks)
+            facts['processes'] = self.processes()
         if 'counters' in self.subsets:
             facts['counters'] = self.counters()
         if 'sockstat' in self.subsets:
@@ -394,14 +397,10 @@ class Census:
         })
         return info
 
-    def processes(self, walks):
+    def processes(self):
         """Per state, the processes holding most sockets in it: pid, name, executable, the unit,
         container or pod they belong to (never the command line unless ``cmdline``)."""
-        sockets = procfs.SocketStates()
-        for walk in walks:
-            sockets.keys.extend(walk.inodes.keys)
-            walk.inodes = None  # one copy of the table at a time
-        sockets.freeze()
+        sockets = self.socket_table.freeze()
         # The dump is this process's network namespace (netlink, /proc/net): only processes in it hold
         # those sockets, bar one passed across or made before a setns(2). Others' are not read.
         netns = procfs.namespace_of(self.proc) if self.proc == '/proc' else None

@@ -136,14 +136,13 @@ def risky_findings(keys, listeners, thresholds, release=None, host=None, record=
     found = []
     live = _live(keys)
     for key in sorted(keys):
-        value = live(key)
-        if value is None:
+        value, entry = live(key), catalog.CATALOG.get(key)  # facts name keys as the catalog does
+        if value is None or entry is None:
             continue
-        for severity, message, expected in catalog.risky(key, value):
+        for severity, message, expected in catalog.risky(key, value, entry):
             found.append(finding('risky', severity, message, key=key, expected=expected, actual=value))
-        lower = catalog.lowers(key, value, release, host) if release is not None else None
+        lower = catalog.lowers(key, value, release, host, entry) if release is not None else None
         if lower:
-            entry = catalog.get(key)
             what = 'a maximum of %d' % lower[0] if entry['type'] == catalog.VECTOR else str(lower[0])
             who = ('%s@%s sets' % (record.get('profile'), record.get('version'))
                    if record and key in (record.get('applied') or {}) else 'is')

@@ -194,8 +194,7 @@ def gather(proc_path, patterns=None):
     for key in keys:
         values[key] = read_key(proc_path, key, release, in_init)
     return {
-        'kernel': {'release': release_text, 'version': str(release), 'mem_total': mem_total(proc_path),
-                   'page_size': os.sysconf('SC_PAGE_SIZE')},
+        'kernel': {'release': release_text, 'version': str(release), 'mem_total': mem_total(proc_path)},
         'netns': {'initial': in_init, 'inode': netns_inode(proc_path)},
         'keys': values,
     }

@@ -89,7 +89,7 @@ ansible_facts:
       returned: always
       type: dict
       sample:
-        kernel: {release: 6.18.44-fc-v657, version: 6.18.44, mem_total: 25769803776, page_size: 4096}
+        kernel: {release: 6.18.44-fc-v657, version: 6.18.44, mem_total: 25769803776}
         netns: {initial: false, inode: 4026532301}
         keys:
           net.ipv4.tcp_rmem: {available: true, value: [4096, 131072, 33554432], raw: "4096 131072 33554432",

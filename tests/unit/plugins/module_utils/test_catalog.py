@@ -144,7 +144,7 @@ def test_a_value_below_the_kernels_own_default(key, text, version, host, lower):
 def test_host_context_from_facts():
     def key(value):
         return {'available': True, 'value': value}
-    facts = {'kernel': {'mem_total': 16 * GB, 'page_size': 4096},
+    facts = {'kernel': {'mem_total': 16 * GB},
              'keys': {'net.ipv4.tcp_ehash_entries': key(-262144), 'net.netfilter.nf_conntrack_buckets': key(65536),
                       'net.ipv4.tcp_mem': key([1, 2, 3])}}  # tunable: never taken for the kernel's own
     assert catalog.host_context(facts) == {'ehash': 262144, 'mem_total': 16 * GB}

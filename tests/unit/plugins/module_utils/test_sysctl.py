@@ -36,7 +36,7 @@ def test_child_netns_reasons(tmp_path):
     facts = sysctl.gather(proc)
     keys = facts['keys']
     assert facts['netns']['initial'] is False
-    assert facts['kernel'] == {'release': '6.18.44-fc-v657', 'version': '6.18.44', 'mem_total': None, 'page_size': 4096}
+    assert facts['kernel'] == {'release': '6.18.44-fc-v657', 'version': '6.18.44', 'mem_total': None}
     assert keys['net.ipv4.tcp_rmem']['value'] == [4096, 131072, 33554432]
     assert keys['net.ipv4.tcp_rmem']['raw'] == '4096 131072 33554432'
     assert keys['net.ipv4.ip_local_port_range']['value'] == [32768, 60999]
