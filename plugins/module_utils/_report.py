@@ -63,7 +63,8 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
     ``expected_for(record)``: the resolved expected profile for a host's record (or None);
     ``previous``: the last report, to tell a counter's rise since that audit from a total since
     boot. From the cache (``source``), facts older than ``max_age`` seconds are ``stale``. Returns
-    {host: {'record', 'expected' ("name@version" or None), 'states', 'counters', 'findings'}}.
+    {host: {'record', 'expected' ("name@version" or None), 'kernel' (see ``kernel``), 'states', 'counters',
+    'findings'}}.
     """
     now = time.time() if now is None else now
     findings.check_thresholds(thresholds)
@@ -82,7 +83,23 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
                 findings.finding('unaudited', 'warning', 'The TCP facts from this host are not in the shape this '
                                  'collection gathers (%s: %s). Gather them again with netops.tcp.audit_facts.'
                                  % (type(exc).__name__, str(exc)[:200]))]}
+        result[name]['kernel'] = kernel(host)
     return result
+
+
+RELEASE_LENGTH = 64  # the longest release the kernel keeps (__NEW_UTS_LEN)
+
+
+def kernel(host):
+    """The kernel release a host's facts name, as ``uname -r`` prints it: sysctl_facts' ``kernel.release``,
+    else setup's ``kernel``; None when neither is a non-empty string. Host text (any characters): cut
+    to the kernel's own limit, escaped by each writer."""
+    sysctl_facts = host.get('tcp_sysctl')
+    found = sysctl_facts.get('kernel') if isinstance(sysctl_facts, dict) else None
+    release = found.get('release') if isinstance(found, dict) else None
+    if not isinstance(release, str) or not release:
+        release = host.get('kernel')
+    return release[:RELEASE_LENGTH] if isinstance(release, str) and release else None
 
 
 def _numbers(table):
@@ -129,11 +146,18 @@ def _host_entry(name, host, expected_for, thresholds, before, record_name, sourc
 
 
 def fleet(hosts):
-    """{'hosts': {name: host}, 'summary': {...}} from {name: {'findings', 'record', 'states'}}."""
+    """{'hosts': {name: host}, 'summary': {...}} from {name: {'findings', 'record', 'states', 'kernel'}}.
+    The summary counts the hosts per kernel release (``kernels``) and those whose kernel is not known
+    (``kernels_unknown``)."""
     summary = {'hosts': len(hosts), 'findings': dict((s, 0) for s in SEVERITIES), 'kinds': {}, 'profiles': {},
-               'hosts_with_findings': []}
+               'kernels': {}, 'kernels_unknown': 0, 'hosts_with_findings': []}
     for name in sorted(hosts):
         host = hosts[name]
+        release = host.get('kernel')
+        if release is None:
+            summary['kernels_unknown'] += 1
+        else:
+            summary['kernels'][release] = summary['kernels'].get(release, 0) + 1
         for item in host['findings']:
             summary['findings'][item['severity']] += 1
             summary['kinds'][item['kind']] = summary['kinds'].get(item['kind'], 0) + 1
@@ -160,6 +184,8 @@ def failing(report, fail_on):
 WORST = 20          # hosts report.md details
 PER_HOST_BARS = 50  # up to this many hosts the page draws a state bar per host; past it, fleet charts only
 PROFILE_NAMES = 10  # host names shown per profile
+KERNELS = 20        # kernel releases report.md and report.html list; the rest are counted in one row
+NO_KERNEL = '-'     # a host's kernel when its facts do not say
 
 
 def worst_first(report):
@@ -170,13 +196,25 @@ def worst_first(report):
     return sorted(report['hosts'], key=key)
 
 
+def kernel_rows(summary):
+    """[(label, hosts)] of the summary's kernels, the most hosts first, then by release: up to KERNELS
+    releases, one row for the rest, one for the hosts whose kernel is not known. Labels are host text."""
+    ordered = sorted((summary.get('kernels') or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    rows = ordered[:KERNELS]
+    if len(ordered) > KERNELS:
+        rows.append(('%d other releases' % (len(ordered) - KERNELS), sum(n for _k, n in ordered[KERNELS:])))
+    if summary.get('kernels_unknown'):
+        rows.append(('not known (no facts)', summary['kernels_unknown']))
+    return rows
+
+
 def _names(names):
     shown = ', '.join(names[:PROFILE_NAMES])
     return shown + (' and %d more' % (len(names) - PROFILE_NAMES) if len(names) > PROFILE_NAMES else '')
 
 
 def markdown(report):
-    """A summary people read: counts, profiles, kinds, then the worst hosts in detail."""
+    """A summary people read: counts, profiles, kernels, kinds, then the worst hosts in detail (kernel, findings)."""
     summary = report['summary']
     counts = ', '.join('%d %s' % (summary['findings'][s], s) for s in reversed(SEVERITIES))
     lines = ['# TCP audit', '', '%d hosts, %d with findings; findings: %s.' % (
@@ -185,6 +223,8 @@ def markdown(report):
     for label in sorted(summary['profiles']):
         names = summary['profiles'][label]
         lines.append('| %s | %d | %s |' % (text.markdown(label), len(names), text.markdown(_names(names))))
+    lines += ['', '| kernel | hosts |', '| --- | ---: |']
+    lines += ['| %s | %d |' % (text.markdown(label), n) for label, n in kernel_rows(summary)]
     if summary['kinds']:
         lines += ['', '| finding | count |', '| --- | ---: |']
         lines += ['| %s | %d |' % (text.markdown(kind), n) for kind, n in sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -194,7 +234,7 @@ def markdown(report):
         lines += ['', 'The %d worst hosts; every host is in report.json and report.html.' % WORST]
     for name in shown:
         host = report['hosts'][name]
-        lines += ['', '## %s' % text.markdown(name), '']
+        lines += ['', '## %s' % text.markdown(name), '', 'Kernel: %s' % text.markdown(host.get('kernel') or NO_KERNEL), '']
         if not host['findings']:
             lines.append('No findings.')
             continue
@@ -206,7 +246,8 @@ def markdown(report):
 
 
 def junit(report):
-    """One test suite per host, one failing test case per warning or critical finding."""
+    """One test suite per host (its kernel release a property), one failing test case per warning or
+    critical finding."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
     total = sum(len(h['findings']) for h in report['hosts'].values())
     failures = sum(1 for h in report['hosts'].values() for f in h['findings'] if f['severity'] != 'info')
@@ -214,6 +255,8 @@ def junit(report):
     for name, host in report['hosts'].items():
         bad = [f for f in host['findings'] if f['severity'] != 'info']
         out.append('  <testsuite name=%s tests="%d" failures="%d">' % (text.xml_attr(name), max(len(host['findings']), 1), len(bad)))
+        if host.get('kernel') is not None:
+            out.append('    <properties><property name="kernel" value=%s/></properties>' % text.xml_attr(host['kernel']))
         if not host['findings']:
             out.append('    <testcase classname=%s name="no findings"/>' % text.xml_attr(name))
         for item in host['findings']:
@@ -316,7 +359,7 @@ def page_head(title):
 
 
 def html(report):
-    """One self-contained page at any fleet size: summary, profiles, fleet charts (findings per kind,
+    """One self-contained page at any fleet size: summary, profiles, kernels, fleet charts (findings per kind,
     connection states across hosts), the hosts worst first with filters, the drift matrix of the
     drifted hosts, and a state bar per host for small fleets. All host text is escaped."""
     summary = report['summary']
@@ -333,6 +376,8 @@ def html(report):
     for label in sorted(summary['profiles']):
         names = summary['profiles'][label]
         out.append('<tr><td>%s</td><td>%d</td><td>%s</td></tr>' % (_h(label), len(names), _h(_names(names))))
+    out.append('</table><h2>Kernels</h2><table id="kernels"><tr><th>kernel</th><th>hosts</th></tr>')
+    out.extend('<tr><td>%s</td><td>%d</td></tr>' % (_h(label), n) for label, n in kernel_rows(summary))
     out.append('</table><h2>Findings per kind</h2>')
     if kinds:
         rows = sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))
@@ -354,7 +399,7 @@ def html(report):
                    ''.join('<option>%s</option>' % s for s in reversed(SEVERITIES)),
                    ''.join('<option>%s</option>' % _h(k) for k in kinds),
                    ''.join('<option>%s</option>' % _h(p) for p in sorted(summary['profiles']))))
-    out.append('<table id="hosts"><thead><tr><th>host</th><th>profile</th><th>findings</th></tr></thead><tbody>')
+    out.append('<table id="hosts"><thead><tr><th>host</th><th>profile</th><th>kernel</th><th>findings</th></tr></thead><tbody>')
     for name in ordered:
         host = hosts[name]
         found = host['findings']
@@ -365,8 +410,9 @@ def html(report):
                                 for f in found)
         else:
             cells = '<span class="ok">no findings</span>'
-        out.append('<tr data-severity="%s" data-kinds="%s" data-profile="%s"><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-            worst, _h(' '.join(sorted(set(f['kind'] for f in found)))), _h(running(host)), _h(name), _h(running(host)), cells))
+        out.append('<tr data-severity="%s" data-kinds="%s" data-profile="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+            worst, _h(' '.join(sorted(set(f['kind'] for f in found)))), _h(running(host)), _h(name), _h(running(host)),
+            _h(host.get('kernel') or NO_KERNEL), cells))
     out.append('</tbody></table><h2>Drift</h2>')
     if drift_keys:
         out.append('<table id="drift"><tr><th>host</th>%s</tr>' % ''.join('<th>%s</th>' % _h(k) for k in drift_keys))

@@ -29,11 +29,18 @@ def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):
                    'another tool did; re-run tune-tcp.yml or find who writes it.'}]
     assert report['summary']['profiles'] == {'web_frontend@2': sorted([clean.name, drifted.name])}
     assert report['hosts'][drifted.name]['expected'] == 'web_frontend@2'
+    # The hosts are network namespaces of this machine: their kernel is this machine's, as uname -r prints it.
+    release = os.uname().release
+    assert [report['hosts'][h.name]['kernel'] for h in hosts] == [release, release]
+    assert report['summary']['kernels'] == {release: 2} and report['summary']['kernels_unknown'] == 0
+    assert '| %s | 2 |' % release in (report_dir / 'report.md').read_text()
+    assert '<td>%s</td><td>2</td>' % release in (report_dir / 'report.html').read_text()
     assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 45 |' in (report_dir / 'report.md').read_text()
     assert '<td>net.ipv4.tcp_fin_timeout</td>' not in (report_dir / 'report.html').read_text()  # keys are headers
     assert '45 (wanted 30)' in (report_dir / 'report.html').read_text()
     suites = ET.parse(str(report_dir / 'report.xml')).getroot()
     assert suites.get('failures') == '1'
+    assert [p.get('value') for p in suites.findall("testsuite/properties/property[@name='kernel']")] == [release, release]
     # A second audit reads the first report's counters and still finds the drift, and only that.
     again = clean.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', json.dumps({
         'tcp_audit_expected_profile': 'web_frontend', 'tcp_audit_report_dir': str(report_dir)}))

@@ -13,13 +13,13 @@ from ansible_collections.netops.tcp.plugins.module_utils import _rollout as roll
 CHROMIUM = ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync']
 HOSTS = {
-    'web-1': {'record': {'profile': 'web_frontend', 'version': 1}, 'findings': [],
+    'web-1': {'record': {'profile': 'web_frontend', 'version': 1}, 'findings': [], 'kernel': '6.1.0-50-cloud-amd64',
               'states': {'ESTABLISHED': 89782, 'SYN_RECV': 7314, 'CLOSE_WAIT': 1122, 'FIN_WAIT1': 2074, 'TIME_WAIT': 1443}},
     'lvs-1': {'record': {'profile': 'lb_backend', 'version': 1}, 'states': {'TIME_WAIT': 113083, 'ESTABLISHED': 1539},
               'findings': [{'kind': 'time_wait', 'severity': 'warning', 'key': 'net.ipv4.tcp_max_tw_buckets',
                             'expected': '< 90%', 'actual': 113083, 'message': '113083 TIME_WAIT sockets'}]},
     '<script>document.title="pwned"</script>': {
-        'record': None, 'states': {'ESTABLISHED': 5},
+        'record': None, 'states': {'ESTABLISHED': 5}, 'kernel': '6.1<script>document.title="k"</script>\u202e|x',
         'findings': [{'kind': 'drift', 'severity': 'critical', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30',
                       'actual': '<img src=x onerror="document.title=1">', 'message': 'drifted'}]},
 }
@@ -41,6 +41,8 @@ def test_report_renders_and_host_text_stays_text(tmp_path):
     assert '&lt;script&gt;document.title="pwned"&lt;/script&gt;' in dom
     assert len(re.findall(r'<svg class="bar"', dom)) == 3
     assert 'lvs-1' in dom and 'web_frontend@1' in dom
+    assert '<td>6.1&lt;script&gt;document.title="k"&lt;/script&gt;\\u202e|x</td><td>1</td>' in dom  # kernels table
+    assert dom.count('<td>6.1.0-50-cloud-amd64</td>') == 2 and dom.count('<td>-</td>') == 1  # hosts table, lvs-1 unknown
 
 
 def fleet_of(size):

@@ -25,7 +25,7 @@ def test_fleet_summary_and_failing():
     assert list(report['hosts']) == ['db-1', 'web-1', 'web-2']
     assert report['summary'] == {
         'hosts': 3, 'findings': {'info': 0, 'warning': 1, 'critical': 1}, 'kinds': {'risky': 1, 'drift': 1},
-        'profiles': {'unmanaged': ['db-1'], 'web_frontend@1': ['web-1', 'web-2']},
+        'profiles': {'unmanaged': ['db-1'], 'web_frontend@1': ['web-1', 'web-2']}, 'kernels': {}, 'kernels_unknown': 3,
         'hosts_with_findings': ['db-1', 'web-2']}
     assert [f['host'] for f in report_utils.failing(report, 'warning')] == ['db-1', 'web-2']
     assert [f['host'] for f in report_utils.failing(report, 'critical')] == ['db-1']
@@ -35,7 +35,7 @@ def test_fleet_summary_and_failing():
 def test_markdown_escapes_table_cells():
     text = report_utils.markdown(report_utils.fleet(HOSTS))
     assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 60 | drifted \\| by \\<hand> \\& "script" |' in text
-    assert '## web-1\n\nNo findings.' in text
+    assert '## web-1\n\nKernel: -\n\nNo findings.' in text
 
 
 def test_junit_is_well_formed_and_escaped():

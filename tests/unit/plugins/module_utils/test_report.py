@@ -3,6 +3,7 @@
 """The fleet audit computed once on the controller (_report.audit), from facts as the hosts report them."""
 
 import copy
+import xml.etree.ElementTree as ET
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -15,11 +16,12 @@ RECORD = {'profile': 'web_frontend', 'version': 1, 'applied': {'net.ipv4.tcp_fin
           'sysctl_file': '/etc/sysctl.d/60-netops-tcp.conf'}
 
 
-def facts(fin_timeout='30', record='the record', overflows=0):
+def facts(fin_timeout='30', record='the record', overflows=0, release='6.1.0-50-cloud-amd64'):
     record = RECORD if record == 'the record' else record
     keys = {'net.ipv4.tcp_fin_timeout': {'available': True, 'raw': fin_timeout, 'value': int(fin_timeout)}}
     return {'tcp': {'states': {'ESTABLISHED': 1}, 'counters': {'ListenOverflows': overflows}, 'listeners': []},
-            'tcp_sysctl': {'keys': keys, 'sources': {}, 'boot_files': ['/etc/sysctl.d/60-netops-tcp.conf']},
+            'tcp_sysctl': {'keys': keys, 'sources': {}, 'boot_files': ['/etc/sysctl.d/60-netops-tcp.conf'],
+                           'kernel': {'release': release}},
             'ansible_local': {'netops_tcp': record} if record is not None else {}}
 
 
@@ -37,8 +39,8 @@ def test_findings_for_the_fleet_with_each_profile_resolved_once():
     fleet['no-facts'] = {}
     hosts = report.audit(fleet, expected_for, previous={'hosts': {'web-1': {'counters': {'ListenOverflows': 0}}}})
     assert len(resolver.cache) == 1  # 51 hosts on web_frontend@1: one resolution
-    assert hosts['web-0'] == {'record': RECORD, 'expected': 'web_frontend@1', 'states': {'ESTABLISHED': 1},
-                              'counters': {'ListenOverflows': 0}, 'findings': []}
+    assert hosts['web-0'] == {'record': RECORD, 'expected': 'web_frontend@1', 'kernel': '6.1.0-50-cloud-amd64',
+                              'states': {'ESTABLISHED': 1}, 'counters': {'ListenOverflows': 0}, 'findings': []}
     assert [(f['kind'], f['key'], f['actual']) for f in hosts['web-drift']['findings']] == [
         ('drift', 'net.ipv4.tcp_fin_timeout', '45')]
     assert hosts['web-damaged']['record'] is None
@@ -107,6 +109,53 @@ def test_a_record_naming_a_profile_unknown_here_is_said_for_that_host_alone():
     assert hosts['odd']['findings'][0]['message'].startswith(
         "The profile this host records it runs cannot be resolved here (profile 'my_own': not found")
     assert hosts['odd']['expected'] is None
+
+
+def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
+    fleet = dict(('new-%d' % i, facts()) for i in range(3))
+    fleet.update(('old-%d' % i, facts(release='5.10.0-32-cloud-amd64')) for i in range(2))
+    fleet['setup-only'] = {'kernel': '5.10.0-32-cloud-amd64'}  # setup's ansible_kernel, no TCP facts
+    fleet['gone'] = {}
+    fleet['odd'] = facts(release=['6.1'])  # not a string: not a release
+    fleet['empty'] = facts(release='')
+    fleet['long'] = facts(release='6.' + '9' * 500)  # no kernel keeps more than 64 characters
+    fleet['broken'] = dict(facts(), tcp='not a table', kernel='6.12.0')  # unaudited, its kernel still said
+    hosts = report.audit(fleet, lambda record: None)
+    assert hosts['new-0']['kernel'] == '6.1.0-50-cloud-amd64' and hosts['old-1']['kernel'] == '5.10.0-32-cloud-amd64'
+    assert hosts['setup-only']['kernel'] == '5.10.0-32-cloud-amd64'
+    assert [f['kind'] for f in hosts['setup-only']['findings']] == ['unaudited']
+    assert hosts['gone']['kernel'] is None and hosts['odd']['kernel'] is None and hosts['empty']['kernel'] is None
+    assert hosts['long']['kernel'] == '6.' + '9' * 62
+    assert hosts['broken']['kernel'] == '6.1.0-50-cloud-amd64'
+    assert [f['kind'] for f in hosts['broken']['findings']] == ['unaudited']
+    summary = report.fleet(hosts)['summary']
+    assert summary['kernels'] == {'6.1.0-50-cloud-amd64': 4, '5.10.0-32-cloud-amd64': 3, '6.' + '9' * 62: 1}
+    assert summary['kernels_unknown'] == 3
+    assert report.kernel_rows(summary) == [('6.1.0-50-cloud-amd64', 4), ('5.10.0-32-cloud-amd64', 3),
+                                           ('6.' + '9' * 62, 1), ('not known (no facts)', 3)]
+    rendered = report.fleet(hosts)
+    md = report.markdown(rendered)
+    assert ('| kernel | hosts |\n| --- | ---: |\n| 6.1.0-50-cloud-amd64 | 4 |\n| 5.10.0-32-cloud-amd64 | 3 |\n'
+            '| 6.%s | 1 |\n| not known (no facts) | 3 |\n' % ('9' * 62)) in md
+    assert '## old-0\n\nKernel: 5.10.0-32-cloud-amd64\n\nNo findings.' in md
+    assert '## gone\n\nKernel: -\n\n| severity |' in md
+    page = report.html(rendered)
+    assert '<tr><td>5.10.0-32-cloud-amd64</td><td>3</td></tr>' in page
+    assert '<td>old-0</td><td>web_frontend@1</td><td>5.10.0-32-cloud-amd64</td>' in page
+    assert '<td>gone</td><td>unmanaged</td><td>-</td>' in page
+    suites = dict((s.get('name'), s) for s in ET.fromstring(report.junit(rendered)).findall('testsuite'))
+    assert suites['new-2'].find("properties/property[@name='kernel']").get('value') == '6.1.0-50-cloud-amd64'
+    assert suites['gone'].find('properties') is None
+
+
+def test_past_twenty_kernels_the_rest_are_one_row_and_the_most_common_come_first():
+    hosts = dict(('h%02d' % i, {'record': None, 'findings': [], 'states': {}, 'kernel': '5.%02d.0' % i}) for i in range(25))
+    hosts.update(('common-%d' % i, {'record': None, 'findings': [], 'states': {}, 'kernel': '5.24.0'}) for i in range(3))
+    summary = report.fleet(hosts)['summary']
+    rows = report.kernel_rows(summary)
+    assert rows[0] == ('5.24.0', 4) and rows[1:3] == [('5.00.0', 1), ('5.01.0', 1)]  # then by release
+    assert len(rows) == 21 and rows[-1] == ('5 other releases', 5)
+    assert summary['kernels_unknown'] == 0 and len(summary['kernels']) == 25  # report.json keeps them all
 
 
 LEAF = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st.floats(), st.text(max_size=5))

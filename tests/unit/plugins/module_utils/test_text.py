@@ -40,14 +40,14 @@ def one_line(value):
 
 
 def hostile_fleet():
-    """A host per hostile name, named by it, whose CLOSE_WAIT holder has the same name."""
+    """A host per hostile name, named by it, whose CLOSE_WAIT holder and kernel release have the same name."""
     hosts = {}
     for number, name in enumerate(HOSTILE):
         host = healthy_host()
         host['tcp']['states']['CLOSE_WAIT'] = 1500
         host['tcp']['processes'] = {'CLOSE_WAIT': [{'pid': 100 + number, 'name': name, 'sockets': 1500}]}
         found = findings.host_findings(host['tcp'], host['tcp_sysctl'], host['record'], WEB_V1, True)
-        hosts[name] = {'record': host['record'], 'states': host['tcp']['states'], 'findings': found}
+        hosts[name] = {'record': host['record'], 'states': host['tcp']['states'], 'findings': found, 'kernel': name}
     return report.fleet(hosts)
 
 
@@ -86,6 +86,7 @@ def test_junit_parses_with_every_name():
         failure = suites[text.visible(name)].find("testcase/failure")
         assert 'Fix the code that leaks them: %s (pid' % text.visible(name) in failure.get('message')
         assert failure.get('message') == failure.text
+        assert suites[text.visible(name)].find("properties/property[@name='kernel']").get('value') == text.visible(name)
 
 
 def test_markdown_renders_host_text_as_text():
@@ -96,6 +97,11 @@ def test_markdown_renders_host_text_as_text():
         assert 'Fix the code that leaks them: %s (pid' % one_line(name) in page.text, name
     headings = re.findall(r'<h2>(.*?)</h2>', rendered)
     assert sorted(Page(h).text for h in headings) == sorted(one_line(name).strip() for name in HOSTILE)
+    kernels = re.findall(r'<p>Kernel: (.*?)</p>', rendered, re.S)
+    assert sorted(Page(k).text for k in kernels) == sorted(one_line(name).strip() for name in HOSTILE)
+    table = re.search(r'<th>kernel</th>.*?</table>', rendered, re.S).group(0)
+    cells = [Page(c).text for c in re.findall(r'<tr>\s*<td>(.*?)</td>\s*<td[^>]*>1</td>', table, re.S)]
+    assert sorted(cells) == sorted(one_line(name).strip() for name in HOSTILE)
 
 
 def test_html_shows_host_text_as_text():
@@ -104,6 +110,12 @@ def test_html_shows_host_text_as_text():
     assert not set(page.tags) & {'a', 'img', 'iframe', 'b', 'em', 'code', 'del'}
     for name in HOSTILE:
         assert 'Fix the code that leaks them: %s (pid' % text.visible(name) in page.text
+    markup = report.html(hostile_fleet())
+    kernels = re.search(r'<table id="kernels">.*?</table>', markup, re.S).group(0)
+    rows = re.findall(r'<tr><td>([^<]*)</td><td>1</td></tr>', kernels)  # no host text opens a tag
+    in_hosts = re.findall(r'<tr data-[^>]*><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', markup)
+    for cells in (rows, in_hosts):
+        assert sorted(Page(c).text for c in cells) == sorted(text.visible(name) for name in HOSTILE)
 
 
 def test_the_rollout_report_too():
