@@ -19,6 +19,8 @@ description:
     is read once (a counter's rise since the last audit is told from a total since boot).
   - Writes C(report.json), C(report.md), C(report.xml) (JUnit) and a self-contained C(report.html)
     into O(dest) on the controller (an action plugin; nothing runs on the hosts).
+  - Each host's entry names its kernel release (C(kernel), from C(ansible_facts.tcp_sysctl.kernel.release),
+    else setup's C(ansible_facts.kernel)); the summary counts the hosts per kernel (C(kernels)).
   - Returns the report and the findings at or above O(fail_on), so a play can fail on them.
 author:
   - netops.tcp contributors (@netops-tcp)
@@ -123,9 +125,41 @@ dest:
   returned: always
   type: str
 report:
-  description: The fleet report (as in report.json).
+  description:
+    - The fleet report (as in report.json).
+    - C(hosts) maps each host to its C(record), C(expected) profile, C(kernel), C(states), C(counters) and C(findings).
+    - C(summary) counts the hosts, the C(findings) per severity and the C(kinds), names the hosts per running
+      profile (C(profiles)) and the C(hosts_with_findings), and counts the hosts per kernel release.
   returned: always
   type: dict
+  contains:
+    hosts:
+      description: Each host's entry, by name.
+      returned: always
+      type: dict
+      sample:
+        web-1:
+          record: {profile: web_frontend, version: 2}
+          expected: web_frontend@2
+          kernel: 6.1.0-50-cloud-amd64
+          states: {ESTABLISHED: 1200, TIME_WAIT: 310}
+          counters: {ListenOverflows: 0}
+          findings: []
+    summary:
+      description:
+        - The fleet at a glance.
+        - C(kernels) counts the hosts per kernel release (as C(uname -r) prints it); C(kernels_unknown) counts
+          the hosts whose facts do not name their kernel (unreachable, failed, or no facts in the cache).
+      returned: always
+      type: dict
+      sample:
+        hosts: 15
+        findings: {critical: 0, warning: 1, info: 0}
+        kinds: {drift: 1}
+        profiles: {web_frontend@2: [web-1, web-2]}
+        kernels: {6.1.0-50-cloud-amd64: 12, 5.10.0-32-cloud-amd64: 2}
+        kernels_unknown: 1
+        hosts_with_findings: [web-2]
 failing:
   description: Findings at or above O(fail_on), each with its C(host).
   returned: always
