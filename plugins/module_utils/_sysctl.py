@@ -112,9 +112,10 @@ def unavailable_reason(entry, release, in_initial_netns, err):
 
 
 def readonly_reason(entry, release, in_initial_netns):
-    if entry and not in_initial_netns and entry['netns_readonly_since'] and release >= entry['netns_readonly_since']:
-        return ('read-only in a network namespace since Linux %s: the value is the host\'s'
-                % entry['netns_readonly_since'])
+    if entry and not in_initial_netns and catalog.readonly_in_netns(entry, release):
+        since = entry['netns_readonly_since']
+        return ('read-only in a network namespace since Linux %s%s: the value is the host\'s'
+                % (since, '' if release >= since else ' (and in the %d.%d stable line)' % release.version[:2]))
     return 'read-only here'
 
 
@@ -205,12 +206,14 @@ def _module_name(path):
     return base.split('.ko', 1)[0].replace('-', '_') if '.ko' in base else None
 
 
-def boot_modules(modules, release_text, root='/'):
+def boot_modules(modules, release_text, root='/', ours=None):
     """{module: how it is there before systemd-sysctl at boot} for ``modules``: the modules-load.d
     file that lists it or a module that needs it (modules.dep: nf_nat, xt_conntrack, ip_vs pull in
     nf_conntrack), 'built into the kernel' (modules.builtin of this release), or None. Modules the
-    kernel command line loads (modules-load=) are not seen."""
+    kernel command line loads (modules-load=) are not seen. ``ours``: a modules-load.d file not
+    counted (sysctl_tune's own, to tell whether anything else loads them)."""
     found = dict((name, None) for name in modules)
+    ours = os.path.realpath(ours) if ours else None
     base = os.path.join(root, 'lib/modules', release_text)
     for line in (files.read_text(os.path.join(base, 'modules.builtin'), errors='replace', quiet=True) or '').splitlines():
         if _module_name(line) in found:
@@ -220,12 +223,21 @@ def boot_modules(modules, release_text, root='/'):
         module, _sep, deps = line.partition(':')
         needs[_module_name(module)] = set(_module_name(d) for d in deps.split())
     for path in _by_name(MODULES_LOAD_DIRS, root):
+        if ours and os.path.realpath(path) == ours:
+            continue
         for line in (files.read_text(path, errors='replace', quiet=True) or '').splitlines():
             name = line.split('#', 1)[0].split(';', 1)[0].strip().replace('-', '_')
             for wanted in found:
                 if found[wanted] is None and (name == wanted or wanted in needs.get(name, ())):
                     found[wanted] = path if name == wanted else '%s (%s needs it)' % (path, name)
     return found
+
+
+def modules_load_files(root='/', extra=None):
+    """The modules-load.d files systemd-modules-load reads at boot, by name; ``extra``, a file about
+    to be written, counts as there (it is left out when not read: not a .conf of those directories,
+    or masked by a file of the same name in an earlier one)."""
+    return _by_name(MODULES_LOAD_DIRS, root, extra)
 
 
 def gather_with_sources(proc_path, patterns=None, root='/'):

@@ -28,6 +28,7 @@ from ansible_collections.netops.tcp.plugins.module_utils import _tuned as tuned
 from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
 
 DEFAULT_FILE = '/etc/sysctl.d/60-netops-tcp.conf'
+DEFAULT_MODULES_FILE = '/etc/modules-load.d/netops-tcp.conf'
 DEFAULT_STATE_DIR = '/var/lib/netops-tcp'
 DEFAULT_FACT = '/etc/ansible/facts.d/netops_tcp.fact'
 PORT_RANGE = 'net.ipv4.ip_local_port_range'
@@ -542,30 +543,41 @@ def _undo(host, written, committed, staged, created, state_path, state_old, stat
     return text, not failed
 
 
-def file_changes(plan, saved, saved_text, paths, present, persist, profile, version, stamp, backup_name=None):
+def file_changes(plan, saved, saved_text, paths, present, persist, profile, version, stamp, backup_name=None,
+                 modules=None):
     """What this run writes and removes, in the order ``execute`` takes them.
 
-    ``paths``: {'sysctl_file', 'fact_path', 'state_file'}. ``stamp``: the record's time. Returns
-    (changes, state to save before the first live write or None, record or None, backup path or None,
-    'name@version' of the profile the record named before this run or None).
-    Present: the drop-in (when ``persist``), the record (when anything changes), then the state.
-    Absent: the drop-in and the record go, then the directories the first tuning created (when
-    empty), then the state. A saved state that cannot take a live value raises TuneError.
+    ``paths``: {'sysctl_file', 'modules_file' (None: not managed), 'fact_path', 'state_file'}.
+    ``stamp``: the record's time. ``modules``: {module: keys} for the modules file (``modules_to_load``;
+    none: the file goes). Returns (changes, state to save before the first live write or None, record
+    or None, backup path or None, 'name@version' of the profile the record named before this run or None).
+    Present: the drop-in and the modules file (when ``persist``), the record (when anything changes),
+    then the state. Absent: the drop-in, the modules file and the record go, then the directories the
+    first tuning created (when empty), then the state. A saved state that cannot take a live value
+    raises TuneError.
     """
     changes, state_before, rec, backup_file, ran = [], None, None, None, None
+    modules_file = paths.get('modules_file') or None
     if present:
+        listing = persist and modules_file and modules
         new_dirs = files.missing_dirs(os.path.dirname(paths['fact_path']))
         if persist:
             new_dirs += files.missing_dirs(os.path.dirname(paths['sysctl_file']))
+        if listing:
+            new_dirs += files.missing_dirs(os.path.dirname(modules_file))
         before, after = next_states(saved, plan, new_dirs)
         if persist:
             changes.append(Change(paths['sysctl_file'], files.read_text(paths['sysctl_file']),
                                   render_dropin(paths['sysctl_file'], profile, plan)))
-        rec = record(profile, plan, paths['sysctl_file'], persist, version)
+        if persist and modules_file:
+            changes.append(Change(modules_file, files.read_text(modules_file),
+                                  render_modules(modules) if listing else None))
+        rec = record(profile, plan, paths['sysctl_file'], persist, version, modules_file if listing else None)
         old_text = files.read_text(paths['fact_path'])  # read once: compared, and kept to put back
         old_rec = _loads_record(old_text)
         ran = profile_label(old_rec)
         old_rec.pop('time', None)
+        old_rec.setdefault('modules_file', None)  # a record from before modules files: naming none is the same
         changing = bool(plan.writes()) or any(c.old != c.new for c in changes)
         if changing or old_rec != rec:
             changes.append(Change(paths['fact_path'], old_text,
@@ -578,8 +590,8 @@ def file_changes(plan, saved, saved_text, paths, present, persist, profile, vers
         state_before = render_state(before)
         changes.append(Change(paths['state_file'], saved_text, render_state(after), 0o600))
     else:
-        for path in (paths['sysctl_file'], paths['fact_path']):
-            old = files.read_text(path)
+        for path in (paths['sysctl_file'], modules_file, paths['fact_path']):
+            old = files.read_text(path) if path else None
             if old is not None:
                 changes.append(Change(path, old, None))
         for directory in sorted(saved['created'], reverse=True):
@@ -609,14 +621,16 @@ def put_back_previous(host, saved, saved_text, paths):
         info = host.read(key)
         if not plan_put_back(plan, key, info, value):
             problems.append('%s: cannot be put back to %s: %s' % (key, value, info['reason']))
-    ours = (paths['sysctl_file'], paths['fact_path'])
+    named = [(o, paths[o]) for o in ('sysctl_file', 'modules_file', 'fact_path') if paths.get(o)]
+    ours = [path for _o, path in named]
     strangers = sorted(p for p in previous['files'] if p not in ours)
     if strangers:
-        problems.append('%s: not the sysctl_file or fact_path of this run (%s); run with the options of the change '
-                        'to put back' % (', '.join(strangers), ', '.join(ours)))
+        options = [o for o, _p in named]
+        problems.append('%s: not the %s or %s of this run (%s); run with the options of the change to put back'
+                        % (', '.join(strangers), ', '.join(options[:-1]), options[-1], ', '.join(ours)))
     if problems:
         raise TuneError('nothing was changed: ' + '; '.join(problems))
-    # In the order of the other runs: the drop-in, the record, the directories, the state.
+    # In the order of the other runs: the drop-in, the modules file, the record, the directories, the state.
     changes = [Change(path, files.read_text(path), previous['files'][path]) for path in ours if path in previous['files']]
     earlier = previous['state']
     for directory in sorted(set(saved['created']) - set(earlier['created'] if earlier else ()), reverse=True):
@@ -665,8 +679,24 @@ def render_dropin(path, profile, plan):
     return '\n'.join(lines) + '\n'
 
 
-def record(profile, plan, sysctl_file, persist, version):
-    """The local fact (``ansible_local.netops_tcp``), without its time stamp."""
+def render_modules(modules):
+    """The modules-load.d file: ``modules`` ({module: [keys]}), one a line, each after a comment
+    naming the keys of the drop-in that need it. Only catalog names go in (no path, no input)."""
+    lines = [
+        '# Managed by netops.tcp (sysctl_tune). Do not edit: changes are overwritten.',
+        '# Kernel modules that keys of the netops.tcp sysctl drop-in need: loaded at boot by',
+        '# systemd-modules-load before systemd-sysctl applies the drop-in. Without them systemd-sysctl',
+        '# skips those keys and the kernel\'s defaults come back (sysctl.d(5)).',
+    ]
+    for module in sorted(modules):
+        lines.append('# %s: %s' % (module, ', '.join(sorted(modules[module]))))
+        lines.append(module)
+    return '\n'.join(lines) + '\n'
+
+
+def record(profile, plan, sysctl_file, persist, version, modules_file=None):
+    """The local fact (``ansible_local.netops_tcp``), without its time stamp. ``modules_file``: the
+    modules-load.d file written with the drop-in, or None."""
     return {
         'profile': profile.get('name'),
         'version': profile.get('version'),
@@ -674,6 +704,7 @@ def record(profile, plan, sysctl_file, persist, version):
         'applied': dict((k, v) for k, (_n, v) in sorted(plan.in_effect().items())),
         'skipped': dict(sorted(plan.skipped.items())),
         'sysctl_file': sysctl_file if persist else None,
+        'modules_file': modules_file,
         'collection_version': version,
     }
 
@@ -710,15 +741,35 @@ def later_overrides(values, our_file, root='/'):
     return warnings
 
 
-def unloaded_modules(values, release_text, our_file, root='/'):
-    """Warnings for keys of ``values`` that the drop-in sets but whose kernel module nothing loads
-    at boot before systemd-sysctl (modules-load.d): the line is skipped then (sysctl.d(5))."""
+def modules_to_load(values, release_text, modules_file=None, root='/'):
+    """{module: [keys]}: the kernel modules that keys of ``values`` (the keys in effect: their module
+    is loaded now) need before systemd-sysctl at boot and that nothing but ``modules_file`` (ours,
+    not counted) loads there: no other modules-load.d file lists them or a module that needs them,
+    and they are not built into the kernel (sysctl.boot_modules). Nothing is loaded here."""
     by_module = {}
     for key in sorted(values):
         module = (catalog.get(key) or {}).get('module')
         if module:
             by_module.setdefault(module, []).append(key)
-    loaded = sysctl.boot_modules(sorted(by_module), release_text, root)
+    loaded = sysctl.boot_modules(sorted(by_module), release_text, root, ours=modules_file)
+    return dict((module, keys) for module, keys in by_module.items() if not loaded[module])
+
+
+def unloaded_modules(values, release_text, our_file, root='/'):
+    """Warnings for keys of ``values`` that the drop-in sets but whose kernel module nothing loads
+    at boot before systemd-sysctl (modules-load.d): the line is skipped then (sysctl.d(5)). For a
+    run that writes no modules file (modules_file disabled)."""
     return ['%s: %s sets it, but nothing loads %s at boot before systemd-sysctl: after a reboot the kernel\'s default '
             'comes back. List %s in /etc/modules-load.d/' % (', '.join(keys), our_file, module, module)
-            for module, keys in sorted(by_module.items()) if not loaded[module]]
+            for module, keys in sorted(modules_to_load(values, release_text, None, root).items())]
+
+
+def modules_file_unread(modules_file, root='/'):
+    """A warning when systemd-modules-load will not read ``modules_file`` at boot (not a .conf file of
+    a modules-load.d directory, or masked by a file of the same name in an earlier one), else None."""
+    read = [os.path.normpath(p) for p in sysctl.modules_load_files(root, modules_file)]
+    if os.path.normpath(modules_file) in read:
+        return None
+    return ('modules_file: systemd-modules-load does not read %s at boot (it reads the .conf files of %s, a name in an '
+            'earlier directory masking the same name in later ones): the modules it lists are not loaded before '
+            'systemd-sysctl' % (modules_file, ', '.join(sysctl.MODULES_LOAD_DIRS)))

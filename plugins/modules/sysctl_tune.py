@@ -21,6 +21,12 @@ description:
     read-only here, a kernel or NAT guard).
   - Writes live values as one transaction (a failure puts back the keys already written), then an
     atomic drop-in file (never C(/etc/sysctl.conf)), and records what the host runs in a local fact.
+  - A key of the drop-in that a kernel module brings (C(net.netfilter.nf_conntrack_*) comes with
+    C(nf_conntrack)) applies at boot only when the module is loaded before systemd-sysctl runs
+    (sysctl.d(5)). For the keys it applies, the module lists such modules in O(modules_file), read by
+    systemd-modules-load before systemd-sysctl, unless something else loads them at boot already
+    (another modules-load.d file listing them or a module that needs them, or a module built into the
+    kernel). It never loads a module itself.
   - Saves the values a host had before its first tuning; O(state=absent) puts them back. Keys that
     a new profile version no longer sets get their original values back.
   - Safe under faults. One run at a time per host (a lock in O(state_dir)). The originals are saved
@@ -40,7 +46,7 @@ attributes:
     support: full
   diff_mode:
     support: full
-    details: Live values and the drop-in file, before and after.
+    details: Live values, the drop-in file and the modules file, before and after.
   platform:
     platforms: linux
 options:
@@ -63,13 +69,26 @@ options:
     choices: [present, absent, previous]
     default: present
   persist:
-    description: Write the drop-in file so the values survive a reboot.
+    description: Write the drop-in file (and the modules file when one is needed) so the values survive a reboot.
     type: bool
     default: true
   sysctl_file:
     description: The drop-in file. It is written whole; other files are never edited.
     type: path
     default: /etc/sysctl.d/60-netops-tcp.conf
+  modules_file:
+    description:
+      - The modules-load.d file that makes the kernel modules of applied keys load at boot before
+        systemd-sysctl applies the drop-in, one module a line after a comment naming the keys that need it.
+      - Written whole and atomically with the drop-in, in the same transaction, when O(persist) is true and
+        an applied key's module is loaded at boot by nothing else; removed when no applied key needs it any
+        more, with O(state=absent), and by O(state=previous) when the host had none before. Other files are
+        never edited.
+      - It must be a C(.conf) file of a directory systemd-modules-load reads (C(/etc/modules-load.d)
+        and others; modules-load.d(5)), or the task warns that it is not read at boot.
+      - An empty string turns it off; then the task warns about each such key instead.
+    type: path
+    default: /etc/modules-load.d/netops-tcp.conf
   profile:
     description: Profile metadata to record (C(name), C(version), C(checksum)), as the lookup returns it.
     type: dict
@@ -98,7 +117,7 @@ options:
     type: path
     default: /etc/ansible/facts.d/netops_tcp.fact
   backup:
-    description: Keep a time-stamped copy of the drop-in file before changing it.
+    description: Keep a time-stamped copy of the drop-in file before changing it (not of the modules file).
     type: bool
     default: false
   allow_unknown_keys:
@@ -184,6 +203,19 @@ sysctl_file:
   description: The drop-in file, or null when not persisted.
   returned: always
   type: str
+modules_file:
+  description:
+    - The modules-load.d file listing the kernel modules the applied keys need at boot, or null when none
+      is written (nothing needs one, O(persist) is false, O(modules_file) is empty, or O(state) is not V(present)).
+  returned: always
+  type: str
+  sample: /etc/modules-load.d/netops-tcp.conf
+listed_modules:
+  description:
+    - The kernel modules listed in RV(modules_file), each with the applied keys that need it; empty when none.
+  returned: always
+  type: dict
+  sample: {nf_conntrack: [net.netfilter.nf_conntrack_max]}
 backup_file:
   description: The copy of the previous drop-in file.
   returned: when backup is true and the file changed
@@ -197,7 +229,8 @@ mismatches:
   elements: dict
   sample: [{key: net.core.somaxconn, wanted: "100000", live: "65535"}]
 record:
-  description: What the host now runs (the local fact).
+  description:
+    - What the host now runs (the local fact), with C(sysctl_file) and C(modules_file) (null when not written).
   returned: when state is present
   type: dict
 '''
@@ -254,6 +287,7 @@ def main():
             state=dict(type='str', choices=['present', 'absent', 'previous'], default='present'),
             persist=dict(type='bool', default=True),
             sysctl_file=dict(type='path', default=tune.DEFAULT_FILE),
+            modules_file=dict(type='path', default=tune.DEFAULT_MODULES_FILE),
             profile=dict(type='dict', default={}),
             clients_behind_nat=dict(type='bool', default=True),
             on_unavailable=dict(type='str', choices=['skip', 'fail'], default='skip'),
@@ -270,14 +304,17 @@ def main():
     )
     p = module.params
     started = now()
-    for option in ('sysctl_file', 'state_dir', 'fact_path'):
-        if not os.path.isabs(p[option]):
+    for option in ('sysctl_file', 'modules_file', 'state_dir', 'fact_path'):
+        if (p[option] or option != 'modules_file') and not os.path.isabs(p[option]):
             module.fail_json(msg='%s: %r must be an absolute path' % (option, p[option]))
     if p['lock_timeout'] < 0:
         module.fail_json(msg='lock_timeout: %d must be 0 or more seconds' % p['lock_timeout'])
     # Where root writes must be a place nobody else can redirect (a link, a file of theirs).
-    for option, directory in (('sysctl_file', os.path.dirname(p['sysctl_file'])), ('state_dir', p['state_dir']),
+    for option, directory in (('sysctl_file', os.path.dirname(p['sysctl_file'])),
+                              ('modules_file', os.path.dirname(p['modules_file'] or '')), ('state_dir', p['state_dir']),
                               ('fact_path', os.path.dirname(p['fact_path']))):
+        if not directory:
+            continue  # modules_file turned off
         try:
             files.check_destination(directory)
         except files.Refused as exc:
@@ -306,8 +343,9 @@ def main():
     result, error = None, None
     try:
         if not module.check_mode:
-            for path in (p['sysctl_file'], p['fact_path'], state_file):
-                files.remove_stale_temps(path)  # a crashed run's; we hold the lock
+            for path in (p['sysctl_file'], p['modules_file'], p['fact_path'], state_file):
+                if path:
+                    files.remove_stale_temps(path)  # a crashed run's; we hold the lock
         result = run(module, p, host, settings, state_file, started)
     except (IOError, OSError) as exc:
         # A file of ours that cannot be read (not one that is absent): nothing was written yet.
@@ -328,7 +366,8 @@ def run(module, p, host, settings, state_file, started):
     """Decide and, outside check mode, carry out; the result (``failed`` set on a failure)."""
     present = p['state'] == 'present'
     saved, saved_text = read_state(module, state_file, p['reset_state'], p['allow_unknown_keys'])
-    paths = dict(sysctl_file=p['sysctl_file'], fact_path=p['fact_path'], state_file=state_file)
+    paths = dict(sysctl_file=p['sysctl_file'], modules_file=p['modules_file'] or None, fact_path=p['fact_path'],
+                 state_file=state_file)
     if p['state'] == 'previous':
         return put_back(module, host, saved, saved_text, paths)
     # Keys not in settings go back to their originals: the ones the last run managed, or with
@@ -340,20 +379,30 @@ def run(module, p, host, settings, state_file, started):
         return dict(failed=True, msg='nothing was changed: ' + '; '.join(plan.errors), skipped_keys=plan.skipped)
 
     result = dict(changed=False, applied=[], unchanged=sorted(plan.unchanged), skipped_keys=plan.skipped, restored=[],
-                  mismatches=[], sysctl_file=p['sysctl_file'] if p['persist'] and present else None)
+                  mismatches=[], sysctl_file=p['sysctl_file'] if p['persist'] and present else None,
+                  modules_file=None, listed_modules={})
+    values = dict((k, v) for k, (_n, v) in plan.in_effect().items())
+    # Modules of keys in effect (so loaded now) that nothing but our file loads at boot: listed in it.
+    modules = tune.modules_to_load(values, host.release_text, paths['modules_file']) \
+        if present and p['persist'] and paths['modules_file'] else {}
     try:
         changes, state_before, rec, backup_file, result['profile_before'] = tune.file_changes(
             plan, saved, saved_text, paths, present, p['persist'], p['profile'], COLLECTION_VERSION,
             started.strftime('%Y-%m-%dT%H:%M:%SZ'),
-            '%s.%s' % (os.getpid(), started.strftime('%Y-%m-%d@%H:%M:%S~')) if p['backup'] else None)
+            '%s.%s' % (os.getpid(), started.strftime('%Y-%m-%d@%H:%M:%S~')) if p['backup'] else None, modules)
     except tune.TuneError as exc:
         return dict(failed=True, msg=str(exc), skipped_keys=plan.skipped)
     if present:
         result['record'] = rec
         if p['persist']:
-            values = dict((k, v) for k, (_n, v) in plan.in_effect().items())
-            result['warnings_later_files'] = tune.later_overrides(values, p['sysctl_file']) + tune.unloaded_modules(
-                values, host.release_text, p['sysctl_file'])
+            warnings = tune.later_overrides(values, p['sysctl_file'])
+            if not paths['modules_file']:
+                warnings += tune.unloaded_modules(values, host.release_text, p['sysctl_file'])
+            elif modules:
+                result.update(modules_file=paths['modules_file'], listed_modules=modules)
+                unread = tune.modules_file_unread(paths['modules_file'])
+                warnings += [unread] if unread else []
+            result['warnings_later_files'] = warnings
     if backup_file and not module.check_mode:
         result['backup_file'] = backup_file
 
@@ -364,7 +413,7 @@ def run(module, p, host, settings, state_file, started):
 def put_back(module, host, saved, saved_text, paths):
     """state=previous: give back the host as it was before the last run that changed it."""
     result = dict(changed=False, applied=[], unchanged=[], skipped_keys={}, restored=[], mismatches=[],
-                  sysctl_file=None, profile_before=None)
+                  sysctl_file=None, modules_file=None, listed_modules={}, profile_before=None)
     if saved['previous'] is None:
         result['msg'] = 'nothing to put back: %s records no change' % paths['state_file']
         return result
@@ -386,7 +435,7 @@ def carry_out(module, host, plan, changes, result, state_file, saved_text, state
         result['diff'] = [{'before_header': 'live sysctl values', 'after_header': 'live sysctl values',
                            'before': live_text(writes, 'before'), 'after': live_text(writes, 'after')}]
         for change in changes:
-            if change.path == module.params['sysctl_file']:
+            if change.path in (module.params['sysctl_file'], module.params['modules_file']):
                 result['diff'].append({'before_header': change.path, 'after_header': change.path,
                                        'before': change.old or '', 'after': change.new or ''})
     if module.check_mode or not result['changed']:

@@ -77,11 +77,12 @@ def host(tmp_path):
     (files / 'sysctl.d').mkdir()
     (files / 'sysctl.d' / '60-netops-tcp.conf').write_text('# an older drop-in\nnet.ipv4.tcp_fin_timeout = 45\n')
     args = {'proc_path': proc, 'sysctl_file': str(files / 'sysctl.d' / '60-netops-tcp.conf'),
+            'modules_file': str(files / 'modules-load.d' / 'netops-tcp.conf'),
             'state_dir': str(files / 'state'), 'fact_path': str(files / 'facts.d' / 'netops_tcp.fact')}
     return tmp_path, args
 
 
-@pytest.mark.parametrize('option', ['sysctl_file', 'state_dir', 'fact_path'])
+@pytest.mark.parametrize('option', ['sysctl_file', 'modules_file', 'state_dir', 'fact_path'])
 def test_a_destination_others_can_write_is_refused_before_anything_changes(run_module, host, option):
     root, args = host
     directory = args[option] if option == 'state_dir' else os.path.dirname(args[option])

@@ -101,8 +101,9 @@ def test_previous_refuses_a_file_the_options_do_not_name(run_module, host):  # n
     other = os.path.join(os.path.dirname(args['sysctl_file']), '70-other.conf')
     code, result = run_module(sysctl_tune.main, dict(args, state='previous', sysctl_file=other))
     assert code == 1
-    assert result['msg'] == ('nothing was changed: %s: not the sysctl_file or fact_path of this run (%s, %s); run with '
-                             'the options of the change to put back' % (args['sysctl_file'], other, args['fact_path']))
+    assert result['msg'] == ('nothing was changed: %s: not the sysctl_file, modules_file or fact_path of this run (%s, %s, '
+                             '%s); run with the options of the change to put back'
+                             % (args['sysctl_file'], other, args['modules_file'], args['fact_path']))
     assert snapshot(root) == before
 
 
