@@ -14,9 +14,11 @@ from ansible_collections.netops.tcp.plugins.module_utils import _catalog as cata
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
 
 MODULE = 'ansible_collections.netops.tcp.plugins.modules.sysctl_tune'
+# With a key of nf_conntrack (writable in a child namespace): its module is listed in the modules file.
 FIRST = {'net.ipv4.tcp_fin_timeout': 30, 'net.core.somaxconn': 8192, 'net.ipv4.tcp_rmem': [4096, 131072, 67108864],
-         'net.ipv4.ip_local_reserved_ports': [8080, 8081, [9000, 9010]], 'net.ipv4.ip_local_port_range': [10000, 65000]}
-# An upgrade: changes two keys, drops three (they go back to their originals), adds two.
+         'net.ipv4.ip_local_reserved_ports': [8080, 8081, [9000, 9010]], 'net.ipv4.ip_local_port_range': [10000, 65000],
+         'net.netfilter.nf_conntrack_tcp_timeout_established': 86400}
+# An upgrade: changes two keys, drops four (they go back to their originals, and the modules file goes), adds two.
 SECOND = {'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 16384, 'net.ipv4.tcp_keepalive_time': 600,
           'net.ipv4.tcp_max_tw_buckets': 50000}
 SCENARIOS = {
@@ -28,12 +30,13 @@ SCENARIOS = {
 
 
 class Host:
-    """A fake host: /proc tree plus the module's three files under one root."""
+    """A fake host: /proc tree plus the module's four files under one root."""
 
     def __init__(self, root):
         self.root = root
         self.proc = make_tree(root / 'proc', '6.18.44-fc-v657', initial=False)
         self.args = {'proc_path': self.proc, 'sysctl_file': str(root / 'etc' / 'sysctl.d' / '60-netops-tcp.conf'),
+                     'modules_file': str(root / 'etc' / 'modules-load.d' / 'netops-tcp.conf'),
                      'state_dir': str(root / 'var' / 'lib' / 'netops-tcp'),
                      'fact_path': str(root / 'etc' / 'ansible' / 'facts.d' / 'netops_tcp.fact'), 'lock_timeout': 30}
         (root / 'etc' / 'sysctl.d').mkdir(parents=True)

@@ -24,6 +24,7 @@ import time
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
 
 from ansible_collections.netops.tcp.tests.faults.faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, recovers
 
@@ -40,13 +41,20 @@ def steps(tmp_path, scenario):
 def test_steps_cover_every_write_rename_and_fsync(tmp_path, scenario):
     labels = steps(tmp_path, SCENARIOS[scenario])
     assert any(l.startswith('locked ') for l in labels) and labels[-1] == 'done'
+    # FIRST's conntrack key lists nf_conntrack in the modules file (unless this machine loads it at boot).
+    modules = [] if sysctl.boot_modules(['nf_conntrack'], '6.18.44-fc-v657')['nf_conntrack'] else \
+        ['etc/modules-load.d/netops-tcp.conf']
     if scenario in ('absent', 'previous'):
         assert [l for l in labels if l.startswith('remove ')] == [
             'remove ' + os.path.join('{root}', p) for p in
-            ('etc/sysctl.d/60-netops-tcp.conf', 'etc/ansible/facts.d/netops_tcp.fact', 'var/lib/netops-tcp/state.json')]
+            ['etc/sysctl.d/60-netops-tcp.conf'] + modules + ['etc/ansible/facts.d/netops_tcp.fact',
+                                                            'var/lib/netops-tcp/state.json']]
         return
+    # The first tuning writes it; the upgrade, whose keys need no module, removes it.
+    touched = [l for l in labels if l.endswith('modules-load.d/netops-tcp.conf') and l.startswith(('rename ', 'remove '))]
+    assert touched == [('rename ' if scenario == 'first' else 'remove ') + os.path.join('{root}', p) for p in modules]
     writes = [l for l in labels if l.startswith('write net.')]
-    assert len(writes) == (5 if scenario == 'first' else 7)
+    assert len(writes) == (6 if scenario == 'first' else 8)
     # The originals are durable before the first live write; files are staged before it, renamed after.
     first_live = labels.index(writes[0])
     state = '{root}/var/lib/netops-tcp/state.json'
