@@ -59,9 +59,10 @@ def rank(severity):
     return SEVERITIES.index(severity)
 
 
-def profile_findings(record, expected_profile, keys, sources, dropin, boot_modules=None):
+def profile_findings(record, expected_profile, keys, sources, dropin, boot_modules=None, release=None, host=None):
     """``dropin``: whether the drop-in the record names exists (True/False, or its text);
-    ``boot_modules``: {module: what loads it before systemd-sysctl, or None} (sysctl_facts)."""
+    ``boot_modules``: {module: what loads it before systemd-sysctl, or None} (sysctl_facts);
+    ``release`` and ``host`` (catalog.host_context): to tell the kernel's default a key falls back to."""
     found = []
     if not record:
         if expected_profile:
@@ -110,16 +111,44 @@ def profile_findings(record, expected_profile, keys, sources, dropin, boot_modul
                                  % (key, boot, who, want, fix), key=key, expected=want, actual=boot))
         module = (catalog.get(key) or {}).get('module')
         if dropin_path and dropin and boot_modules is not None and module and not boot_modules.get(module):
-            found.append(finding('persistence', 'warning',
-                                 '%s is in the drop-in, but nothing loads %s at boot before systemd-sysctl applies '
-                                 'it, so after a reboot the kernel\'s default comes back when a firewall loads the '
-                                 'module later (sysctl.d(5)). List %s in /etc/modules-load.d/.' % (key, module, module),
-                                 key=key, expected='%s loaded at boot' % module, actual='not listed'))
+            found += _unloaded_module(record, key, want, module, release, host)
     if record.get('sysctl_file') and dropin is not None and not dropin:  # None: the boot files were not gathered
         found.append(finding('persistence', 'warning',
                              'The drop-in %s is missing: the tuning is live but will be lost at the next reboot. '
                              'Re-run tune-tcp.yml.' % record['sysctl_file'], expected=record['sysctl_file']))
     return found
+
+
+def _unloaded_module(record, key, want, module, release, host):
+    """The persistence finding for a key of the drop-in whose module nothing loads before systemd-sysctl
+    at boot: the value it will have after a reboot (the kernel's default) when it can be told."""
+    ours = record.get('modules_file')
+    fix = ('%s, which sysctl_tune wrote to load it, is missing, no longer lists it or is not read at boot: re-run '
+           'tune-tcp.yml, or list %s in /etc/modules-load.d/.' % (ours, module) if ours
+           else 'List %s in /etc/modules-load.d/.' % module)
+    entry = catalog.get(key)
+    default = catalog.kernel_default(entry, release, host) if release is not None and entry else None
+    if default is None:
+        return [finding('persistence', 'warning',
+                        '%s is in the drop-in, but nothing loads %s at boot before systemd-sysctl applies it, so after '
+                        'a reboot the kernel\'s default comes back when a firewall loads the module later '
+                        '(sysctl.d(5)). %s' % (key, module, fix),
+                        key=key, expected='%s loaded at boot' % module, actual='not listed')]
+    after = catalog.format_value(default, entry)
+    if _same(key, after, want):
+        return []  # the kernel's own default is the value wanted: nothing changes at a reboot
+    return [finding('persistence', 'warning',
+                    '%s will be %s after a reboot (the kernel\'s default: nothing loads %s before systemd-sysctl '
+                    'applies the drop-in, so its line is skipped and the module comes up with its default when a '
+                    'firewall loads it later; sysctl.d(5)), not %s. %s' % (key, after, module, want, fix),
+                    key=key, expected=want, actual=after)]
+
+
+def _same(key, first, second):
+    try:
+        return catalog.same(key, first, second)
+    except catalog.CatalogError:
+        return False
 
 
 def _live(keys):
@@ -435,9 +464,9 @@ def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thre
         release = KernelRelease(((sysctl_facts or {}).get('kernel') or {}).get('version') or '')
     except KernelVersionError:
         release = None
+    context = catalog.host_context(sysctl_facts)
     found = profile_findings(record, expected_profile, keys, (sysctl_facts or {}).get('sources'), dropin,
-                             (sysctl_facts or {}).get('boot_modules'))
-    found += risky_findings(keys, (tcp or {}).get('listeners'), limits, release, catalog.host_context(sysctl_facts),
-                            record)
+                             (sysctl_facts or {}).get('boot_modules'), release, context)
+    found += risky_findings(keys, (tcp or {}).get('listeners'), limits, release, context, record)
     found += health_findings(tcp or {}, keys, limits, previous)
     return sorted(found, key=lambda f: (-rank(f['severity']), f['kind'], f['key'] or ''))

@@ -357,13 +357,18 @@ def test_persistence_when_tuned_writes_after_the_dropin():
                    "/etc/tuned/tuned-main.conf)."}]
 
 
-def test_a_conntrack_key_in_the_drop_in_needs_its_module_at_boot():
-    host = healthy_host()
-    host['record']['applied']['net.netfilter.nf_conntrack_max'] = '524288'
-    host['tcp_sysctl']['keys']['net.netfilter.nf_conntrack_max'] = key('524288')
+def conntrack_max(host, value):
+    """``host`` tuned with nf_conntrack_max ``value``, live and in the drop-in, nothing loading nf_conntrack at boot."""
+    host['record']['applied']['net.netfilter.nf_conntrack_max'] = value
+    host['tcp_sysctl']['keys']['net.netfilter.nf_conntrack_max'] = key(value)
     host['tcp_sysctl']['sources']['net.netfilter.nf_conntrack_max'] = {
-        'boot_value': '524288', 'boot_file': '/etc/sysctl.d/60-netops-tcp.conf', 'files': []}
+        'boot_value': value, 'boot_file': '/etc/sysctl.d/60-netops-tcp.conf', 'files': []}
     host['tcp_sysctl']['boot_modules'] = {'nf_conntrack': None}
+    return host
+
+
+def test_a_conntrack_key_in_the_drop_in_needs_its_module_at_boot():
+    host = conntrack_max(healthy_host(), '524288')
     found = run(host)
     assert kinds(found) == [('persistence', 'warning', 'net.netfilter.nf_conntrack_max')]
     assert found[0]['message'].startswith('net.netfilter.nf_conntrack_max is in the drop-in, but nothing loads '
@@ -372,6 +377,38 @@ def test_a_conntrack_key_in_the_drop_in_needs_its_module_at_boot():
     assert run(host) == []
     del host['tcp_sysctl']['boot_modules']  # facts gathered without sources: nothing to judge
     assert run(host) == []
+
+
+def test_a_conntrack_key_without_its_module_at_boot_falls_back_to_the_kernels_default():
+    host = conntrack_max(healthy_host(), '524288')
+    # A 6.18 host with 960 MB: nf_conntrack_init_start sizes 7680 buckets, and the maximum is as many.
+    host['tcp_sysctl']['kernel'] = {'version': '6.18.44', 'mem_total': 7680 * 131072}
+    assert run(host) == [{
+        'kind': 'persistence', 'severity': 'warning', 'key': 'net.netfilter.nf_conntrack_max', 'expected': '524288',
+        'actual': '7680',
+        'message': "net.netfilter.nf_conntrack_max will be 7680 after a reboot (the kernel's default: nothing loads "
+                   "nf_conntrack before systemd-sysctl applies the drop-in, so its line is skipped and the module comes "
+                   "up with its default when a firewall loads it later; sysctl.d(5)), not 524288. List nf_conntrack in "
+                   "/etc/modules-load.d/."}]
+    # Before 5.15 the maximum was 4 x the buckets (then at most 16384 above 1 GB): on 5.10 with 2 GB, 65536.
+    host['tcp_sysctl']['kernel'] = {'version': '5.10.0', 'mem_total': 2 * 1024 ** 3}
+    assert run(host)[0]['actual'] == '65536'
+    # The file sysctl_tune wrote is what should load it: the finding says so.
+    host['record']['modules_file'] = '/etc/modules-load.d/netops-tcp.conf'
+    assert run(host)[0]['message'].endswith(
+        'not 524288. /etc/modules-load.d/netops-tcp.conf, which sysctl_tune wrote to load it, is missing, no longer lists '
+        'it or is not read at boot: re-run tune-tcp.yml, or list nf_conntrack in /etc/modules-load.d/.')
+    # A value that is the kernel's own default comes back the same: nothing to say.
+    assert run(conntrack_max(host, '65536')) == []
+    # Memory unknown: the default cannot be told; the finding says what happens without a number.
+    conntrack_max(host, '524288')['tcp_sysctl']['kernel'] = {'version': '6.18.44'}
+    found = run(host)
+    assert (found[0]['expected'], found[0]['actual']) == ('nf_conntrack loaded at boot', 'not listed')
+    assert found[0]['message'].startswith('net.netfilter.nf_conntrack_max is in the drop-in, but nothing loads '
+                                          'nf_conntrack at boot before systemd-sysctl applies it')
+    host['tcp_sysctl']['boot_modules'] = {'nf_conntrack': '/etc/modules-load.d/netops-tcp.conf'}
+    host['tcp_sysctl']['kernel'] = {'version': '6.18.44', 'mem_total': 7680 * 131072}
+    assert run(host) == []  # loaded at boot: the drop-in's value holds
 
 
 def test_several_listeners_on_a_port_share_its_syn_recv():
