@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
+MODULES = '/etc/modules-load.d/netops-tcp.conf'
 FACT = '/etc/ansible/facts.d/netops_tcp.fact'
 STATE = '/var/lib/netops-tcp/state.json'
 PROFILES = [('web_frontend', 1), ('web_frontend', 2), ('lb_backend', 1), ('lb_backend', 2), ('ad_backend_incident', 1),
@@ -200,3 +201,59 @@ def test_reviewed_versions_upgrade_and_give_back_what_they_drop(isolated_hosts):
         assert host.sysctl(key) == value, key
     proc, _recap = tune(host, tcp_tune_state='absent')
     assert proc.returncode == 0 and dict((k, host.sysctl(k)) for k in original) == original
+
+
+def audit_persistence(host):
+    """The persistence findings the audit makes of this host, from its facts and record."""
+    from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
+    facts = host.ansible('netops.tcp.sysctl_facts', {'include_sources': True})['ansible_facts']['tcp_sysctl']
+    record = json.loads(host.read(FACT))
+    return [f for f in findings.host_findings({}, facts, record, None, DROPIN in facts['boot_files'])
+            if f['kind'] == 'persistence']
+
+
+def test_a_conntrack_key_lists_nf_conntrack_to_load_before_systemd_sysctl(isolated_hosts):
+    """ad_backend_incident v4 plus a conntrack timeout a network namespace can set (nf_conntrack_max is
+    read-only there): the key is applied, so nf_conntrack is loaded, and tune-tcp.yml lists it in
+    /etc/modules-load.d/netops-tcp.conf; the audit then finds nothing that a reboot would undo. With the
+    file turned off, the run warns and the audit tells the value the key falls back to after a reboot."""
+    from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
+    host = isolated_hosts()[0]
+    key = 'net.netfilter.nf_conntrack_tcp_timeout_established'
+    if host.read('/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established') is None:
+        pytest.skip('nf_conntrack is not loaded on this machine')
+    if sysctl.boot_modules(['nf_conntrack'], os.uname().release)['nf_conntrack']:
+        pytest.skip('this machine loads nf_conntrack at boot: no modules file is needed')
+    original = host.sysctl(key)
+    assert original != '86400'
+    before = host.snapshot([key], [DROPIN, MODULES, FACT, STATE])
+    v4 = dict(tcp_tune_profile='ad_backend_incident', tcp_tune_profile_version=4, tcp_tune_overrides={key: 86400})
+
+    proc, recap = tune(host, tcp_tune_modules_file='', **v4)
+    assert proc.returncode == 0 and recap[1] == 0, proc.stdout[-3000:]
+    assert host.read(MODULES) is None and host.sysctl(key) == '86400'
+    assert ('%s: %s sets it, but nothing loads nf_conntrack at boot before systemd-sysctl' % (key, DROPIN)) in \
+        ' '.join((proc.stdout + proc.stderr).split())
+    found = [f for f in audit_persistence(host) if f['key'] == key]
+    assert found and (found[0]['expected'], found[0]['actual']) == ('86400', '432000'), found
+    assert found[0]['message'].startswith('%s will be 432000 after a reboot (the kernel\'s default: nothing loads '
+                                          'nf_conntrack before systemd-sysctl' % key)
+
+    proc, recap = tune(host, '--check', '--diff', **v4)
+    assert proc.returncode == 0 and recap[0] > 0, proc.stdout[-3000:]
+    assert '+nf_conntrack\n' in proc.stdout and host.read(MODULES) is None  # the diff shows it, nothing written
+    proc, recap = tune(host, **v4)
+    assert proc.returncode == 0 and recap[1] == 0, proc.stdout[-3000:]
+    listing = host.read(MODULES)
+    assert listing.startswith('# Managed by netops.tcp (sysctl_tune).')
+    assert [line for line in listing.splitlines() if not line.startswith('#')] == ['nf_conntrack']
+    assert '# nf_conntrack: %s\n' % key in listing
+    record = json.loads(host.read(FACT))
+    assert record['modules_file'] == MODULES and record['applied'][key] == '86400'
+    assert audit_persistence(host) == []  # nf_conntrack loads before systemd-sysctl: the value holds at boot
+    again, recap = tune(host, **v4)
+    assert again.returncode == 0 and recap == (0, 0), again.stdout[-3000:]
+
+    proc, recap = tune(host, tcp_tune_state='absent')
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert host.snapshot([key], [DROPIN, MODULES, FACT, STATE]) == before  # value back, files gone
