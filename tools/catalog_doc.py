@@ -34,8 +34,9 @@ def _scope(entry):
         span = 'per namespace' + (' since %s' % since if since not in (None, '0') else '')
         spans.append(span + (' until %s' % until if until else ''))
     if entry['netns_readonly_since']:
-        spans.append('read-only in a container%s' % (
-            ' since %s' % entry['netns_readonly_since'] if entry['netns_readonly_since'] != '0' else ''))
+        spans.append('read-only in a container%s%s' % (
+            ' since %s' % entry['netns_readonly_since'] if entry['netns_readonly_since'] != '0' else '',
+            ''.join(' (and %s stable)' % line for line in entry['netns_readonly_backports'])))
     return '; '.join(spans)
 
 

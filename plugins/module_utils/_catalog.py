@@ -47,6 +47,7 @@ def _entry(key, kind, doc, **kw):
         'removed': None,       # first kernel version without it
         'netns': [],           # [(since, until)] versions where a child netns sees the key ([] = host-global)
         'netns_readonly_since': None,  # visible but read-only in a child netns from this version
+        'netns_readonly_backports': [],  # older stable lines (major.minor) whose releases have it too
         'aliases': [],         # other names of the same setting across versions
         'defaults': [],        # [(since, value, note)] compile-time defaults by version
         'changes': [],         # [(version, what changed)]
@@ -57,6 +58,8 @@ def _entry(key, kind, doc, **kw):
         # (sysctl_tune skips such a value with the reason), and the audit flags a live value below
         # the kernel's own default (for VECTOR, the maximum).
         'raise_only': False,
+        # The kernel takes no write in any namespace (mode 0444): a reading, not a setting.
+        'read_only': False,
         # How the kernel computes its default when it depends on the host (see computed_default).
         'computed': None,
         # Live values an audit flags whoever set them: [rule(...)] (see risky).
@@ -251,7 +254,7 @@ _ENTRIES = [
                        'parity (e.g. 60999).', 'ends of different parity')]),
     _entry('net.ipv4.ip_local_reserved_ports', PORT_LIST,
            'Ports never chosen automatically for outgoing connections (comma-separated ports and ranges).',
-           min=0, max=65535, netns=[('3.16', None)], defaults=[('0', '', None)]),
+           min=0, max=65535, netns=[('3.16', None)], defaults=[('0', [], None)]),
     _entry('net.ipv4.ip_unprivileged_port_start', INT,
            'First port an unprivileged process may bind.',
            min=0, max=65535, added='4.11', netns=[('4.11', None)], defaults=[('4.11', 1024, None)]),
@@ -269,18 +272,20 @@ _ENTRIES = [
            min=0, max=INT_MAX, netns=[], defaults=[('0', 1000, None)], raise_only=True),
     _entry('net.netfilter.nf_conntrack_max', INT,
            'Maximum of tracked connections; past it new packets are dropped ("table full, dropping packet").',
-           min=1, max=INT_MAX, netns=[('0', None)], netns_readonly_since='5.13',
+           min=1, max=INT_MAX, netns=[('0', None)], netns_readonly_since='5.13', netns_readonly_backports=['5.10'],
            aliases=['net.nf_conntrack_max', 'net.ipv4.netfilter.ip_conntrack_max', 'net.ipv4.ip_conntrack_max'],
            defaults=[('0', None, '4 x nf_conntrack_buckets (8 x with the hashsize= module option)'),
                      ('5.15', None, 'nf_conntrack_buckets (8 x with hashsize=)')],
            changes=[('4.9', 'the net.ipv4.netfilter.ip_conntrack_max compat name is gone'),
-                    ('5.13', 'read-only in every non-initial network namespace (commit 2671fa4dc010)'),
+                    ('5.13', 'read-only in every non-initial network namespace (commit 2671fa4dc010; in 5.10 stable '
+                             'too: read-only on Debian\'s 5.10.0-32)'),
                     ('5.15', 'default = buckets instead of 4 x buckets, buckets 262144 above 4 GB (was 65536): the same '
                              'maximum above 1 GB, a quarter of it at or below 1 GB (commit d532bcd0b269)'),
                     ('6.19', '0 is refused')],
            computed='conntrack_max', raise_only=True,
            requires='the nf_conntrack module', module='nf_conntrack',
-           risks=['A global limit: before 5.13 a write inside a container changed it for the whole host.',
+           risks=['A global limit: before 5.13 (and early 5.10 releases) a write inside a container changed it for '
+                  'the whole host.',
                   'A sysctl.d line applies at boot only when nf_conntrack is loaded before systemd-sysctl runs: list '
                   'it in /etc/modules-load.d (systemd ships no rule that re-applies it when the module loads later; '
                   'sysctl.d(5)).']),
@@ -342,7 +347,7 @@ _ENTRIES = [
            min=0, max=16777216, added='6.1', netns=[('6.1', None)], defaults=[('6.1', 0, None)]),
     _entry('net.ipv4.tcp_ehash_entries', INT,
            'Established-hash buckets of this network namespace (read-only; negative: it shares the host\'s table).',
-           added='6.1', netns=[('6.1', None)]),
+           added='6.1', netns=[('6.1', None)], read_only=True),
     _entry('net.ipv4.tcp_ecn', INT,
            'Explicit congestion notification: 1 ask for it, 2 accept it when asked (the default), 0 off. The '
            'Accurate ECN values 3-5 of 7.0 are left out of the catalog until reviewed.',
@@ -374,11 +379,12 @@ _ENTRIES = [
                   'module (tcp_bbr) the host must load first.']),
     _entry('net.ipv4.tcp_available_congestion_control', STRING,
            'Congestion control algorithms the kernel has loaded (read-only).',
-           netns=[('5.7', None)]),
+           netns=[('5.7', None)], read_only=True),
     _entry('net.core.default_qdisc', STRING,
            'Queueing discipline attached to new interfaces.',
            added='3.12', netns=[],
-           defaults=[('3.12', 'pfifo_fast', 'CONFIG_DEFAULT_NET_SCH: fq_codel on Debian 12 and 13 kernels')]),
+           # The build's choice (CONFIG_DEFAULT_NET_SCH), seen in the VM tier: not the catalog's to claim.
+           defaults=[('3.12', None, 'CONFIG_DEFAULT_NET_SCH: pfifo_fast upstream and on Debian 11 (5.10), fq_codel on Debian 12 and 13')]),
     _entry('net.ipv4.conf.all.arp_ignore', INT,
            'Which ARP requests to answer: 0 any local address, 1 only addresses on the receiving interface. The '
            'larger of all and the interface\'s own value applies.',
@@ -638,12 +644,17 @@ def _whole(value):
 
 
 def conntrack_buckets(release, mem_total):
-    """nf_conntrack_init_start without the hashsize= option: RAM / 128 KB, with floors and caps."""
+    """nf_conntrack_init_start without the hashsize= option: RAM / 128 KB, with floors and caps, then
+    rounded up to whole pages of bucket heads (nf_ct_alloc_hashtable: a multiple of 4096 / 8 = 512)
+    before nf_conntrack_max is derived from it (net/netfilter/nf_conntrack_core.c). A 1 GiB guest
+    gets 8192, not RAM / 128 KB = 7690 (seen on Debian's 5.10 to 7.3 kernels)."""
     if mem_total > 4 * GB:
-        return 262144 if release >= '5.15' else 65536
-    if mem_total > GB:
-        return 65536 if release >= '5.15' else 16384
-    return max(1024 if release >= '5.15' else 32, mem_total // (16384 * 8))
+        size = 262144 if release >= '5.15' else 65536
+    elif mem_total > GB:
+        size = 65536 if release >= '5.15' else 16384
+    else:
+        size = max(1024 if release >= '5.15' else 32, mem_total // (16384 * 8))
+    return -(-size // 512) * 512
 
 
 def kernel_default(entry, release, host=None):
@@ -705,6 +716,22 @@ def risky(key, value, entry=None):
         if hit:
             found.append((item['severity'], item['message'] % {'value': format_value(value, entry)}, item['expected']))
     return found
+
+
+def exists_on(entry, release):
+    """Whether a kernel of ``release`` has the key at all (its module loaded, any namespace)."""
+    if entry['added'] and release < entry['added']:
+        return False
+    return not (entry['removed'] and release >= entry['removed'])
+
+
+def readonly_in_netns(entry, release):
+    """Whether a child network namespace sees the key read-only on ``release`` (the host's value)."""
+    since = entry['netns_readonly_since']
+    if not since:
+        return False
+    line = '%d.%d' % release.version[:2]
+    return release >= since or line in entry['netns_readonly_backports']
 
 
 def per_netns(entry, release):

@@ -112,9 +112,10 @@ def unavailable_reason(entry, release, in_initial_netns, err):
 
 
 def readonly_reason(entry, release, in_initial_netns):
-    if entry and not in_initial_netns and entry['netns_readonly_since'] and release >= entry['netns_readonly_since']:
-        return ('read-only in a network namespace since Linux %s: the value is the host\'s'
-                % entry['netns_readonly_since'])
+    if entry and not in_initial_netns and catalog.readonly_in_netns(entry, release):
+        since = entry['netns_readonly_since']
+        return ('read-only in a network namespace since Linux %s%s: the value is the host\'s'
+                % (since, '' if release >= since else ' (and in the %d.%d stable line)' % release.version[:2]))
     return 'read-only here'
 
 

@@ -11,15 +11,6 @@ FALLBACK = {catalog.INT: '1000', catalog.BOOL: '0', catalog.VECTOR: '4096 16384 
             catalog.PORT_RANGE: '32768 60999', catalog.PORT_LIST: '', catalog.STRING: 'cubic'}
 
 
-def exists_on(entry, release):
-    """Whether a kernel of this version has the key at all (ignoring modules and namespaces)."""
-    if entry['added'] and release < entry['added']:
-        return False
-    if entry['removed'] and release >= entry['removed']:
-        return False
-    return True
-
-
 def make_tree(root, release, initial=True):
     """Every catalog key this kernel has (and a child namespace sees), at its default value."""
     rel = KernelRelease(release)
@@ -30,14 +21,14 @@ def make_tree(root, release, initial=True):
         (root / 'net' / name).write_text('  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt'
                                          '   uid  timeout inode\n')
     for key, entry in catalog.CATALOG.items():
-        if not exists_on(entry, rel) or not (initial or catalog.per_netns(entry, rel)):
+        if not catalog.exists_on(entry, rel) or not (initial or catalog.per_netns(entry, rel)):
             continue
         value = catalog.default_for(entry, rel)
         text = catalog.format_value(value, entry) if value is not None else FALLBACK[entry['type']]
         path = root / 'sys' / key.replace('.', '/')
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.replace(' ', '\t') + '\n')
-        if entry['netns_readonly_since'] and not initial and rel >= entry['netns_readonly_since']:
+        if not initial and catalog.readonly_in_netns(entry, rel):
             path.chmod(0o444)
     if initial:
         (root / 'sys' / 'net' / 'core' / 'netdev_max_backlog').write_text('1000\n')
