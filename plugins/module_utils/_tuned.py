@@ -10,6 +10,12 @@ first, a later profile overriding an earlier one). With ``reapply_sysctl = 1`` i
 ``tuned-main.conf`` (the default) it then re-applies ``/run/sysctl.d``, ``/etc/sysctl.d`` (not
 ``/usr/lib/sysctl.d``) and ``/etc/sysctl.conf``, skipping keys that match
 ``reapply_sysctl_exclude``. As TuneD 2.20-2.28 do (plugin_sysctl.py, profiles/loader.py).
+
+A profile NAME is NAME/tuned.conf in TuneD's profile directories, the last one that has it winning
+(profiles/locator.py): ``profile_dirs`` of tuned-main.conf when set, else /usr/lib/tuned/profiles
+and /etc/tuned/profiles since 2.23 (commit 6d3aa94; Debian 13 ships 2.25), /usr/lib/tuned and
+/etc/tuned before. A 2.25 daemon does not find a profile left in /etc/tuned/NAME (seen in the VM
+tier: "Requested profile ... doesn't exist", nothing applied).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,9 +30,9 @@ from ansible_collections.netops.tcp.plugins.module_utils import _files as files
 MAIN_CONF = '/etc/tuned/tuned-main.conf'
 ACTIVE_PROFILE = '/etc/tuned/active_profile'
 POST_LOADED_PROFILE = '/etc/tuned/post_loaded_profile'
-# Where a profile NAME/tuned.conf is looked for, first found wins (2.20 keeps them in /usr/lib/tuned,
-# newer releases in .../profiles).
-PROFILE_DIRS = ('/etc/tuned/profiles', '/etc/tuned', '/usr/lib/tuned/profiles', '/usr/lib/tuned')
+# TuneD's profile directories, the last one that has a profile winning: since 2.23, and before.
+PROFILE_DIRS = ('/usr/lib/tuned/profiles', '/etc/tuned/profiles')
+OLD_PROFILE_DIRS = ('/usr/lib/tuned', '/etc/tuned')
 REAPPLY_DIRS = ('/run/sysctl.d', '/etc/sysctl.d')
 REAPPLY_CONF = '/etc/sysctl.conf'
 _SAFE_NAME = re.compile(r'^[A-Za-z0-9_.-]+\Z')
@@ -61,22 +67,29 @@ def _bool(text, default):
 
 
 def main_options(root='/'):
-    """(reapply_sysctl, reapply_sysctl_exclude patterns) from tuned-main.conf."""
+    """{option: value} of tuned-main.conf."""
     options = {}
     text = files.read_text(_path(root, MAIN_CONF), errors='replace', quiet=True) or ''
     for line in text.split('\n'):
         option, sep, value = line.strip().partition('=')
         if sep and not option.lstrip().startswith('#'):
             options[option.strip()] = value.strip()
-    exclude = [p for p in re.split(r'[\s,]+', options.get('reapply_sysctl_exclude', '')) if p]
-    return _bool(options.get('reapply_sysctl'), True), exclude
+    return options
 
 
-def locate(name, root='/'):
-    """The tuned.conf of profile ``name``, or None."""
+def profile_dirs(options, root='/'):
+    """TuneD's profile directories on this host, in its order (the last one that has a profile wins)."""
+    listed = [d.strip() for d in options.get('profile_dirs', '').split(',') if d.strip()]
+    if listed:
+        return listed
+    return list(PROFILE_DIRS if os.path.isdir(_path(root, PROFILE_DIRS[0])) else OLD_PROFILE_DIRS)
+
+
+def locate(name, dirs, root='/'):
+    """The tuned.conf of profile ``name`` as TuneD finds it in ``dirs``, or None."""
     if not _SAFE_NAME.match(name):
         return None
-    for directory in PROFILE_DIRS:
+    for directory in reversed(dirs):
         path = _path(root, os.path.join(directory, name, 'tuned.conf'))
         if os.path.isfile(path):
             return path
@@ -89,7 +102,7 @@ def _sysctl_sections(entries):
     return set(s for s, _o, _v, _n in entries if s == 'sysctl') | typed
 
 
-def profile_sysctl(names, root='/'):
+def profile_sysctl(names, dirs, root='/'):
     """(settings, profiles loaded, problems) for the profiles ``names`` in the order TuneD loads
     them; ``settings`` is {sysctl name: {'value', 'profile', 'file', 'line', 'conditional'}}, the
     last profile to set a name winning. A section with uname_regex/cpuinfo_regex applies only on
@@ -101,9 +114,10 @@ def profile_sysctl(names, root='/'):
         if name in seen:
             return
         seen.add(name)
-        path = locate(name, root)
+        path = locate(name, dirs, root)
         if path is None:
-            problems.append('TuneD profile %s: no tuned.conf under %s' % (name, ', '.join(PROFILE_DIRS)))
+            problems.append('TuneD profile %s: no tuned.conf under %s, where this TuneD looks: it applies nothing '
+                            'of it' % (name, ', '.join(dirs)))
             return
         entries = parse_ini(files.read_text(path, errors='replace', quiet=True) or '')
         for section, option, value, _number in entries:
@@ -132,8 +146,10 @@ def state(root='/'):
     post = (files.read_text(_path(root, POST_LOADED_PROFILE), errors='replace', quiet=True) or '').split()
     if not active and not post:
         return None
-    settings, loaded, problems = profile_sysctl(active + post, root)
-    reapply, exclude = main_options(root)
+    options = main_options(root)
+    settings, loaded, problems = profile_sysctl(active + post, profile_dirs(options, root), root)
+    reapply = _bool(options.get('reapply_sysctl'), True)
+    exclude = [p for p in re.split(r'[\s,]+', options.get('reapply_sysctl_exclude', '')) if p]
     wants = _path(root, '/etc/systemd/system')
     enabled = any(os.path.lexists(os.path.join(wants, d, 'tuned.service'))
                   for d in (os.listdir(wants) if os.path.isdir(wants) else []) if d.endswith('.wants'))

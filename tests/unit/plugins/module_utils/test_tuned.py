@@ -63,8 +63,25 @@ def test_an_etc_profile_masks_the_packaged_one_and_a_missing_one_is_a_problem(ho
     write(host, '/etc/tuned/active_profile', 'child missing\n')
     state = tuned.state(str(host))
     assert state['sysctl'][RMEM]['value'] == '4096 87380 8388608' and state['files'] == [str(host / 'etc/tuned/child/tuned.conf')]
-    assert state['problems'] == ['TuneD profile missing: no tuned.conf under /etc/tuned/profiles, /etc/tuned, '
-                                 '/usr/lib/tuned/profiles, /usr/lib/tuned']
+    assert state['problems'] == ['TuneD profile missing: no tuned.conf under /usr/lib/tuned, /etc/tuned, where this '
+                                 'TuneD looks: it applies nothing of it']
+
+
+def test_tuned_2_23_and_later_look_only_in_their_profiles_directories(host):
+    # TuneD 2.25 (Debian 13) never loads /etc/tuned/NAME: seen in the VM tier, its daemon logged
+    # "Requested profile 'netops-vm' doesn't exist" and set nothing.
+    write(host, '/usr/lib/tuned/profiles/balanced/tuned.conf', '[sysctl]\nnet.core.somaxconn=1024\n')
+    write(host, '/etc/tuned/netops-vm/tuned.conf', '[sysctl]\nnet.ipv4.tcp_keepalive_time=900\n')
+    write(host, '/etc/tuned/active_profile', 'netops-vm\n')
+    state = tuned.state(str(host))
+    assert state['sysctl'] == {} and state['files'] == []
+    assert state['problems'] == ['TuneD profile netops-vm: no tuned.conf under /usr/lib/tuned/profiles, '
+                                 '/etc/tuned/profiles, where this TuneD looks: it applies nothing of it']
+    write(host, '/etc/tuned/profiles/netops-vm/tuned.conf', '[sysctl]\nnet.ipv4.tcp_keepalive_time=900\n')
+    assert tuned.state(str(host))['sysctl']['net.ipv4.tcp_keepalive_time']['value'] == '900'
+    # profile_dirs in tuned-main.conf replaces the list; the last directory that has the profile wins.
+    write(host, '/etc/tuned/tuned-main.conf', 'profile_dirs = /etc/tuned/profiles, /etc/tuned\n')
+    assert tuned.state(str(host))['files'] == [str(host / 'etc/tuned/netops-vm/tuned.conf')]
 
 
 def test_without_reapply_tuned_writes_last_and_wins(host):
