@@ -17,21 +17,23 @@ copy_collection() {
     | tar -cf - --null -T - | tar -xf - -C "$1/ansible_collections/netops/tcp")
 }
 
+# apt_need COMMAND:PACKAGE...: install the Debian packages whose command is missing.
+apt_need() {
+  local missing=() pair
+  for pair in "$@"; do
+    PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # Debian packages: ip/ss/nstat (iproute2), nft (SYN_RECV in tests), netstat (bench), sysctl (procps),
 # unshare, shellcheck (ansible-test sanity skips its shell check without it), chromium (renders the
 # audit's HTML report in a test), strace (injects faults at system calls in tests/faults).
-missing=()
-for pair in ip:iproute2 ss:iproute2 nstat:iproute2 nft:nftables netstat:net-tools sysctl:procps unshare:util-linux \
-  shellcheck:shellcheck chromium:chromium strace:strace; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 \
-    || missing+=("${pair#*:}")
-done
-if ((${#missing[@]})); then
-  log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_need ip:iproute2 ss:iproute2 nstat:iproute2 nft:nftables netstat:net-tools sysctl:procps unshare:util-linux \
+  shellcheck:shellcheck chromium:chromium strace:strace
 # sshd for the test hosts reached over SSH (each runs its own, inside its namespaces) and TuneD's
 # profiles and tuned-adm (tests read what it would write; its daemon never runs, it would tune this
 # machine). The packages must not start a daemon here: policy-rc.d refuses every start meanwhile.

@@ -135,20 +135,13 @@ def _unloaded_module(record, key, want, module, release, host):
                         '(sysctl.d(5)). %s' % (key, module, fix),
                         key=key, expected='%s loaded at boot' % module, actual='not listed')]
     after = catalog.format_value(default, entry)
-    if _same(key, after, want):
+    if catalog.same(key, after, want):
         return []  # the kernel's own default is the value wanted: nothing changes at a reboot
     return [finding('persistence', 'warning',
                     '%s will be %s after a reboot (the kernel\'s default: nothing loads %s before systemd-sysctl '
                     'applies the drop-in, so its line is skipped and the module comes up with its default when a '
                     'firewall loads it later; sysctl.d(5)), not %s. %s' % (key, after, module, want, fix),
                     key=key, expected=want, actual=after)]
-
-
-def _same(key, first, second):
-    try:
-        return catalog.same(key, first, second)
-    except catalog.CatalogError:
-        return False
 
 
 def _live(keys):

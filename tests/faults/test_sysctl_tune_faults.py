@@ -47,8 +47,8 @@ def test_steps_cover_every_write_rename_and_fsync(tmp_path, scenario):
     if scenario in ('absent', 'previous'):
         assert [l for l in labels if l.startswith('remove ')] == [
             'remove ' + os.path.join('{root}', p) for p in
-            ['etc/sysctl.d/60-netops-tcp.conf'] + modules + ['etc/ansible/facts.d/netops_tcp.fact',
-                                                            'var/lib/netops-tcp/state.json']]
+            ['etc/sysctl.d/60-netops-tcp.conf'] + modules
+            + ['etc/ansible/facts.d/netops_tcp.fact', 'var/lib/netops-tcp/state.json']]
         return
     # The first tuning writes it; the upgrade, whose keys need no module, removes it.
     touched = [l for l in labels if l.endswith('modules-load.d/netops-tcp.conf') and l.startswith(('rename ', 'remove '))]

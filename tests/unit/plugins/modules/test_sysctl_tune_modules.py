@@ -35,8 +35,8 @@ def host(tmp_path, monkeypatch):
     root = tmp_path / 'root'
     proc = make_tree(root / 'proc', '6.18.44-fc-v657', initial=True)
     (root / 'etc' / 'sysctl.d').mkdir(parents=True)
-    monkeypatch.setattr(sysctl, 'MODULES_LOAD_DIRS', tuple(str(root / d) for d in ('etc/modules-load.d',
-                                                                                  'usr/lib/modules-load.d')))
+    dirs = ('etc/modules-load.d', 'usr/lib/modules-load.d')
+    monkeypatch.setattr(sysctl, 'MODULES_LOAD_DIRS', tuple(str(root / d) for d in dirs))
     args = {'proc_path': proc, 'sysctl_file': str(root / 'etc/sysctl.d/60-netops-tcp.conf'),
             'modules_file': str(root / 'etc/modules-load.d/netops-tcp.conf'),
             'state_dir': str(root / 'var/lib/netops-tcp'), 'fact_path': str(root / 'etc/ansible/facts.d/netops_tcp.fact')}
