@@ -28,7 +28,6 @@ MODULES_FILE = '/etc/modules-load.d/netops-tcp.conf'
 # Relative error allowed where the catalog says its default is an estimate (buffer maximums sized
 # by the kernel from free buffer pages, estimated from MemTotal).
 ESTIMATE = 0.05
-_PROBED = {}
 
 
 def probe(vm):
@@ -113,7 +112,6 @@ def record_of(observed):
 
 def test_catalog_claims_hold_on_the_real_kernel(vm):
     observed = probe(vm)
-    _PROBED[vm.line] = observed
     assert KernelRelease(observed['release']) >= vm.line
     record = record_of(observed)
     path = os.path.join(OBSERVED, '%s.json' % vm.line)
