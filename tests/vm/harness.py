@@ -145,6 +145,11 @@ class VM:
     def sysctl(self, key):
         return ' '.join(self.read('/proc/sys/' + key.replace('.', '/')).split())
 
+    def _close_master(self):
+        """End the SSH connection master: after a reboot or a stop it talks to a guest that is gone."""
+        subprocess.run(['ssh'] + ssh_options(self.port, self.control) + ['-O', 'exit', 'root@127.0.0.1'],
+                       capture_output=True, check=False)
+
     def reboot(self, timeout=BOOT_TIMEOUT):
         """A real reboot (systemctl reboot): returns once SSH answers from the new boot."""
         old = self.sh('cat /proc/sys/kernel/random/boot_id').stdout.strip()
@@ -152,8 +157,7 @@ class VM:
             self.sh('systemctl reboot', check=False, timeout=30)
         except subprocess.TimeoutExpired:
             pass  # the connection went down with the guest
-        subprocess.run(['ssh'] + ssh_options(self.port, self.control) + ['-O', 'exit', 'root@127.0.0.1'],
-                       capture_output=True, check=False)
+        self._close_master()
         time.sleep(10)
         self.wait_for_ssh(timeout, old_boot=old)
         self.boots += 1
@@ -165,7 +169,7 @@ class VM:
                 'ansible_ssh_common_args': '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null '
                                            '-o LogLevel=ERROR'}
         with open(path, 'w') as handle:
-            json.dump({'all': {'hosts': {'vm%s' % self.line.replace('.', '_'): host}}}, handle)
+            json.dump({'all': {'hosts': {self.name: host}}}, handle)
         return path
 
     @property
@@ -207,8 +211,8 @@ class VM:
                 self.proc.wait()
         if self.errors:
             self.errors.close()
-        subprocess.run(['ssh'] + ssh_options(self.port or 22, self.control) + ['-O', 'exit', 'root@127.0.0.1'],
-                       capture_output=True, check=False)
+        if self.port:
+            self._close_master()
         try:
             os.unlink(os.path.join(self.workdir, 'disk.qcow2'))
         except OSError:
