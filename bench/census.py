@@ -60,8 +60,8 @@ def run_process(argv, **kw):
 
 def inside(args):
     """The measurements, run inside the namespace."""
-    from ansible_collections.netops.tcp.plugins.module_utils import _census as census  # pylint: disable=import-outside-toplevel
-    from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag  # pylint: disable=import-outside-toplevel
+    from ansible_collections.netops.tcp.plugins.module_utils.gather import _census as census  # pylint: disable=import-outside-toplevel
+    from ansible_collections.netops.tcp.plugins.module_utils.gather import _inet_diag as diag  # pylint: disable=import-outside-toplevel
 
     def floor():
         buf = bytearray(diag.RECV_BUFFER)

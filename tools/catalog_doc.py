@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write docs/catalog.md, the sysctl catalog as people read it, from plugins/module_utils/_catalog.py.
+"""Write docs/catalog.md, the sysctl catalog as people read it, from plugins/module_utils/model/_catalog.py.
 
     python tools/catalog_doc.py          # rewrite docs/catalog.md
     python tools/catalog_doc.py --check  # fail when it is not what the catalog gives (a unit test runs this)
@@ -18,7 +18,7 @@ DOC = os.path.join(ROOT, 'docs', 'catalog.md')
 def _catalog():
     sys.path.insert(0, os.path.join(ROOT, 'tests'))
     import conftest  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-    from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog  # pylint: disable=import-outside-toplevel
+    from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog  # pylint: disable=import-outside-toplevel
     return catalog
 
 
@@ -62,7 +62,7 @@ def _defaults(entry):
 def render():
     catalog = _catalog()
     lines = ['# The sysctl catalog', '',
-             'Generated from `plugins/module_utils/_catalog.py` by `python tools/catalog_doc.py`; a unit test fails',
+             'Generated from `plugins/module_utils/model/_catalog.py` by `python tools/catalog_doc.py`; a unit test fails',
              'when this page and the catalog differ. Versions are the first mainline kernel that has the key or the',
              'change (distributions backport: netops.tcp probes `/proc/sys` first). "Limit" marks capacity limits a',
              'profile never lowers below what the host has (`guards: {allow_lower: true}` on purpose), and the audit',

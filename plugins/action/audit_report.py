@@ -15,9 +15,10 @@ from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.loader import cache_loader
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report
-from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
+from ansible_collections.netops.tcp.plugins.module_utils.model._settings import SettingsError
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
@@ -96,8 +97,8 @@ class ActionModule(ControllerAction):
 
         try:
             expected_for(None)  # the profile every host should run: an unknown one fails the audit here
-            hosts = report.audit(facts, expected_for, args['thresholds'], previous, args['record_name'], args['source'],
-                                 args['max_age'] if args['source'] == 'cache' else None)
+            hosts = host_audit.audit(facts, expected_for, args['thresholds'], previous, args['record_name'], args['source'],
+                                     args['max_age'] if args['source'] == 'cache' else None)
         except SettingsError as exc:
             raise AnsibleActionFail('audit_report: the expected profile: %s' % exc)
         except ValueError as exc:

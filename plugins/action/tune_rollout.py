@@ -13,9 +13,9 @@ import os
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _health as health
-from ansible_collections.netops.tcp.plugins.module_utils import _rollout as rollout
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
 # The results the tune role registers per host; this action reads them from hostvars.

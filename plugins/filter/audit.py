@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
 
 try:
     import jmespath

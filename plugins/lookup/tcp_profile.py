@@ -81,7 +81,7 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
+from ansible_collections.netops.tcp.plugins.module_utils.model._settings import SettingsError
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
 

@@ -65,7 +65,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netops.tcp.plugins.module_utils import _audit as audit
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _host as audit
 
 
 def main():

@@ -134,9 +134,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
 
 
 def main():

@@ -240,11 +240,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _settings
-from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
-from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.model import _settings
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
 
 COLLECTION_VERSION = '0.1.0'
 

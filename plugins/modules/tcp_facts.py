@@ -154,7 +154,7 @@ ansible_facts:
                container: null, pod: null, sockets: 1122}
 '''
 
-from ansible_collections.netops.tcp.plugins.module_utils._census import Census, EarlyDump, GatherError, parse_subsets
+from ansible_collections.netops.tcp.plugins.module_utils.gather._census import Census, EarlyDump, GatherError, parse_subsets
 
 # Run as a module, start the kernel's socket dump now: it proceeds in a thread while
 # AnsibleModule loads. Imported by a tool (docs, sanity), nothing starts.

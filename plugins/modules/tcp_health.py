@@ -86,8 +86,8 @@ health:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netops.tcp.plugins.module_utils import _health as health
-from ansible_collections.netops.tcp.plugins.module_utils._census import Census, GatherError
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.module_utils.gather._census import Census, GatherError
 
 
 def main():

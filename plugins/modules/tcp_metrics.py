@@ -122,11 +122,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netops.tcp.plugins.module_utils import _audit as audit
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
-from ansible_collections.netops.tcp.plugins.module_utils import _metrics as metrics
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _host as audit
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _metrics as metrics
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
 
 
 def main():
@@ -169,8 +169,8 @@ def main():
             return {'name': record['profile'], 'version': record.get('version')}
         return None
 
-    host = report.audit({'host': facts}, expected_for, p['thresholds'],
-                        {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
+    host = host_audit.audit({'host': facts}, expected_for, p['thresholds'],
+                              {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
     text = metrics.render(facts['tcp'], facts['tcp_sysctl'], host['record'], host['findings'], host['expected'])
     changed = text != old
     if changed and not module.check_mode:

@@ -13,7 +13,7 @@ import os
 
 import yaml
 
-from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profile as profile
 
 SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'profiles')
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
 

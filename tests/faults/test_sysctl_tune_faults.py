@@ -23,8 +23,8 @@ import time
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
 
 from ansible_collections.netops.tcp.tests.faults.faulthost import FIRST, SECOND, SCENARIOS, clean_outcome, originals_only, prepared, recovers
 

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markdown_it import MarkdownIt
 
-from ansible_collections.netops.tcp.plugins.module_utils import _text as text
+from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 from ansible_collections.netops.tcp.tests.integration.test_metrics_netns import PROM, TEXTFILE_DIR, NodeExporter, tool
 from ansible_collections.netops.tcp.tests.integration.test_report_html import CHROMIUM

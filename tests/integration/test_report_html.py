@@ -6,9 +6,9 @@ import re
 import struct
 import subprocess
 
-from ansible_collections.netops.tcp.plugins.module_utils import _health as health
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report
-from ansible_collections.netops.tcp.plugins.module_utils import _rollout as rollout
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
+from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 
 CHROMIUM = ['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync']

@@ -15,8 +15,8 @@ import pytest
 
 from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
 
 DROPIN = '/etc/sysctl.d/60-netops-tcp.conf'
 FACT = '/etc/ansible/facts.d/netops_tcp.fact'

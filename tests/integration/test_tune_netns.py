@@ -205,7 +205,7 @@ def test_reviewed_versions_upgrade_and_give_back_what_they_drop(isolated_hosts):
 
 def audit_persistence(host):
     """The persistence findings the audit makes of this host, from its facts and record."""
-    from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
+    from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
     facts = host.ansible('netops.tcp.sysctl_facts', {'include_sources': True})['ansible_facts']['tcp_sysctl']
     record = json.loads(host.read(FACT))
     return [f for f in findings.host_findings({}, facts, record, None, DROPIN in facts['boot_files'])
@@ -217,7 +217,7 @@ def test_a_conntrack_key_lists_nf_conntrack_to_load_before_systemd_sysctl(isolat
     read-only there): the key is applied, so nf_conntrack is loaded, and tune-tcp.yml lists it in
     /etc/modules-load.d/netops-tcp.conf; the audit then finds nothing that a reboot would undo. With the
     file turned off, the run warns and the audit tells the value the key falls back to after a reboot."""
-    from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
+    from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
     host = isolated_hosts()[0]
     key = 'net.netfilter.nf_conntrack_tcp_timeout_established'
     if host.read('/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established') is None:

@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease
 from ansible_collections.netops.tcp.tests.vm.harness import ROOT, VM_CACHE
 
 HERE = os.path.dirname(os.path.abspath(__file__))

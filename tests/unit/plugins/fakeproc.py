@@ -4,8 +4,8 @@
 
 import os
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease
 
 FALLBACK = {catalog.INT: '1000', catalog.BOOL: '0', catalog.VECTOR: '4096 16384 4194304',
             catalog.PORT_RANGE: '32768 60999', catalog.PORT_LIST: '', catalog.STRING: 'cubic'}

@@ -13,14 +13,14 @@ import os
 import pytest
 
 PLUGINS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), 'plugins')
-TARGET_FILES = sorted(glob.glob(os.path.join(PLUGINS, 'modules', '*.py')) + glob.glob(os.path.join(PLUGINS, 'module_utils', '*.py')))
+TARGET_FILES = sorted(glob.glob(os.path.join(PLUGINS, 'modules', '*.py')) + glob.glob(os.path.join(PLUGINS, 'module_utils', '**', '*.py'), recursive=True))
 
 
 def test_there_is_target_code():
     assert len(TARGET_FILES) >= 8
 
 
-@pytest.mark.parametrize('path', TARGET_FILES, ids=os.path.basename)
+@pytest.mark.parametrize('path', TARGET_FILES, ids=lambda path: os.path.relpath(path, PLUGINS))
 def test_parses_with_python_3_8_grammar(path):
     with open(path) as handle:
         ast.parse(handle.read(), filename=path, feature_version=(3, 8))

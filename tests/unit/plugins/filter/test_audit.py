@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netops.tcp.plugins.filter import audit
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report_utils
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report_utils
 
 HOSTS = {
     'web-2': {'record': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': [

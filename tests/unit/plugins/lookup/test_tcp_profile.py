@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _profile as profile
-from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profile as profile
+from ansible_collections.netops.tcp.plugins.module_utils.model._settings import SettingsError
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))

@@ -3,8 +3,8 @@
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease
 
 
 # Every key the design, the field notes' incident list and the shipped profiles name.
@@ -354,7 +354,7 @@ def test_conntrack_max_read_only_in_a_container_from_5_13_and_in_5_10_stable(rel
 
 
 def test_the_read_only_reason_names_the_stable_line_that_has_it():
-    from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl  # pylint: disable=import-outside-toplevel
+    from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl  # pylint: disable=import-outside-toplevel
     entry = catalog.lookup('net.netfilter.nf_conntrack_max')
     assert sysctl.readonly_reason(entry, KernelRelease('5.10.0-32-cloud-amd64'), False) == (
         "read-only in a network namespace since Linux 5.13 (and in the 5.10 stable line): the value is the host's")

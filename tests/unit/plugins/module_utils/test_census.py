@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _census as census
-from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _census as census
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _inet_diag as diag
 
 from ansible_collections.netops.tcp.tests.ss_names import SS_NAMES
 

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 
 NOBODY = 65534
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason='chown to another user needs root')

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils._findings import host_findings
+from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import host_findings
 
 STATES = ('ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT',
           'LAST_ACK', 'LISTEN', 'CLOSING')

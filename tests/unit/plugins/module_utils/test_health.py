@@ -4,7 +4,7 @@
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _health as health
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
 
 BOOT = {'boot_id': 'b1', 'netns': 'net:[1]'}
 

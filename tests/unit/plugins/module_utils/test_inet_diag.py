@@ -8,7 +8,7 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _inet_diag as diag
 
 HDR = struct.Struct('=IHHII')
 

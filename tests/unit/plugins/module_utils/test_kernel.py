@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import (
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import (
     KernelRelease, KernelVersionError, parse_spec, read_release)
 
 

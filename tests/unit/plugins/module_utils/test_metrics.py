@@ -6,9 +6,9 @@ import copy
 import os
 import re
 
-from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings_mod
-from ansible_collections.netops.tcp.plugins.module_utils import _metrics as metrics
-from ansible_collections.netops.tcp.plugins.module_utils._findings import host_findings
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings_mod
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _metrics as metrics
+from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import host_findings
 from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_findings import WEB_V1, healthy_host, key
 
 LINE = re.compile(r'^(netops_tcp_\w+)(\{[^}]*\})? (\S+)$')

@@ -9,8 +9,8 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
-from ansible_collections.netops.tcp.plugins.module_utils._inet_diag import TCP_STATES, address
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _procfs as procfs
+from ansible_collections.netops.tcp.plugins.module_utils.gather._inet_diag import TCP_STATES, address
 
 from ansible_collections.netops.tcp.tests.ss_names import SS_NAMES
 

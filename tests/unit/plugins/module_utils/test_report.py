@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet audit computed once on the controller (_report.audit), from facts as the hosts report them."""
+"""The fleet audit computed once on the controller (judge/_audit.audit), from facts as the hosts report them."""
 
 import copy
 import xml.etree.ElementTree as ET
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
 RECORD = {'profile': 'web_frontend', 'version': 1, 'applied': {'net.ipv4.tcp_fin_timeout': '30'},
@@ -37,7 +38,7 @@ def test_findings_for_the_fleet_with_each_profile_resolved_once():
     fleet['web-drift'] = facts(fin_timeout='45')
     fleet['web-damaged'] = facts(record='error loading facts as JSON or ini')
     fleet['no-facts'] = {}
-    hosts = report.audit(fleet, expected_for, previous={'hosts': {'web-1': {'counters': {'ListenOverflows': 0}}}})
+    hosts = host_audit.audit(fleet, expected_for, previous={'hosts': {'web-1': {'counters': {'ListenOverflows': 0}}}})
     assert len(resolver.cache) == 1  # 51 hosts on web_frontend@1: one resolution
     assert hosts['web-0'] == {'record': RECORD, 'expected': 'web_frontend@1', 'kernel': '6.1.0-50-cloud-amd64',
                               'states': {'ESTABLISHED': 1}, 'counters': {'ListenOverflows': 0}, 'findings': []}
@@ -51,21 +52,21 @@ def test_findings_for_the_fleet_with_each_profile_resolved_once():
 
 
 def test_a_counter_rise_is_measured_against_the_previous_report():
-    hosts = report.audit({'a': facts(overflows=7), 'b': facts(overflows=7)}, lambda record: None,
-                         previous={'hosts': {'a': {'counters': {'ListenOverflows': 7}}}})
+    hosts = host_audit.audit({'a': facts(overflows=7), 'b': facts(overflows=7)}, lambda record: None,
+                              previous={'hosts': {'a': {'counters': {'ListenOverflows': 7}}}})
     assert hosts['a']['findings'] == []  # no rise since the last audit
     assert hosts['b']['findings'][0]['message'].startswith('ListenOverflows rose by 7 since boot')
 
 
 def test_unknown_thresholds_are_refused():
     with pytest.raises(ValueError, match='unknown threshold closewait'):
-        report.audit({'a': facts()}, lambda record: None, {'closewait': 3})
+        host_audit.audit({'a': facts()}, lambda record: None, {'closewait': 3})
 
 
 @pytest.mark.parametrize('value', ['500', None, True, -1, [1]])
 def test_thresholds_that_are_not_numbers_of_zero_or_more_are_refused(value):
     with pytest.raises(ValueError) as exc:
-        report.audit({'a': facts()}, lambda record: None, {'close_wait': 3, 'syn_cookies': value})
+        host_audit.audit({'a': facts()}, lambda record: None, {'close_wait': 3, 'syn_cookies': value})
     assert str(exc.value) == 'threshold syn_cookies: %r is not a number of zero or more' % (value,)
 
 
@@ -82,7 +83,7 @@ def test_from_the_cache_old_missing_and_undated_facts_are_said():
     fresh, old, undated = facts(), facts(), facts()
     fresh['tcp']['gathered_at'] = '2026-11-30T23:00:00Z'
     old['tcp']['gathered_at'] = '2026-11-28T00:00:00Z'
-    hosts = report.audit({'fresh': fresh, 'old': old, 'undated': undated, 'gone': {}}, lambda record: None,
+    hosts = host_audit.audit({'fresh': fresh, 'old': old, 'undated': undated, 'gone': {}}, lambda record: None,
                          source='cache', max_age=86400, now=now)
     assert hosts['fresh']['findings'] == []
     assert hosts['old']['findings'][0] == {
@@ -93,7 +94,7 @@ def test_from_the_cache_old_missing_and_undated_facts_are_said():
         'The cached facts carry no time of gathering: their age is unknown. Gather facts again.')
     assert hosts['gone']['findings'][0]['message'].startswith('No cached TCP facts for this host: put netops.tcp.audit_facts')
     # Live, the age is not judged.
-    assert report.audit({'old': old}, lambda record: None, now=now)['old']['findings'] == []
+    assert host_audit.audit({'old': old}, lambda record: None, now=now)['old']['findings'] == []
 
 
 def test_a_record_naming_a_profile_unknown_here_is_said_for_that_host_alone():
@@ -103,7 +104,7 @@ def test_a_record_naming_a_profile_unknown_here_is_said_for_that_host_alone():
     def expected_for(record):
         return resolver.get(record['profile'], record['version']) if record else None
 
-    hosts = report.audit({'web-1': facts(), 'odd': mine}, expected_for)
+    hosts = host_audit.audit({'web-1': facts(), 'odd': mine}, expected_for)
     assert hosts['web-1']['findings'] == [] and hosts['web-1']['expected'] == 'web_frontend@1'
     assert [(f['kind'], f['severity']) for f in hosts['odd']['findings']] == [('unmanaged', 'warning')]
     assert hosts['odd']['findings'][0]['message'].startswith(
@@ -120,7 +121,7 @@ def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
     fleet['empty'] = facts(release='')
     fleet['long'] = facts(release='6.' + '9' * 500)  # no kernel keeps more than 64 characters
     fleet['broken'] = dict(facts(), tcp='not a table', kernel='6.12.0')  # unaudited, its kernel still said
-    hosts = report.audit(fleet, lambda record: None)
+    hosts = host_audit.audit(fleet, lambda record: None)
     assert hosts['new-0']['kernel'] == '6.1.0-50-cloud-amd64' and hosts['old-1']['kernel'] == '5.10.0-32-cloud-amd64'
     assert hosts['setup-only']['kernel'] == '5.10.0-32-cloud-amd64'
     assert [f['kind'] for f in hosts['setup-only']['findings']] == ['unaudited']
@@ -194,7 +195,7 @@ def test_no_shape_of_one_hosts_facts_breaks_the_fleets_report(data):
     def expected_for(record):
         return resolver.get(record['profile'], record.get('version')) if record else None
 
-    hosts = report.audit({'good': facts(fin_timeout='45'), 'bad': bad}, expected_for)
+    hosts = host_audit.audit({'good': facts(fin_timeout='45'), 'bad': bad}, expected_for)
     assert [(f['kind'], f['actual']) for f in hosts['good']['findings']] == [('drift', '45')]
     fleet = report.fleet(hosts)
     for render in RENDER.values():

@@ -6,8 +6,8 @@ import os
 
 import yaml
 
-from ansible_collections.netops.tcp.plugins.module_utils import _health as health
-from ansible_collections.netops.tcp.plugins.module_utils import _rollout as rollout
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 GATE = health.check_gate(health.DEFAULT_GATE)

@@ -4,7 +4,7 @@
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _settings as settings
+from ansible_collections.netops.tcp.plugins.module_utils.model import _settings as settings
 
 
 def test_one_record_per_key_with_the_text_the_kernel_will_show():

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
 
 
 def make_proc(root, release, values, readonly=()):

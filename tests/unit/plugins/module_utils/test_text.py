@@ -19,11 +19,11 @@ import pytest
 from markdown_it import MarkdownIt
 
 from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
-from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
-from ansible_collections.netops.tcp.plugins.module_utils import _metrics as metrics
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report
-from ansible_collections.netops.tcp.plugins.module_utils import _rollout as rollout
-from ansible_collections.netops.tcp.plugins.module_utils import _text as text
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _metrics as metrics
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
+from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
+from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_findings import WEB_V1, healthy_host
 from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_rollout import GATE, host as rollout_host, snap
 

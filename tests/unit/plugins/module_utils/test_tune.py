@@ -5,9 +5,9 @@ import errno
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
-from ansible_collections.netops.tcp.plugins.module_utils import _settings as settings
+from ansible_collections.netops.tcp.plugins.module_utils.model import _settings as settings
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
 

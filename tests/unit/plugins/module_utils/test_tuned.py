@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
-from ansible_collections.netops.tcp.plugins.module_utils import _tuned as tuned
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _tuned as tuned
 
 RMEM = 'net.ipv4.tcp_rmem'
 FIN = 'net.ipv4.tcp_fin_timeout'

@@ -169,7 +169,7 @@ def test_apply_check_diff_rerun_and_absent(run_module, host):
 
 def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
     root, args = host
-    from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
+    from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
     real_write = tune.Host.write
 
     def flaky(self, step, text):
@@ -192,7 +192,7 @@ def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
 
 def test_a_value_the_kernel_clamps_is_reported(run_module, host, monkeypatch):
     _root, args = host
-    from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
+    from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
     real_write = tune.Host.write
 
     def clamping(self, step, text):

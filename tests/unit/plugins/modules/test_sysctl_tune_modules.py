@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
 from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot

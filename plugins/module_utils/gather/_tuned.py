@@ -25,7 +25,7 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 
 MAIN_CONF = '/etc/tuned/tuned-main.conf'
 ACTIVE_PROFILE = '/etc/tuned/active_profile'

@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError, parse_spec
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError, parse_spec
 
 SETTING_KEYS = frozenset(['value', 'rationale', 'guards', 'when'])
 GUARDS = frozenset(['kernel', 'unless', 'reserve_listening_ports', 'allow_lower'])

@@ -20,12 +20,12 @@ import errno
 import json
 import os
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils import _census as census
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils import _tuned as tuned
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _census as census
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _tuned as tuned
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease, read_release
 
 DEFAULT_FILE = '/etc/sysctl.d/60-netops-tcp.conf'
 DEFAULT_MODULES_FILE = '/etc/modules-load.d/netops-tcp.conf'

@@ -21,7 +21,7 @@ import struct
 import time
 from array import array
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 
 _U32 = struct.Struct('=I')
 

@@ -13,9 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netops.tcp.plugins.module_utils import _health as health
-from ansible_collections.netops.tcp.plugins.module_utils import _report as report_html
-from ansible_collections.netops.tcp.plugins.module_utils import _text as text
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report_html
+from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 
 
 def judge(wave, hosts, gate):

@@ -9,11 +9,11 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils._catalog import CatalogError
-from ansible_collections.netops.tcp.plugins.module_utils._census import Census, GatherError, parse_subsets
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelVersionError
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
+from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
+from ansible_collections.netops.tcp.plugins.module_utils.gather._census import Census, GatherError, parse_subsets
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
 
 
 # The options of the modules that read what an audit reads (documented in doc_fragments/audit.py).

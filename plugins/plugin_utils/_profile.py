@@ -19,8 +19,8 @@ import json
 import os
 import re
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils._settings import SettingsError, canonical_settings
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.model._settings import SettingsError, canonical_settings
 
 NAME = re.compile(r'^[a-z][a-z0-9_]{0,63}\Z')
 VERSION_FILE = re.compile(r'^v([1-9][0-9]{0,3})\.yml\Z')

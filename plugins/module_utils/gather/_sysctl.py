@@ -16,10 +16,10 @@ import fnmatch
 import glob
 import os
 
-from ansible_collections.netops.tcp.plugins.module_utils import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils import _files as files
-from ansible_collections.netops.tcp.plugins.module_utils import _tuned as tuned
-from ansible_collections.netops.tcp.plugins.module_utils._kernel import KernelRelease, read_release
+from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _tuned as tuned
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease, read_release
 
 # systemd-sysctl's directories, highest priority first (sysctl.d(5)); a file name in an
 # earlier directory masks the same name in later ones.

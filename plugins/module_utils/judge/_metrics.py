@@ -20,9 +20,9 @@ import calendar
 import re
 import time
 
-from ansible_collections.netops.tcp.plugins.module_utils import _findings as findings
-from ansible_collections.netops.tcp.plugins.module_utils import _text as text
-from ansible_collections.netops.tcp.plugins.module_utils._census import STATES
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
+from ansible_collections.netops.tcp.plugins.module_utils.gather._census import STATES
 
 FILE_NAME = 'netops_tcp.prom'
 READ_LIMIT = 1024 * 1024  # the file it wrote last: a few kB; anything bigger is not ours

@@ -19,8 +19,8 @@ import sys
 import threading
 import time
 
-from ansible_collections.netops.tcp.plugins.module_utils import _inet_diag as diag
-from ansible_collections.netops.tcp.plugins.module_utils import _procfs as procfs
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _inet_diag as diag
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _procfs as procfs
 
 STATES = diag.TCP_STATES
 FAMILIES = ((socket.AF_INET, 'ipv4', 'tcp'), (socket.AF_INET6, 'ipv6', 'tcp6'))
