@@ -5,7 +5,8 @@
 
 Pure: takes the dicts the facts modules return (``tcp``, ``tcp_sysctl`` with sources), the
 host's record (the local fact written by sysctl_tune, or None) and the resolved expected
-profile (or None), and returns findings. Each finding has ``kind``, ``severity`` (critical,
+profile (or None: its checksum and settings, when given, tell a host tuned with overrides), and
+returns findings. Each finding has ``kind``, ``severity`` (critical,
 warning, info), ``key`` where it applies, ``expected``, ``actual`` and a ``message`` that says
 what it means and what to do.
 """
@@ -136,8 +137,8 @@ def _text(key, value):
 
 
 def _reserves(key, theirs, ours):
-    """Whether the record's reserved ports are the profile's plus listening ports sysctl_tune reserved
-    for the port range's reserve_listening_ports guard (None: none)."""
+    """Whether the record's reserved ports (``ours``) are the profile's (``theirs``) plus listening ports
+    sysctl_tune reserved for the port range's reserve_listening_ports guard; None is no reserved port."""
     try:
         want = reserved_ports(catalog.parse(key, theirs)) if theirs is not None else set()
         have = reserved_ports(catalog.parse(key, ours)) if ours is not None else set()
