@@ -5,6 +5,7 @@ net.netfilter.nf_conntrack_*) listed so they load before systemd-sysctl at boot,
 transaction as the drop-in. Against a fake /proc of an initial network namespace, where
 nf_conntrack_max is writable, and modules-load.d directories under the test's own root."""
 
+import datetime
 import json
 import os
 
@@ -126,8 +127,11 @@ def test_a_module_something_else_loads_at_boot_needs_no_file(run_module, host):
     assert run(run_module, args, settings=CONNTRACK)['changed'] is False
 
 
-def test_a_version_without_the_key_removes_the_file_and_previous_puts_it_back(run_module, host):
+def test_a_version_without_the_key_removes_the_file_and_previous_puts_it_back(run_module, host, monkeypatch):
     root, args = host
+    # The record's time stamp is the run's: one clock for every run, so the trees compare byte for byte
+    # even when the runs straddle a second.
+    monkeypatch.setattr(sysctl_tune, 'now', lambda: datetime.datetime(2026, 12, 3, 12, 0, 0, tzinfo=datetime.timezone.utc))
     run(run_module, args, settings=PLAIN, profile={'name': 'p', 'version': 1})
     assert not os.path.exists(args['modules_file'])
     on_v1 = snapshot(root)
