@@ -126,7 +126,7 @@ def test_a_limit_an_earlier_version_lowered_comes_back_up(tmp_path):
     host = planning.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
     (tmp_path / 'sys/net/ipv4/tcp_rmem').write_text('4096\t131072\t16777216\n')
     plan = planning.decide(host, incident(4), originals={'net.ipv4.tcp_rmem': '4096 131072 33554432'},
-                       managed=['net.ipv4.tcp_rmem'])
+                           managed=['net.ipv4.tcp_rmem'])
     assert plan.skipped['net.ipv4.tcp_rmem'].startswith('keeps a maximum of 33554432: a maximum of 16777216 would '
                                                         'lower a capacity limit below what this host had before its '
                                                         'first tuning')
@@ -138,7 +138,7 @@ def test_an_original_from_before_a_kernel_upgrade_is_not_the_floor(tmp_path):
     host = planning.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
     (tmp_path / 'meminfo').write_text('MemTotal:       16777216 kB\n')
     plan = planning.decide(host, settings.normalise({'net.ipv4.tcp_rmem': '4096 131072 16777216'}),
-                       originals={'net.ipv4.tcp_rmem': '4096 131072 6291456'}, managed=['net.ipv4.tcp_rmem'])
+                           originals={'net.ipv4.tcp_rmem': '4096 131072 6291456'}, managed=['net.ipv4.tcp_rmem'])
     assert plan.skipped['net.ipv4.tcp_rmem'].startswith('keeps a maximum of 33554432: a maximum of 16777216 would '
                                                         'lower a capacity limit below what this host gets by default '
                                                         'from this kernel')
@@ -151,7 +151,7 @@ def capacity_settings(spec):
 def test_a_profile_never_lowers_a_capacity_limit_below_what_the_host_has(tmp_path):
     host = planning.Host(make_tree(tmp_path, '6.18.44-fc-v657', True))  # somaxconn 4096, tcp_rmem max 32 MB
     plan = planning.decide(host, capacity_settings({'net.core.somaxconn': 1024, 'net.ipv4.tcp_rmem': '4096 131072 16777216',
-                                                'net.ipv4.tcp_fin_timeout': 30}))
+                                                    'net.ipv4.tcp_fin_timeout': 30}))
     assert sorted(plan.apply) == ['net.ipv4.tcp_fin_timeout']  # not a capacity limit: lowered on purpose
     assert plan.skipped == {
         'net.core.somaxconn': 'keeps 4096: 1024 would lower a capacity limit below what this host has; a profile only '
@@ -160,7 +160,7 @@ def test_a_profile_never_lowers_a_capacity_limit_below_what_the_host_has(tmp_pat
                              'what this host has; a profile only raises it (guards: {allow_lower: true} lowers it on '
                              'purpose)'}
     on_purpose = planning.decide(host, capacity_settings({'net.core.somaxconn': {'value': 1024,
-                                                                             'guards': {'allow_lower': True}}}))
+                                                                                 'guards': {'allow_lower': True}}}))
     assert on_purpose.apply['net.core.somaxconn']['after'] == '1024'
     raised = planning.decide(host, capacity_settings({'net.core.somaxconn': 16384}))
     assert raised.apply['net.core.somaxconn']['after'] == '16384'
@@ -173,10 +173,10 @@ def test_the_host_has_what_it_had_before_its_first_tuning(tmp_path):
     live = tmp_path / 'sys/net/core/somaxconn'
     live.write_text('16384\n')
     down = planning.decide(host, capacity_settings({'net.core.somaxconn': 8192}), originals={'net.core.somaxconn': '4096'},
-                       managed=['net.core.somaxconn'])
+                           managed=['net.core.somaxconn'])
     assert down.apply['net.core.somaxconn']['after'] == '8192'
     below = planning.decide(host, capacity_settings({'net.core.somaxconn': 2048}), originals={'net.core.somaxconn': '4096'},
-                        managed=['net.core.somaxconn'])
+                            managed=['net.core.somaxconn'])
     assert below.skipped['net.core.somaxconn'].startswith('keeps 4096: 2048 would lower a capacity limit below what '
                                                           'this host had before its first tuning')
     assert below.restore['net.core.somaxconn']['after'] == '4096'  # skipped on this host: its original comes back

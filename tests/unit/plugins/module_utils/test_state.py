@@ -16,7 +16,7 @@ def test_next_states_keep_every_saved_original_and_drop_what_went_back(tmp_path)
     (tmp_path / 'sys/net/ipv4/tcp_fin_timeout').write_text('30\n')
     (tmp_path / 'sys/net/ipv4/tcp_max_tw_buckets').write_text('5000\n')
     plan = planning.decide(host, settings.normalise({'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 8192}),
-                       originals=saved['originals'], managed=saved['managed'])
+                           originals=saved['originals'], managed=saved['managed'])
     assert sorted(plan.restore) == ['net.ipv4.tcp_max_tw_buckets']
     before, after = statefile.next_states(saved, plan, ['/etc/ansible'])
     # fin_timeout keeps 60 (never the tuned 30); somaxconn's live value is saved; the dropped key is
