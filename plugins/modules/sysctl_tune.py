@@ -242,7 +242,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils.model import _settings
-from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _dropin as dropin
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _plan as planning
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _state as statefile
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _transaction as transaction
 from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
 
@@ -261,8 +264,8 @@ def read_state(module, path, reset, allow_unknown):
     """(state, its text) from the state file; a damaged one fails unless ``reset``."""
     try:
         text = files.read_text(path)
-        return (tune.parse_state(text, allow_unknown) if text is not None else tune.empty_state()), text
-    except (IOError, OSError, UnicodeDecodeError, tune.StateError) as exc:
+        return (statefile.parse_state(text, allow_unknown) if text is not None else statefile.empty_state()), text
+    except (IOError, OSError, UnicodeDecodeError, statefile.StateError) as exc:
         problem = files.describe(exc)
     if not reset:
         module.fail_json(msg='%s cannot be used (%s). It holds the values from before the first tuning, so nothing '
@@ -277,7 +280,7 @@ def read_state(module, path, reset, allow_unknown):
             files.fsync_dir(os.path.dirname(path))
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot set %s aside: %s; nothing was changed' % (path, files.describe(exc)))
-    return tune.empty_state(), None
+    return statefile.empty_state(), None
 
 
 def main():
@@ -286,14 +289,14 @@ def main():
             settings=dict(type='dict', default={}),
             state=dict(type='str', choices=['present', 'absent', 'previous'], default='present'),
             persist=dict(type='bool', default=True),
-            sysctl_file=dict(type='path', default=tune.DEFAULT_FILE),
-            modules_file=dict(type='path', default=tune.DEFAULT_MODULES_FILE),
+            sysctl_file=dict(type='path', default=dropin.DEFAULT_FILE),
+            modules_file=dict(type='path', default=dropin.DEFAULT_MODULES_FILE),
             profile=dict(type='dict', default={}),
             clients_behind_nat=dict(type='bool', default=True),
             on_unavailable=dict(type='str', choices=['skip', 'fail'], default='skip'),
             reserve_listening_ports=dict(type='bool', default=True),
-            state_dir=dict(type='path', default=tune.DEFAULT_STATE_DIR),
-            fact_path=dict(type='path', default=tune.DEFAULT_FACT),
+            state_dir=dict(type='path', default=statefile.DEFAULT_STATE_DIR),
+            fact_path=dict(type='path', default=dropin.DEFAULT_FACT),
             backup=dict(type='bool', default=False),
             allow_unknown_keys=dict(type='bool', default=False),
             lock_timeout=dict(type='int', default=60),
@@ -324,7 +327,7 @@ def main():
     present = p['state'] == 'present'
     try:
         settings = _settings.normalise(p['settings'], p['allow_unknown_keys']) if present else {}
-        host = tune.Host(p['proc_path'])
+        host = planning.Host(p['proc_path'])
     except (_settings.SettingsError, CatalogError, KernelVersionError) as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:
@@ -373,8 +376,8 @@ def run(module, p, host, settings, state_file, started):
     # Keys not in settings go back to their originals: the ones the last run managed, or with
     # state=absent every key with a saved original.
     managed = saved['managed'] if present else list(saved['originals'])
-    plan = tune.decide(host, settings, p['clients_behind_nat'], p['on_unavailable'], p['reserve_listening_ports'],
-                       saved['originals'], managed)
+    plan = planning.decide(host, settings, p['clients_behind_nat'], p['on_unavailable'], p['reserve_listening_ports'],
+                           saved['originals'], managed)
     if plan.errors:
         return dict(failed=True, msg='nothing was changed: ' + '; '.join(plan.errors), skipped_keys=plan.skipped)
 
@@ -383,24 +386,24 @@ def run(module, p, host, settings, state_file, started):
                   modules_file=None, listed_modules={})
     values = dict((k, v) for k, (_n, v) in plan.in_effect().items())
     # Modules of keys in effect (so loaded now) that nothing but our file loads at boot: listed in it.
-    modules = tune.modules_to_load(values, host.release_text, paths['modules_file']) \
+    modules = dropin.modules_to_load(values, host.release_text, paths['modules_file']) \
         if present and p['persist'] and paths['modules_file'] else {}
     try:
-        changes, state_before, rec, backup_file, result['profile_before'] = tune.file_changes(
+        changes, state_before, rec, backup_file, result['profile_before'] = transaction.file_changes(
             plan, saved, saved_text, paths, present, p['persist'], p['profile'], COLLECTION_VERSION,
             started.strftime('%Y-%m-%dT%H:%M:%SZ'),
             '%s.%s' % (os.getpid(), started.strftime('%Y-%m-%d@%H:%M:%S~')) if p['backup'] else None, modules)
-    except tune.TuneError as exc:
+    except planning.TuneError as exc:
         return dict(failed=True, msg=str(exc), skipped_keys=plan.skipped)
     if present:
         result['record'] = rec
         if p['persist']:
-            warnings = tune.later_overrides(values, p['sysctl_file'])
+            warnings = dropin.later_overrides(values, p['sysctl_file'])
             if not paths['modules_file']:
-                warnings += tune.unloaded_modules(values, host.release_text, p['sysctl_file'])
+                warnings += dropin.unloaded_modules(values, host.release_text, p['sysctl_file'])
             elif modules:
                 result.update(modules_file=paths['modules_file'], listed_modules=modules)
-                unread = tune.modules_file_unread(paths['modules_file'])
+                unread = dropin.modules_file_unread(paths['modules_file'])
                 warnings += [unread] if unread else []
             result['warnings_later_files'] = warnings
     if backup_file and not module.check_mode:
@@ -419,8 +422,8 @@ def put_back(module, host, saved, saved_text, paths):
         return result
     result['profile_before'] = saved['previous']['profile']
     try:
-        plan, changes = tune.put_back_previous(host, saved, saved_text, paths)
-    except tune.TuneError as exc:
+        plan, changes = transaction.put_back_previous(host, saved, saved_text, paths)
+    except planning.TuneError as exc:
         return dict(result, failed=True, msg=str(exc))
     result['unchanged'] = sorted(plan.settled)
     return carry_out(module, host, plan, changes, result, paths['state_file'], saved_text, None)
@@ -441,13 +444,13 @@ def carry_out(module, host, plan, changes, result, state_file, saved_text, state
     if module.check_mode or not result['changed']:
         return result
     try:
-        tune.execute(host, plan, changes, state_file, saved_text, state_before)
-    except tune.TuneError as exc:
+        transaction.execute(host, plan, changes, state_file, saved_text, state_before)
+    except planning.TuneError as exc:
         result.update(failed=True, msg=str(exc), changed=exc.changed)
         result.pop('backup_file', None)
         return result
     # Read back what the kernel now reports: it may clamp or refuse a value silently.
-    result['mismatches'] = tune.mismatches(host, writes)
+    result['mismatches'] = transaction.mismatches(host, writes)
     return result
 
 

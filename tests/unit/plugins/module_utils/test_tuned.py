@@ -8,7 +8,7 @@ import os
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _dropin as dropin
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _tuned as tuned
 
 RMEM = 'net.ipv4.tcp_rmem'
@@ -122,10 +122,10 @@ def test_sysctl_tune_warns_of_tuned_before_writing(host):
     ours = str(host / 'etc/sysctl.d/60-netops-tcp.conf')
     os.unlink(ours)
     values = {RMEM: '4096 131072 16777216', 'net.core.somaxconn': '4096'}
-    assert tune.later_overrides(values, ours, str(host)) == [
+    assert dropin.later_overrides(values, ours, str(host)) == [
         'net.core.somaxconn: TuneD profile child (%s line 8) sets >8192 after %s at boot, overriding it (when its '
         'condition holds)' % (host / 'usr/lib/tuned/child/tuned.conf', ours),
         'net.ipv4.tcp_rmem: TuneD profile child (%s line 7) sets 4096 87380 16777216 after %s at boot, overriding it'
         % (host / 'usr/lib/tuned/child/tuned.conf', ours)]
     write(host, '/etc/tuned/tuned-main.conf', 'reapply_sysctl = 1\n')
-    assert tune.later_overrides(values, ours, str(host)) == []
+    assert dropin.later_overrides(values, ours, str(host)) == []

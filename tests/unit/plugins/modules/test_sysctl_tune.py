@@ -169,15 +169,15 @@ def test_apply_check_diff_rerun_and_absent(run_module, host):
 
 def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
     root, args = host
-    from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
-    real_write = tune.Host.write
+    from ansible_collections.netops.tcp.plugins.module_utils.apply import _plan as planning
+    real_write = planning.Host.write
 
     def flaky(self, step, text):
         if step['name'] == 'net.ipv4.tcp_rmem':
             raise OSError(22, 'Invalid argument')
         real_write(self, step, text)
 
-    monkeypatch.setattr(tune.Host, 'write', flaky)
+    monkeypatch.setattr(planning.Host, 'write', flaky)
     before = snapshot(root)
     code, result = run_module(sysctl_tune.main, dict(args, settings={
         'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.tcp_rmem': [4096, 131072, 67108864]}))
@@ -192,13 +192,13 @@ def test_fault_mid_apply_leaves_host_as_it_was(run_module, host, monkeypatch):
 
 def test_a_value_the_kernel_clamps_is_reported(run_module, host, monkeypatch):
     _root, args = host
-    from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
-    real_write = tune.Host.write
+    from ansible_collections.netops.tcp.plugins.module_utils.apply import _plan as planning
+    real_write = planning.Host.write
 
     def clamping(self, step, text):
         real_write(self, step, '65535' if step['name'] == 'net.core.somaxconn' else text)
 
-    monkeypatch.setattr(tune.Host, 'write', clamping)
+    monkeypatch.setattr(planning.Host, 'write', clamping)
     code, result = run_module(sysctl_tune.main, dict(args, settings={'net.core.somaxconn': 100000, 'net.ipv4.tcp_fin_timeout': 30}))
     assert code == 0
     assert result['mismatches'] == [{'key': 'net.core.somaxconn', 'wanted': '100000', 'live': '65535'}]

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
-from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _dropin as dropin
 from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
@@ -248,9 +248,9 @@ def test_modules_to_load_ignores_our_own_file_and_counts_built_in_modules(tmp_pa
     values = {'net.netfilter.nf_conntrack_max': '262144', 'net.netfilter.nf_conntrack_tcp_timeout_established': '86400',
               'net.ipv4.tcp_fin_timeout': '30'}
     keys = ['net.netfilter.nf_conntrack_max', 'net.netfilter.nf_conntrack_tcp_timeout_established']
-    assert tune.modules_to_load(values, '6.18.0', str(ours), str(root)) == {'nf_conntrack': keys}
-    assert tune.modules_to_load(values, '6.18.0', None, str(root)) == {}  # not ours: it loads it
+    assert dropin.modules_to_load(values, '6.18.0', str(ours), str(root)) == {'nf_conntrack': keys}
+    assert dropin.modules_to_load(values, '6.18.0', None, str(root)) == {}  # not ours: it loads it
     (root / 'lib/modules/6.18.0').mkdir(parents=True)
     (root / 'lib/modules/6.18.0/modules.builtin').write_text('kernel/net/netfilter/nf_conntrack.ko\n')
-    assert tune.modules_to_load(values, '6.18.0', str(ours), str(root)) == {}
-    assert tune.modules_to_load({'net.ipv4.tcp_fin_timeout': '30'}, '6.18.0', str(ours), str(root)) == {}
+    assert dropin.modules_to_load(values, '6.18.0', str(ours), str(root)) == {}
+    assert dropin.modules_to_load({'net.ipv4.tcp_fin_timeout': '30'}, '6.18.0', str(ours), str(root)) == {}

@@ -1,15 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-
-import errno
+"""apply/_plan: the decision per key (kernel, namespace and NAT guards, capacity limits that are only
+raised, keys put back) and the order of the writes the kernel accepts."""
 
 import pytest
+from hypothesis import given, strategies as st
 
-from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _plan as planning
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 from ansible_collections.netops.tcp.plugins.module_utils.model import _settings as settings
 
-from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree, snapshot
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
 
 
 def incident(version=1):
@@ -44,8 +45,8 @@ def decision(plan, key):
 
 @pytest.mark.parametrize('release, initial, recycle, reuse', GUARD_TABLE)
 def test_kernel_and_namespace_guards(tmp_path, release, initial, recycle, reuse):
-    host = tune.Host(make_tree(tmp_path, release, initial))
-    plan = tune.decide(host, incident(1), clients_behind_nat=False)
+    host = planning.Host(make_tree(tmp_path, release, initial))
+    plan = planning.decide(host, incident(1), clients_behind_nat=False)
     assert plan.errors == []
     assert decision(plan, 'net.ipv4.tcp_tw_recycle') == recycle
     assert decision(plan, 'net.ipv4.tcp_tw_reuse') == reuse
@@ -60,71 +61,26 @@ def test_kernel_and_namespace_guards(tmp_path, release, initial, recycle, reuse)
 
 @pytest.mark.parametrize('release', ['3.10.0-1160.el7.x86_64', '4.11.12'])
 def test_nat_guard_skips_tw_recycle(tmp_path, release):
-    host = tune.Host(make_tree(tmp_path, release, True))
-    plan = tune.decide(host, incident(1), clients_behind_nat=True)
+    host = planning.Host(make_tree(tmp_path, release, True))
+    plan = planning.decide(host, incident(1), clients_behind_nat=True)
     assert plan.skipped['net.ipv4.tcp_tw_recycle'] == (
         'clients may be behind NAT (clients_behind_nat is true): it would drop their connections')
 
 
 def test_read_only_conntrack_in_a_child_namespace(tmp_path):
-    host = tune.Host(make_tree(tmp_path, '5.15.0-1051-aws', False))
-    plan = tune.decide(host, incident(1))
+    host = planning.Host(make_tree(tmp_path, '5.15.0-1051-aws', False))
+    plan = planning.decide(host, incident(1))
     assert plan.skipped['net.netfilter.nf_conntrack_max'] == (
         "read-only in a network namespace since Linux 5.13: the value is the host's")
-
-
-def test_el7_writes_conntrack_through_the_old_name(tmp_path):
-    root = tmp_path / 'proc'
-    make_tree(root, '3.10.0-1160.el7.x86_64', True)
-    (root / 'sys' / 'net' / 'netfilter' / 'nf_conntrack_max').unlink()
-    (root / 'sys' / 'net' / 'ipv4' / 'netfilter').mkdir(parents=True)
-    (root / 'sys' / 'net' / 'ipv4' / 'netfilter' / 'ip_conntrack_max').write_text('65536\n')
-    host = tune.Host(str(root))
-    plan = tune.decide(host, incident(1), clients_behind_nat=False)
-    assert plan.apply['net.netfilter.nf_conntrack_max'] == {
-        'name': 'net.ipv4.netfilter.ip_conntrack_max', 'path': str(root / 'sys/net/ipv4/netfilter/ip_conntrack_max'),
-        'before': '65536', 'after': '196608'}
-    tune.execute(host, plan, [])
-    assert (root / 'sys' / 'net' / 'ipv4' / 'netfilter' / 'ip_conntrack_max').read_text() == '196608\n'
-    assert 'net.ipv4.netfilter.ip_conntrack_max = 196608' in tune.render_dropin('/x', {}, plan)
 
 
 def test_port_range_below_unprivileged_start_is_refused(tmp_path):
     root = tmp_path / 'proc'
     make_tree(root, '6.1.0', False)
-    host = tune.Host(str(root))
-    plan = tune.decide(host, settings.normalise({'net.ipv4.ip_local_port_range': [1000, 65000]}))
+    host = planning.Host(str(root))
+    plan = planning.decide(host, settings.normalise({'net.ipv4.ip_local_port_range': [1000, 65000]}))
     assert plan.errors == ['net.ipv4.ip_local_port_range: low port 1000 is below net.ipv4.ip_unprivileged_port_start '
                            '(1024); the kernel refuses it']
-
-
-def test_fault_mid_profile_puts_every_key_back(tmp_path, monkeypatch):
-    root = tmp_path / 'proc'
-    make_tree(root, '6.18.44-fc-v657', False)
-    host = tune.Host(str(root))
-    plan = tune.decide(host, incident(2))
-    steps = plan.writes()
-    assert len(steps) > 5
-    before = snapshot(root)
-    real_write = tune.Host.write
-    victim = steps[4][1]['name']
-
-    def flaky(self, step, text):
-        if step['name'] == victim:
-            raise OSError(errno.EINVAL, 'Invalid argument')
-        real_write(self, step, text)
-
-    monkeypatch.setattr(tune.Host, 'write', flaky)
-    with pytest.raises(tune.TuneError) as exc:
-        tune.execute(host, plan, [])
-    assert str(exc.value) == 'writing %s = %s failed: Invalid argument; put back: %s' % (
-        steps[4][0], steps[4][1]['after'], ', '.join(k for k, _s in steps[:4]))
-    after = snapshot(root)
-    # Same values; the kernel would show them without the tabs the fake tree started with.
-    assert dict((p, b.split()) for p, b in after.items()) == dict((p, b.split()) for p, b in before.items())
-
-
-from hypothesis import given, strategies as st  # noqa: E402
 
 
 @given(st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 65535))
@@ -133,50 +89,30 @@ def test_port_writes_never_pass_through_a_state_the_kernel_refuses(a, b, c, d):
     from any valid pair to any valid pair, every intermediate state stays valid."""
     old_unpriv, old_low = min(a, b), max(a, b)
     new_unpriv, new_low = min(c, d), max(c, d)
-    steps = [(tune.UNPRIVILEGED, {'before': str(old_unpriv), 'after': str(new_unpriv)}),
-             (tune.PORT_RANGE, {'before': '%d 65535' % old_low, 'after': '%d 65535' % new_low})]
-    live = {tune.UNPRIVILEGED: old_unpriv, tune.PORT_RANGE: old_low}
-    for key, step in tune.write_order(steps):
+    steps = [(planning.UNPRIVILEGED, {'before': str(old_unpriv), 'after': str(new_unpriv)}),
+             (planning.PORT_RANGE, {'before': '%d 65535' % old_low, 'after': '%d 65535' % new_low})]
+    live = {planning.UNPRIVILEGED: old_unpriv, planning.PORT_RANGE: old_low}
+    for key, step in planning.write_order(steps):
         live[key] = int(step['after'].split()[0])
-        assert live[tune.UNPRIVILEGED] <= live[tune.PORT_RANGE], (steps, key)
+        assert live[planning.UNPRIVILEGED] <= live[planning.PORT_RANGE], (steps, key)
 
 
 def test_reserved_ports_go_before_a_range_widens_and_after_it_narrows():
-    reserved = (tune.RESERVED, {'before': '', 'after': '8080'})
-    widen = (tune.PORT_RANGE, {'before': '32768 60999', 'after': '1024 65000'})
-    narrow = (tune.PORT_RANGE, {'before': '1024 65000', 'after': '32768 60999'})
+    reserved = (planning.RESERVED, {'before': '', 'after': '8080'})
+    widen = (planning.PORT_RANGE, {'before': '32768 60999', 'after': '1024 65000'})
+    narrow = (planning.PORT_RANGE, {'before': '1024 65000', 'after': '32768 60999'})
     other = ('net.core.somaxconn', {'before': '4096', 'after': '8192'})
-    assert [k for k, _s in tune.write_order([other, widen, reserved])] == [tune.RESERVED, tune.PORT_RANGE, 'net.core.somaxconn']
-    assert [k for k, _s in tune.write_order([reserved, narrow, other])] == [tune.PORT_RANGE, tune.RESERVED, 'net.core.somaxconn']
-
-
-def test_next_states_keep_every_saved_original_and_drop_what_went_back(tmp_path):
-    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
-    saved = {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.ipv4.tcp_max_tw_buckets': '262144'},
-             'managed': ['net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets'], 'created': []}
-    (tmp_path / 'sys/net/ipv4/tcp_fin_timeout').write_text('30\n')
-    (tmp_path / 'sys/net/ipv4/tcp_max_tw_buckets').write_text('5000\n')
-    plan = tune.decide(host, settings.normalise({'net.ipv4.tcp_fin_timeout': 20, 'net.core.somaxconn': 8192}),
-                       originals=saved['originals'], managed=saved['managed'])
-    assert sorted(plan.restore) == ['net.ipv4.tcp_max_tw_buckets']
-    before, after = tune.next_states(saved, plan, ['/etc/ansible'])
-    # fin_timeout keeps 60 (never the tuned 30); somaxconn's live value is saved; the dropped key is
-    # still restorable until the run has put it back.
-    assert before == {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.ipv4.tcp_max_tw_buckets': '262144',
-                                    'net.core.somaxconn': '4096'},
-                      'managed': ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_max_tw_buckets'],
-                      'created': ['/etc/ansible'], 'incomplete': True}  # until the run's last step
-    assert after == {'originals': {'net.ipv4.tcp_fin_timeout': '60', 'net.core.somaxconn': '4096'},
-                     'managed': ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout'], 'created': ['/etc/ansible']}
+    assert [k for k, _s in planning.write_order([other, widen, reserved])] == [planning.RESERVED, planning.PORT_RANGE, 'net.core.somaxconn']
+    assert [k for k, _s in planning.write_order([reserved, narrow, other])] == [planning.PORT_RANGE, planning.RESERVED, 'net.core.somaxconn']
 
 
 @pytest.mark.parametrize('release, rmem', [('6.15.9', 'apply'), ('6.16.0', 'restore'), ('6.18.44-fc-v657', 'restore')])
 def test_a_key_the_new_version_skips_on_this_kernel_gets_its_original_back(tmp_path, release, rmem):
     # ad_backend_incident v2 set tcp_rmem; v3 sets it before 6.16 only.
-    host = tune.Host(make_tree(tmp_path, release, False))
+    host = planning.Host(make_tree(tmp_path, release, False))
     (tmp_path / 'sys/net/ipv4/tcp_rmem').write_text('4096\t131072\t16777216\n')
     original = '4096 131072 %d' % (6291456 if rmem == 'apply' else 33554432)  # the kernel's own maximum there
-    plan = tune.decide(host, incident(3), originals={'net.ipv4.tcp_rmem': original}, managed=['net.ipv4.tcp_rmem'])
+    plan = planning.decide(host, incident(3), originals={'net.ipv4.tcp_rmem': original}, managed=['net.ipv4.tcp_rmem'])
     if rmem == 'apply':
         assert 'net.ipv4.tcp_rmem' in plan.unchanged and 'net.ipv4.tcp_rmem' not in plan.restore
         return
@@ -187,10 +123,10 @@ def test_a_key_the_new_version_skips_on_this_kernel_gets_its_original_back(tmp_p
 def test_a_limit_an_earlier_version_lowered_comes_back_up(tmp_path):
     # v3 on a 6.18 host with its own 32 MB maximum once wrote 16 MB (before netops.tcp kept limits): v4 asks
     # for the same 16 MB, which holds live, yet lies below what the host had: the original comes back.
-    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
+    host = planning.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
     (tmp_path / 'sys/net/ipv4/tcp_rmem').write_text('4096\t131072\t16777216\n')
-    plan = tune.decide(host, incident(4), originals={'net.ipv4.tcp_rmem': '4096 131072 33554432'},
-                       managed=['net.ipv4.tcp_rmem'])
+    plan = planning.decide(host, incident(4), originals={'net.ipv4.tcp_rmem': '4096 131072 33554432'},
+                           managed=['net.ipv4.tcp_rmem'])
     assert plan.skipped['net.ipv4.tcp_rmem'].startswith('keeps a maximum of 33554432: a maximum of 16777216 would '
                                                         'lower a capacity limit below what this host had before its '
                                                         'first tuning')
@@ -199,10 +135,10 @@ def test_a_limit_an_earlier_version_lowered_comes_back_up(tmp_path):
 
 def test_an_original_from_before_a_kernel_upgrade_is_not_the_floor(tmp_path):
     # Saved on 6.12 (6 MB maximum); the host now runs 6.18 with 16 GB: its kernel gives 32 MB by itself.
-    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
+    host = planning.Host(make_tree(tmp_path, '6.18.44-fc-v657', False))
     (tmp_path / 'meminfo').write_text('MemTotal:       16777216 kB\n')
-    plan = tune.decide(host, settings.normalise({'net.ipv4.tcp_rmem': '4096 131072 16777216'}),
-                       originals={'net.ipv4.tcp_rmem': '4096 131072 6291456'}, managed=['net.ipv4.tcp_rmem'])
+    plan = planning.decide(host, settings.normalise({'net.ipv4.tcp_rmem': '4096 131072 16777216'}),
+                           originals={'net.ipv4.tcp_rmem': '4096 131072 6291456'}, managed=['net.ipv4.tcp_rmem'])
     assert plan.skipped['net.ipv4.tcp_rmem'].startswith('keeps a maximum of 33554432: a maximum of 16777216 would '
                                                         'lower a capacity limit below what this host gets by default '
                                                         'from this kernel')
@@ -213,9 +149,9 @@ def capacity_settings(spec):
 
 
 def test_a_profile_never_lowers_a_capacity_limit_below_what_the_host_has(tmp_path):
-    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', True))  # somaxconn 4096, tcp_rmem max 32 MB
-    plan = tune.decide(host, capacity_settings({'net.core.somaxconn': 1024, 'net.ipv4.tcp_rmem': '4096 131072 16777216',
-                                                'net.ipv4.tcp_fin_timeout': 30}))
+    host = planning.Host(make_tree(tmp_path, '6.18.44-fc-v657', True))  # somaxconn 4096, tcp_rmem max 32 MB
+    plan = planning.decide(host, capacity_settings({'net.core.somaxconn': 1024, 'net.ipv4.tcp_rmem': '4096 131072 16777216',
+                                                    'net.ipv4.tcp_fin_timeout': 30}))
     assert sorted(plan.apply) == ['net.ipv4.tcp_fin_timeout']  # not a capacity limit: lowered on purpose
     assert plan.skipped == {
         'net.core.somaxconn': 'keeps 4096: 1024 would lower a capacity limit below what this host has; a profile only '
@@ -223,24 +159,24 @@ def test_a_profile_never_lowers_a_capacity_limit_below_what_the_host_has(tmp_pat
         'net.ipv4.tcp_rmem': 'keeps a maximum of 33554432: a maximum of 16777216 would lower a capacity limit below '
                              'what this host has; a profile only raises it (guards: {allow_lower: true} lowers it on '
                              'purpose)'}
-    on_purpose = tune.decide(host, capacity_settings({'net.core.somaxconn': {'value': 1024,
-                                                                             'guards': {'allow_lower': True}}}))
+    on_purpose = planning.decide(host, capacity_settings({'net.core.somaxconn': {'value': 1024,
+                                                                                 'guards': {'allow_lower': True}}}))
     assert on_purpose.apply['net.core.somaxconn']['after'] == '1024'
-    raised = tune.decide(host, capacity_settings({'net.core.somaxconn': 16384}))
+    raised = planning.decide(host, capacity_settings({'net.core.somaxconn': 16384}))
     assert raised.apply['net.core.somaxconn']['after'] == '16384'
 
 
 def test_the_host_has_what_it_had_before_its_first_tuning(tmp_path):
-    host = tune.Host(make_tree(tmp_path, '6.18.44-fc-v657', True))
+    host = planning.Host(make_tree(tmp_path, '6.18.44-fc-v657', True))
     # An earlier profile raised somaxconn from 4096 to 16384: a new version may come down to 8192 (still above
     # the host's own 4096), but not below what the host had.
     live = tmp_path / 'sys/net/core/somaxconn'
     live.write_text('16384\n')
-    down = tune.decide(host, capacity_settings({'net.core.somaxconn': 8192}), originals={'net.core.somaxconn': '4096'},
-                       managed=['net.core.somaxconn'])
+    down = planning.decide(host, capacity_settings({'net.core.somaxconn': 8192}), originals={'net.core.somaxconn': '4096'},
+                           managed=['net.core.somaxconn'])
     assert down.apply['net.core.somaxconn']['after'] == '8192'
-    below = tune.decide(host, capacity_settings({'net.core.somaxconn': 2048}), originals={'net.core.somaxconn': '4096'},
-                        managed=['net.core.somaxconn'])
+    below = planning.decide(host, capacity_settings({'net.core.somaxconn': 2048}), originals={'net.core.somaxconn': '4096'},
+                            managed=['net.core.somaxconn'])
     assert below.skipped['net.core.somaxconn'].startswith('keeps 4096: 2048 would lower a capacity limit below what '
                                                           'this host had before its first tuning')
     assert below.restore['net.core.somaxconn']['after'] == '4096'  # skipped on this host: its original comes back
