@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _dropin as dropin
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _plan as planning
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import host_findings, overridden
 from ansible_collections.netops.tcp.plugins.module_utils.model import _settings as settings
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
@@ -445,9 +446,9 @@ def tuned(tmp_path, name='web_frontend', version=1, release='6.1.0', initial=Tru
             handle.write(''.join('   %d: 00000000:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0'
                                  '        0 %d 1\n' % (i, port, 1000 + i) for i, port in enumerate(listening)))
     resolved = profiles.resolve(name, version, **resolve)
-    plan = tune.decide(tune.Host(proc), settings.normalise(resolved['settings']), clients_behind_nat=False)
+    plan = planning.decide(planning.Host(proc), settings.normalise(resolved['settings']), clients_behind_nat=False)
     assert plan.errors == []
-    return tune.record(resolved, plan, '/etc/sysctl.d/60-netops-tcp.conf', True, '0.1.0'), resolved
+    return dropin.record(resolved, plan, '/etc/sysctl.d/60-netops-tcp.conf', True, '0.1.0'), resolved
 
 
 def overridden_of(record, expected):
