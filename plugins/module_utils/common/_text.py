@@ -23,8 +23,8 @@ from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
 # text (bidirectional controls, zero-width characters, variation selectors, the BOM, the tag
 # characters of "ASCII smuggling"), line and paragraph separators, surrogates (not text; a UTF-8
 # encoder refuses them) and the two non-characters XML 1.0 forbids.
-_UNSAFE = re.compile(u'[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f'
-                     u'\ufe00-\ufe0f\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]')
+_UNSAFE = re.compile('[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f'
+                     '\ufe00-\ufe0f\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]')
 
 
 def _show(match):
@@ -34,7 +34,7 @@ def _show(match):
 
 def visible(value):
     """``value`` as text whose every character shows itself: the unsafe ones become escapes."""
-    return _UNSAFE.sub(_show, u'' if value is None else str(value))
+    return _UNSAFE.sub(_show, '' if value is None else str(value))
 
 
 # What can open markup in CommonMark and GFM tables: backslash, code, emphasis (``_`` only where it
