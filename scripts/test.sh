@@ -59,13 +59,16 @@ stage_docs() {
   bash "$ROOT/scripts/docs.sh"
 }
 
+scratch=()
+trap 'rm -rf ${scratch[@]+"${scratch[@]}"}' EXIT
+
 stage_sanity() {
   log "ansible-test sanity (ansible-core 2.19, Python 3.11)"
   local sanity
   sanity="$(mktemp -d)"
+  scratch+=("$sanity")
   copy_collection "$sanity"
-  (cd "$sanity/ansible_collections/netops/tcp" && ansible-test sanity --venv --python 3.11 --color no) || { rm -rf "$sanity"; return 1; }
-  rm -rf "$sanity"
+  (cd "$sanity/ansible_collections/netops/tcp" && ansible-test sanity --venv --python 3.11 --color no)
 }
 
 stage_molecule() {
