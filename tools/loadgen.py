@@ -284,7 +284,7 @@ def main(argv=None):
         procs.append((proc, parent_end, job))
     os.close(hold_r)
     workers = []
-    for proc, parent_end, job in procs:
+    for _proc, parent_end, job in procs:
         try:
             pid = parent_end.recv()
         except EOFError:

@@ -15,6 +15,7 @@ raise an I/O error or pause there (tests/faults/).
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
@@ -29,10 +30,10 @@ import stat
 import time
 
 LOCK_NAME = 'lock'
-_steps = [0]
+_steps: list[int] = [0]
 
 
-def checkpoint(label):
+def checkpoint(label: str) -> None:
     """A step of the apply path. Test hook, inert unless NETOPS_TCP_FAULT is ``ACTION@N``:
     ``kill@N`` (SIGKILL at the Nth step), ``error@N`` (an I/O error there), ``pause@N:PATH``
     (create PATH.paused, wait for PATH.resume), ``count@0`` (no fault). With NETOPS_TCP_FAULT_LOG
@@ -60,7 +61,7 @@ def checkpoint(label):
             time.sleep(0.01)
 
 
-def describe(exc):
+def describe(exc: BaseException) -> str:
     return exc.strerror or str(exc) if isinstance(exc, EnvironmentError) else str(exc)
 
 
@@ -72,11 +73,11 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, 'O_CLOEXEC', 0)
 class Refused(EnvironmentError):
     """A path holds something the collection does not read or write there; the message names it."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         EnvironmentError.__init__(self, errno.EPERM, message)
 
 
-def kind(mode):
+def kind(mode: int) -> str:
     """What a file of this ``st_mode`` is, in words."""
     for test, name in ((stat.S_ISLNK, 'a symbolic link'), (stat.S_ISFIFO, 'a FIFO (named pipe)'),
                        (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
@@ -86,7 +87,7 @@ def kind(mode):
     return 'a file of unknown type'
 
 
-def _read(name, dir_fd, shown, errors, follow, limit):
+def _read(name: str, dir_fd: int | None, shown: str, errors: str, follow: bool, limit: int | None) -> str:
     st = os.stat(name, dir_fd=dir_fd, follow_symlinks=follow)  # look before opening: opening a device can act
     if not stat.S_ISREG(st.st_mode):
         raise Refused('%s is %s, not a regular file: not read%s' % (
@@ -97,7 +98,8 @@ def _read(name, dir_fd, shown, errors, follow, limit):
         if exc.errno == errno.ELOOP and not follow:  # swapped for a link since the look
             raise Refused('%s is a symbolic link, not a regular file: not read (links are not followed there)' % shown)
         raise
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
@@ -115,7 +117,7 @@ def _read(name, dir_fd, shown, errors, follow, limit):
     return b''.join(chunks).decode('utf-8', errors)
 
 
-def read_text(path, errors='strict', quiet=False, follow=True, limit=READ_LIMIT):
+def read_text(path: str, errors: str = 'strict', quiet: bool = False, follow: bool = True, limit: int | None = READ_LIMIT) -> str | None:
     """The file's text (UTF-8; ``errors`` as for bytes.decode), or None when it does not exist.
 
     Never hangs and never reads without end: anything but a regular file (a FIFO, a device, a
@@ -133,7 +135,7 @@ def read_text(path, errors='strict', quiet=False, follow=True, limit=READ_LIMIT)
         raise
 
 
-def missing_dirs(directory):
+def missing_dirs(directory: str) -> list[str]:
     """``directory`` and its parents that do not exist, outermost first."""
     missing = []
     while directory and not os.path.isdir(directory):
@@ -142,7 +144,7 @@ def missing_dirs(directory):
     return list(reversed(missing))
 
 
-def make_dirs(directory, mode=0o755):
+def make_dirs(directory: str, mode: int = 0o755) -> list[str]:
     """Create ``directory`` and missing parents; return the ones created, outermost first."""
     created = []
     try:
@@ -162,7 +164,7 @@ def make_dirs(directory, mode=0o755):
     return created
 
 
-def remove_dir(path):
+def remove_dir(path: str) -> bool:
     """Remove a directory this collection created, if it is empty now; True when removed."""
     checkpoint('rmdir %s' % path)
     try:
@@ -174,7 +176,7 @@ def remove_dir(path):
     return True
 
 
-def fsync_dir(directory):
+def fsync_dir(directory: str) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -182,11 +184,11 @@ def fsync_dir(directory):
         os.close(fd)
 
 
-def temp_prefix(path):
+def temp_prefix(path: str) -> str:
     return '.%s.tmp-' % os.path.basename(path)
 
 
-def remove_stale_temps(path):
+def remove_stale_temps(path: str) -> list[str]:
     """Remove temporary files a crashed run left for ``path`` (call with the lock held)."""
     directory, prefix = os.path.dirname(path), temp_prefix(path)
     try:
@@ -204,7 +206,7 @@ def remove_stale_temps(path):
     return removed
 
 
-def _create_temp(path, dir_fd):
+def _create_temp(path: str, dir_fd: int | None) -> tuple[int, str]:
     """(fd, name) of a new file beside ``path`` (relative to ``dir_fd`` when given), made with
     O_EXCL and O_NOFOLLOW: never a file or link that was there before."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0)
@@ -218,7 +220,7 @@ def _create_temp(path, dir_fd):
     raise OSError(errno.EEXIST, 'no unused temporary name beside %s' % path)
 
 
-def stage(path, text, mode=0o644, dir_fd=None, shown=None):
+def stage(path: str, text: str, mode: int = 0o644, dir_fd: int | None = None, shown: str | None = None) -> str:
     """Write ``text`` to a temporary file beside ``path`` and fsync it; return its name.
     Nothing visible changes until ``rename``. On a failure the temporary file is removed.
     ``dir_fd``: ``path`` is relative to that directory (``Directory``); ``shown``: its full path."""
@@ -240,12 +242,12 @@ def stage(path, text, mode=0o644, dir_fd=None, shown=None):
     return tmp
 
 
-def rename(tmp, path, dir_fd=None, shown=None):
+def rename(tmp: str, path: str, dir_fd: int | None = None, shown: str | None = None) -> None:
     checkpoint('rename %s' % (shown or path))
     os.rename(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
-def sync_dir_of(path, dir_fd=None, shown=None):
+def sync_dir_of(path: str, dir_fd: int | None = None, shown: str | None = None) -> None:
     """fsync the directory holding ``path`` (or ``dir_fd``): the rename or removal there is durable."""
     checkpoint('fsync directory of %s' % (shown or path))
     if dir_fd is None:
@@ -254,14 +256,14 @@ def sync_dir_of(path, dir_fd=None, shown=None):
         os.fsync(dir_fd)
 
 
-def discard(tmp, dir_fd=None):
+def discard(tmp: str, dir_fd: int | None = None) -> None:
     try:
         os.remove(tmp, dir_fd=dir_fd)
     except OSError:
         pass
 
 
-def replace(path, text, mode=0o644, sync=True, dir_fd=None, shown=None):
+def replace(path: str, text: str, mode: int = 0o644, sync: bool = True, dir_fd: int | None = None, shown: str | None = None) -> None:
     """Replace ``path`` with ``text`` (stage, rename), durably unless ``sync`` is false: then the
     caller syncs the directory (``sync_dir_of``) and a failure there means the new file is in place."""
     tmp = stage(path, text, mode, dir_fd, shown)
@@ -274,7 +276,7 @@ def replace(path, text, mode=0o644, sync=True, dir_fd=None, shown=None):
         sync_dir_of(path, dir_fd, shown)
 
 
-def remove(path, sync=True):
+def remove(path: str, sync: bool = True) -> bool:
     """Remove ``path`` (durably unless ``sync`` is false); True when there was one."""
     checkpoint('remove %s' % path)
     try:
@@ -288,7 +290,7 @@ def remove(path, sync=True):
     return True
 
 
-def put_back(path, text, mode=0o644):
+def put_back(path: str, text: str | None, mode: int = 0o644) -> None:
     """Make ``path`` hold ``text`` again (None: no file)."""
     if text is None:
         remove(path)
@@ -299,12 +301,12 @@ def put_back(path, text, mode=0o644):
 MAX_LINKS = 40  # as the kernel's path walk
 
 
-def _others_can_write(st):
+def _others_can_write(st: os.stat_result) -> bool:
     """Whether a user other than root and this one can add, remove or rename entries here."""
     return st.st_uid not in (0, os.geteuid()) or bool(st.st_mode & 0o022)
 
 
-def _trusted_destination(st, shown):
+def _trusted_destination(st: os.stat_result, shown: str) -> None:
     if st.st_uid not in (0, os.geteuid()):
         raise Refused('%s belongs to uid %d, not to root or this user: refused as a destination (its owner could '
                       'put a link or a file of its own where this run writes)' % (shown, st.st_uid))
@@ -314,11 +316,11 @@ def _trusted_destination(st, shown):
                       % (shown, 'everyone' if st.st_mode & 0o002 else 'its group'))
 
 
-def _ours(uid):
+def _ours(uid: int) -> bool:
     return uid in (0, os.geteuid())
 
 
-def _walk(path, create, mode, strict=False):
+def _walk(path: str, create: bool, mode: int, strict: bool = False) -> tuple[int, str, list[str]]:
     """(fd, path walked, directories created) of the directory ``path``, opened one component at a
     time with O_NOFOLLOW. A symbolic link is followed only where nobody but root and this user
     can have put it; a missing directory is made (``create``) under the one walked so far. With
@@ -326,7 +328,8 @@ def _walk(path, create, mode, strict=False):
     must also be one nobody else can rename away: in a parent another user can change, only an
     entry of root or this user in a sticky directory of root or this user."""
     fd = os.open('/', _DIR_FLAGS)
-    shown, created, links = '/', [], 0
+    shown, links = '/', 0
+    created: list[str] = []
     todo = [part for part in os.path.abspath(path).split('/') if part][::-1]
     try:
         while todo:
@@ -389,12 +392,13 @@ class Directory:
     are read as untrusted (``read``: regular files only, links not followed, with a bound) and
     replaced atomically (``replace``)."""
 
-    def __init__(self, fd, path, created):
-        self.fd, self.path, self.created = fd, path, created
+    def __init__(self, fd: int, path: str, created: list[str]) -> None:
+        self.fd: int | None = fd
+        self.path, self.created = path, created
         self.shared = _others_can_write(os.fstat(fd))  # a sticky /tmp-like directory
 
     @classmethod
-    def open(cls, path, create=False, mode=0o755, strict=False):
+    def open(cls, path: str, create: bool = False, mode: int = 0o755, strict: bool = False) -> Directory | None:
         """The directory, or None when it does not exist and not ``create``."""
         try:
             fd, shown, created = _walk(path, create, mode, strict)
@@ -409,21 +413,21 @@ class Directory:
             raise
         return cls(fd, shown, created)
 
-    def __enter__(self):
+    def __enter__(self) -> Directory:
         return self
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
 
-    def join(self, name):
+    def join(self, name: str) -> str:
         return os.path.join(self.path, name)
 
-    def read(self, name, errors='strict', limit=READ_LIMIT):
+    def read(self, name: str, errors: str = 'strict', limit: int | None = READ_LIMIT) -> str | None:
         """The text of the file ``name`` here, None when there is none; see ``read_text``. In a
         directory others can write (sticky), a file of another user, or a hard link to one, is not ours."""
         try:
@@ -438,14 +442,14 @@ class Directory:
                 return None
             raise
 
-    def replace(self, name, text, mode=0o644, sync=True):
+    def replace(self, name: str, text: str, mode: int = 0o644, sync: bool = True) -> None:
         replace(name, text, mode, sync, self.fd, self.join(name))
 
-    def sync(self, name):
+    def sync(self, name: str) -> None:
         sync_dir_of(name, self.fd, self.join(name))
 
 
-def check_destination(path):
+def check_destination(path: str) -> None:
     """Refuse (``Refused``) a directory this run will write into by path, or the nearest existing one
     above it, that another user can redirect: itself, a link or any directory on the way (see
     ``Directory`` and ``_walk``'s strict walk)."""
@@ -473,16 +477,16 @@ class Lock:
     ``shared`` (check mode) takes a shared lock only when the file exists and writes nothing.
     """
 
-    def __init__(self, directory, timeout, shared=False, started=None):
+    def __init__(self, directory: str, timeout: float, shared: bool = False, started: str | None = None) -> None:
         self.directory = directory
         self.path = os.path.join(directory, LOCK_NAME)
         self.timeout = timeout
         self.shared = shared
         self.started = started or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-        self.fd = None
-        self.created = []
+        self.fd: int | None = None
+        self.created: list[str] = []
 
-    def acquire(self):
+    def acquire(self) -> Lock:
         deadline = time.time() + self.timeout
         while True:
             fd = self._open()
@@ -508,11 +512,11 @@ class Lock:
                 continue
             self.fd = fd
             if not self.shared:
-                self._write_holder()
+                self._write_holder(fd)
             checkpoint('locked %s' % self.path)
             return self
 
-    def _open(self):
+    def _open(self) -> int | None:
         if self.shared:
             try:
                 return os.open(self.path, os.O_RDONLY)
@@ -529,15 +533,15 @@ class Lock:
                 if exc.errno != errno.ENOENT:
                     raise
 
-    def _write_holder(self):
+    def _write_holder(self, fd: int) -> None:
         data = json.dumps({'pid': os.getpid(), 'started': self.started}).encode()
         try:
-            os.pwrite(self.fd, data, 0)
-            os.ftruncate(self.fd, len(data))
+            os.pwrite(fd, data, 0)
+            os.ftruncate(fd, len(data))
         except OSError:
             pass  # a full disk: the lock holds all the same, only the holder goes unnamed
 
-    def holder(self):
+    def holder(self) -> str:
         try:
             with open(self.path) as handle:
                 info = json.load(handle)
@@ -545,11 +549,11 @@ class Lock:
         except (IOError, OSError, ValueError, KeyError, TypeError):
             return 'holder unknown'
 
-    def _busy_message(self):
+    def _busy_message(self) -> str:
         return ('another netops.tcp run holds the lock %s (%s); waited %s s and changed nothing. '
                 'Run again when it has finished, or raise lock_timeout' % (self.path, self.holder(), self.timeout))
 
-    def release(self, remove_file=False, remove_dir=False):
+    def release(self, remove_file: bool = False, remove_dir: bool = False) -> None:
         """Unlock. With ``remove_file`` (nothing is saved any more) the lock file goes too, and the
         directory when it is empty and this run created it (or ``remove_dir``)."""
         if self.fd is None:

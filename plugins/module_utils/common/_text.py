@@ -12,6 +12,7 @@ escapes (``\\x01``, ``\\u202e``); each writer then escapes for its own grammar: 
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
@@ -23,18 +24,18 @@ from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
 # text (bidirectional controls, zero-width characters, variation selectors, the BOM, the tag
 # characters of "ASCII smuggling"), line and paragraph separators, surrogates (not text; a UTF-8
 # encoder refuses them) and the two non-characters XML 1.0 forbids.
-_UNSAFE = re.compile(u'[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f'
-                     u'\ufe00-\ufe0f\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]')
+_UNSAFE = re.compile('[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f'
+                     '\ufe00-\ufe0f\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f]')
 
 
-def _show(match):
+def _show(match: re.Match[str]) -> str:
     code = ord(match.group(0))
     return '\\x%02x' % code if code < 0x100 else '\\u%04x' % code
 
 
-def visible(value):
+def visible(value: object) -> str:
     """``value`` as text whose every character shows itself: the unsafe ones become escapes."""
-    return _UNSAFE.sub(_show, u'' if value is None else str(value))
+    return _UNSAFE.sub(_show, '' if value is None else str(value))
 
 
 # What can open markup in CommonMark and GFM tables: backslash, code, emphasis (``_`` only where it
@@ -43,26 +44,26 @@ def visible(value):
 _MARKDOWN = re.compile(r'[\\`*\[\]<&|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])')
 
 
-def markdown(value):
+def markdown(value: object) -> str:
     """Host text for a Markdown table cell or heading: one line, every markup character escaped."""
     return _MARKDOWN.sub(lambda m: '\\' + m.group(0), visible(value).replace('\n', ' ').replace('\t', ' '))
 
 
-def html(value):
+def html(value: object) -> str:
     """Host text for HTML element content or a quoted attribute."""
     return _html_escape(visible(value), quote=True)
 
 
-def xml_text(value):
+def xml_text(value: object) -> str:
     """Host text for XML 1.0 element content."""
     return _xml_escape(visible(value))
 
 
-def xml_attr(value):
+def xml_attr(value: object) -> str:
     """Host text as a quoted XML 1.0 attribute value (quotes included)."""
     return _xml_quoteattr(visible(value))
 
 
-def prom_label(value):
+def prom_label(value: object) -> str:
     """Host text for a Prometheus label value (inside its double quotes)."""
     return visible(value).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')

@@ -9,6 +9,7 @@ kept while walking, so memory does not grow with the number of sockets.
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
@@ -18,6 +19,7 @@ import struct
 import sys
 import threading
 import time
+import typing as t
 
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _inet_diag as diag
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _procfs as procfs
@@ -45,15 +47,20 @@ TCP_COUNTERS = (
 # stops and says how far it got.
 PROCESS_BUDGET = 5.0
 
+# What the socket walk must collect (Census.plan): need_detail, ephemeral range, ports, inode states.
+Plan = t.Tuple[bool, t.Optional[t.Tuple[int, ...]], t.Tuple[int, ...], t.Optional[t.FrozenSet[int]]]
+# The socket walk's result per family: (label, a Walk or, for state counts only, a StateCounter).
+PerFamily = t.List[t.Tuple[str, t.Union['Walk', diag.StateCounter]]]
+
 
 class GatherError(Exception):
     pass
 
 
-def parse_subsets(requested):
+def parse_subsets(requested: t.Iterable[str] | None) -> set[str]:
     """The set of subsets for ``gather_subset`` values ('all', 'min', names, '!name')."""
-    chosen = set()
-    excluded = set()
+    chosen: set[str] = set()
+    excluded: set[str] = set()
     valid = set(SUBSETS) | {'all', 'min'}
     for item in requested or ['all']:
         name = item[1:] if item.startswith('!') else item
@@ -76,21 +83,22 @@ class Walk:
     use every port of the range once.
     """
 
-    def __init__(self, family, ephemeral=None, ports=None, inode_states=None, inodes=None):
+    def __init__(self, family: int, ephemeral: t.Sequence[int] | None = None, ports: t.Iterable[int] | None = None,
+                 inode_states: t.Collection[int] | None = None, inodes: procfs.SocketStates | None = None) -> None:
         self.family = family
         self.counts = [0] * 256
-        self.syn_recv = {}
+        self.syn_recv: dict[int, int] = {}
         self.ephemeral = ephemeral or (1, 0)  # an empty range when not asked for
-        self.peers = {}
-        self.peers_time_wait = {}  # of self.peers, those in TIME_WAIT (tcp_tw_reuse can take their ports)
+        self.peers: dict[bytes, int] = {}
+        self.peers_time_wait: dict[bytes, int] = {}  # of self.peers, those in TIME_WAIT (tcp_tw_reuse can take their ports)
         self.ephemeral_in_use = 0
         self.ports = dict((p, ([0] * 16, [0] * 16)) for p in (ports or ()))
-        self.inode_states = inode_states or ()
+        self.inode_states: t.Collection[int] = inode_states or ()
         # The census's SocketStates, one table for both families' walks.
         self.inodes = inodes if inodes is not None else procfs.SocketStates()
-        self.listening = []  # decoded LISTEN rows (procfs only; netlink dumps LISTEN on its own, with backlogs)
+        self.listening: list[tuple[t.Any, ...]] = []  # decoded LISTEN rows (procfs only; netlink dumps LISTEN on its own, with backlogs)
 
-    def netlink(self, buf, words, off, end):
+    def netlink(self, buf: bytearray, words: memoryview, off: int, end: int) -> int:
         counts, syn_recv, peers, ports, tw_peers = self.counts, self.syn_recv, self.peers, self.ports, self.peers_time_wait
         inode_states, add_inode = self.inode_states, self.inodes.add
         low, high = self.ephemeral
@@ -131,7 +139,8 @@ class Walk:
             self.ephemeral_in_use += in_use
             view.release()
 
-    def row(self, family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
+    def row(self, family: int, state: int, sport: int, dport: int, src: bytes, dst: bytes, rqueue: int, wqueue: int | None,
+            uid: int, inode: int) -> None:
         self.counts[state] += 1
         if state == diag.LISTEN:
             self.listening.append((family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode))
@@ -152,23 +161,23 @@ class Walk:
             self.inodes.add(inode, state)
 
 
-def state_dict(counts):
+def state_dict(counts: t.Sequence[int]) -> dict[str, int]:
     return dict((name, counts[number]) for number, name in enumerate(STATES, 1))
 
 
-def dump_listeners(visit):
+def dump_listeners(visit: t.Callable[..., object]) -> None:
     """Every LISTEN socket of this network namespace, decoded, to ``visit`` (one netlink dump per
     family, the kernel filtering by state): the listeners fact and sysctl_tune's reservations."""
     for family, _label, _name in FAMILIES:
         diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
 
 
-def listening_ports(proc_path='/proc'):
+def listening_ports(proc_path: str = '/proc') -> set[int]:
     """The ports this network namespace listens on: a netlink LISTEN dump, or the LISTEN rows of
     /proc/net/tcp{,6} under another proc_path (or without netlink). sysctl_tune reserves them."""
-    ports = set()
+    ports: set[int] = set()
 
-    def visit(_family, state, sport, *_rest):
+    def visit(_family: int, state: int, sport: int, *_rest: object) -> None:
         if state == diag.LISTEN:
             ports.add(sport)
 
@@ -189,8 +198,9 @@ def listening_ports(proc_path='/proc'):
 class Census:
     """Gathers ``ansible_facts.tcp`` for the chosen subsets."""
 
-    def __init__(self, proc_path='/proc', backend='auto', subsets=DEFAULT_SUBSETS, ports=None, top=10,
-                 process_budget=PROCESS_BUDGET, cmdline=False):
+    def __init__(self, proc_path: str = '/proc', backend: str = 'auto', subsets: t.Iterable[str] = DEFAULT_SUBSETS,
+                 ports: t.Iterable[int] | None = None, top: int = 10, process_budget: float = PROCESS_BUDGET,
+                 cmdline: bool = False) -> None:
         self.proc = proc_path.rstrip('/') or '/'
         self.backend = backend
         self.subsets = set(subsets)
@@ -199,13 +209,14 @@ class Census:
         self.process_budget = process_budget
         self.cmdline = cmdline
         self.socket_table = procfs.SocketStates()  # inode -> state of the sockets processes may hold
-        self.warnings = []
+        self.warnings: list[str] = []
+        self.source: str | None = None  # how gather walked the sockets
 
     # -- helpers ---------------------------------------------------------
-    def _read(self, rel):
+    def _read(self, rel: str) -> str | None:
         return procfs.read_text(os.path.join(self.proc, rel))
 
-    def _sys_int_list(self, rel):
+    def _sys_int_list(self, rel: str) -> list[int] | None:
         text = self._read(os.path.join('sys', rel))
         if text is None:
             return None
@@ -215,7 +226,7 @@ class Census:
             self.warnings.append('%s: unexpected value %r' % (rel, text.strip()[:40]))
             return None
 
-    def _use_netlink(self):
+    def _use_netlink(self) -> bool:
         if self.backend == 'procfs':
             return False
         if self.proc != '/proc':
@@ -226,7 +237,7 @@ class Census:
         return True
 
     # -- the socket census -----------------------------------------------
-    def plan(self):
+    def plan(self) -> Plan:
         """What the socket walk must collect: (need_detail, ephemeral range, ports, inode states)."""
         need_detail = bool({'listeners', 'ephemeral_ports', 'processes'} & self.subsets or self.ports)
         ephemeral = None
@@ -236,7 +247,7 @@ class Census:
         inode_states = frozenset(range(1, 12)) if 'processes' in self.subsets else None
         return need_detail, ephemeral, tuple(self.ports), inode_states
 
-    def sockets(self, early=None):
+    def sockets(self, early: EarlyDump | None = None) -> tuple[PerFamily, tuple[int, ...] | None, str]:
         """Walk every socket once; returns (walk or counts per family, ephemeral range, source).
 
         ``early`` is an EarlyDump started before the options were known; its walk is
@@ -260,10 +271,10 @@ class Census:
             fallback = 'procfs'
         return self._procfs(ephemeral, inode_states), ephemeral, fallback
 
-    def _netlink(self, need_detail, ephemeral, inode_states):
+    def _netlink(self, need_detail: bool, ephemeral: t.Sequence[int] | None, inode_states: t.Collection[int] | None) -> PerFamily:
         sock = diag.open_socket()
         buf = bytearray(diag.RECV_BUFFER)
-        results = []
+        results: PerFamily = []
         try:
             for family, label, _name in FAMILIES:
                 if need_detail:
@@ -278,8 +289,8 @@ class Census:
             sock.close()
         return results
 
-    def _procfs(self, ephemeral, inode_states):
-        results = []
+    def _procfs(self, ephemeral: t.Sequence[int] | None, inode_states: t.Collection[int] | None) -> PerFamily:
+        results: PerFamily = []
         self.socket_table = procfs.SocketStates()  # nothing a failed netlink walk left
         for family, label, name in FAMILIES:
             walk = Walk(family, ephemeral, self.ports, inode_states, self.socket_table)
@@ -292,12 +303,13 @@ class Census:
             results.append((label, walk))
         return results
 
-    def listeners(self, syn_recv, walks):
+    def listeners(self, syn_recv: dict[int, int], walks: list[Walk]) -> list[dict[str, t.Any]]:
         """LISTEN sockets with accept-queue depth and backlog: a netlink LISTEN dump (cheap), or
         the LISTEN rows the procfs walk kept."""
-        found = []
+        found: list[dict[str, t.Any]] = []
 
-        def visit(family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode):
+        def visit(family: int, state: int, sport: int, dport: int, src: bytes, dst: bytes, rqueue: int, wqueue: int | None,
+                  uid: int, inode: int) -> None:
             found.append({
                 'family': 'ipv4' if family == socket.AF_INET else 'ipv6',
                 'address': diag.address(family, src),
@@ -319,16 +331,16 @@ class Census:
         return found
 
     # -- the whole picture -----------------------------------------------
-    def gather(self, early=None):
+    def gather(self, early: EarlyDump | None = None) -> dict[str, t.Any]:
         if not os.path.isdir(os.path.join(self.proc, 'net')):
             raise GatherError('proc_path: %s has no net/ directory; is procfs mounted there?' % self.proc)
         # When: an audit from the fact cache tells old facts from fresh ones.
-        facts = {'gather_subset': sorted(self.subsets), 'gathered_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
+        facts: dict[str, t.Any] = {'gather_subset': sorted(self.subsets), 'gathered_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
         per_family, ephemeral, self.source = self.sockets(early)
         facts['source'] = self.source
         total = [0] * 16
-        by_family = {}
-        syn_recv = {}
+        by_family: dict[str, dict[str, int]] = {}
+        syn_recv: dict[int, int] = {}
         for label, walk in per_family:
             by_family[label] = state_dict(walk.counts)
             for i in range(16):
@@ -357,7 +369,7 @@ class Census:
             facts['ipvs'] = self.ipvs()
         return facts
 
-    def port_breakdown(self, walks):
+    def port_breakdown(self, walks: list[Walk]) -> dict[str, dict[str, dict[str, int]]]:
         result = {}
         for port in self.ports:
             local = [0] * 16
@@ -369,14 +381,15 @@ class Census:
             result[str(port)] = {'local': state_dict(local), 'remote': state_dict(remote)}
         return result
 
-    def ephemeral_ports(self, walks, ephemeral):
-        info = {'range': list(ephemeral) if ephemeral else None}
+    def ephemeral_ports(self, walks: list[Walk], ephemeral: t.Sequence[int] | None) -> dict[str, t.Any]:
+        info: dict[str, t.Any] = {'range': list(ephemeral) if ephemeral else None}
         if not ephemeral:
             self.warnings.append('net.ipv4.ip_local_port_range is unreadable: no ephemeral port figures')
             return info
         size = ephemeral[1] - ephemeral[0] + 1
         reserved = self._read('sys/net/ipv4/ip_local_reserved_ports')
-        peers, time_wait = {}, {}
+        peers: dict[tuple[int, bytes], int] = {}
+        time_wait: dict[tuple[int, bytes], int] = {}
         for walk in walks:
             for key, n in walk.peers.items():
                 peers[(walk.family, key)] = n
@@ -397,7 +410,7 @@ class Census:
         })
         return info
 
-    def processes(self):
+    def processes(self) -> dict[str, list[dict[str, t.Any]]]:
         """Per state, the processes holding most sockets in it: pid, name, executable, the unit,
         container or pod they belong to (never the command line unless ``cmdline``)."""
         sockets = self.socket_table.freeze()
@@ -408,7 +421,7 @@ class Census:
         if holders.stopped:
             self.warnings.append('processes: %s (process_budget)' % holders.stopped)
         self._hidden(holders, sockets)
-        result = {}
+        result: dict[str, list[dict[str, t.Any]]] = {}
         for number, name in enumerate(STATES, 1):
             rows = []
             for pid, n in holders.top(number, self.top):
@@ -420,7 +433,7 @@ class Census:
                 result[name] = rows
         return result
 
-    def _hidden(self, holders, sockets):
+    def _hidden(self, holders: procfs.ProcessWalk, sockets: procfs.SocketStates) -> None:
         """Say what a run that is not root cannot see (hidepid, other users' descriptors)."""
         if os.geteuid() == 0:
             return
@@ -437,7 +450,7 @@ class Census:
             self.warnings.append('processes: %d processes could not be inspected (run as root to see them all); '
                                  'sockets without a holder: %s' % (holders.unreadable, unnamed or 'none'))
 
-    def counters(self):
+    def counters(self) -> dict[str, int]:
         result = {}
         for rel, prefix, wanted in (('net/netstat', 'TcpExt', TCPEXT_COUNTERS), ('net/snmp', 'Tcp', TCP_COUNTERS)):
             text = self._read(rel)
@@ -452,7 +465,7 @@ class Census:
                     result[name] = table[name]
         return result
 
-    def sockstat(self):
+    def sockstat(self) -> dict[str, dict[str, int]]:
         result = {}
         for rel in ('net/sockstat', 'net/sockstat6'):
             text = self._read(rel)
@@ -467,17 +480,17 @@ class Census:
             result['tcp']['mem_bytes'] = result['tcp']['mem'] * os.sysconf('SC_PAGE_SIZE')
         return result
 
-    def conntrack(self):
+    def conntrack(self) -> dict[str, t.Any]:
         count = self._sys_int_list('net/netfilter/nf_conntrack_count')
         limit = self._sys_int_list('net/netfilter/nf_conntrack_max')
         if count is None:
             return {'loaded': False}
-        info = {'loaded': True, 'count': count[0], 'max': limit[0] if limit else None}
+        info: dict[str, t.Any] = {'loaded': True, 'count': count[0], 'max': limit[0] if limit else None}
         if limit and limit[0]:
             info['usage'] = round(count[0] / float(limit[0]), 4)
         return info
 
-    def ipvs(self):
+    def ipvs(self) -> dict[str, t.Any]:
         text = self._read('net/ip_vs_conn')
         if text is None:
             return {'loaded': False}
@@ -495,16 +508,16 @@ class EarlyDump:
     path is tried; anything unexpected is left for the normal path to meet and report.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.census = Census(subsets=set(DEFAULT_SUBSETS) | {'states'})
-        self.plan = None
-        self.result = None
+        self.plan: Plan | None = None
+        self.result: PerFamily | None = None
         self.thread = threading.Thread(target=self._run, name='netops-tcp-early-dump')
         self.thread.daemon = True
-        self.switch_interval = None
+        self.switch_interval: float | None = None
 
     @classmethod
-    def start(cls):
+    def start(cls) -> EarlyDump:
         early = cls()
         # Hand the GIL over quickly when a recv() returns, or the import starves the walk.
         early.switch_interval = sys.getswitchinterval()
@@ -512,15 +525,16 @@ class EarlyDump:
         early.thread.start()
         return early
 
-    def _run(self):
+    def _run(self) -> None:
         try:
-            self.plan = self.census.plan()
-            self.result = self.census._netlink(*[self.plan[i] for i in (0, 1, 3)])  # pylint: disable=protected-access
+            plan = self.plan = self.census.plan()
+            self.result = self.census._netlink(plan[0], plan[1], plan[3])  # pylint: disable=protected-access
         except Exception:  # pylint: disable=broad-except
             self.result = None  # the normal path will meet the same problem and report it
 
-    def take(self, plan):
+    def take(self, plan: Plan) -> PerFamily | None:
         """The walk, if it was made with ``plan``; otherwise None."""
         self.thread.join()
-        sys.setswitchinterval(self.switch_interval)
+        if self.switch_interval is not None:
+            sys.setswitchinterval(self.switch_interval)
         return self.result if plan == self.plan else None

@@ -4,10 +4,12 @@
 """PRIVATE to netops.tcp: what an audit reads from one host, for audit_facts and tcp_metrics."""
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
 import json
+import typing as t
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
@@ -28,7 +30,7 @@ class AuditError(Exception):
     pass
 
 
-def read_record(path):
+def read_record(path: str) -> t.Any:
     """The host's record, None when there is none, or {'error': ...} when it cannot be read as JSON."""
     try:
         text = files.read_text(path)
@@ -37,7 +39,8 @@ def read_record(path):
         return {'error': '%s: %s' % (path, files.describe(exc))}
 
 
-def gather(gather_subset, fact_path, proc_path='/proc', root='/'):
+def gather(gather_subset: list[str] | None, fact_path: str, proc_path: str = '/proc', root: str = '/'
+           ) -> tuple[dict[str, t.Any], list[str]]:
     """({'tcp', 'tcp_sysctl' (with sources), 'tcp_record'}, warnings); AuditError when it cannot."""
     try:
         subsets = parse_subsets(gather_subset)
@@ -52,7 +55,7 @@ def gather(gather_subset, fact_path, proc_path='/proc', root='/'):
     return {'tcp': tcp, 'tcp_sysctl': tcp_sysctl, 'tcp_record': read_record(fact_path)}, census.warnings + problems
 
 
-def gather_or_fail(module):
+def gather_or_fail(module: t.Any) -> dict[str, t.Any]:
     """``gather`` with the module's parameters (ARGUMENT_SPEC and gather_subset): the facts, its
     warnings passed on, or the task failed with the reason."""
     p = module.params

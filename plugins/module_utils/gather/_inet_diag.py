@@ -9,6 +9,7 @@ flat however many sockets there are.
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
@@ -17,6 +18,10 @@ import os
 import socket
 import struct
 import sys
+import typing as t
+
+# A walk over the messages of one datagram (see dump): (buf, words, start, end) -> offset.
+WalkFn = t.Callable[[bytearray, memoryview, int, int], int]
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -63,12 +68,12 @@ class NetlinkUnavailable(Exception):
     """The kernel refused or does not support a sock_diag dump; callers fall back to procfs."""
 
 
-def _request(family, states, seq):
+def _request(family: int, states: int, seq: int) -> bytes:
     body = _REQ_V2.pack(family, socket.IPPROTO_TCP, 0, 0, states) + b'\0' * 48
     return _NLMSGHDR.pack(HDR_LEN + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
 
 
-def open_socket():
+def open_socket() -> socket.socket:
     try:
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
     except (OSError, AttributeError) as exc:
@@ -81,7 +86,7 @@ def open_socket():
     return sock
 
 
-def dump(family, states, walk, sock=None, buf=None):
+def dump(family: int, states: int, walk: WalkFn, sock: socket.socket | None = None, buf: bytearray | None = None) -> None:
     """Run one dump of ``family`` sockets in ``states`` (bitmask of 1 << state).
 
     ``walk(buf, words, start, end)`` steps through the messages of one datagram held
@@ -90,7 +95,7 @@ def dump(family, states, walk, sock=None, buf=None):
     ends a dump with NLMSG_DONE (or NLMSG_ERROR), after the last data message.
     """
     own = sock is None
-    if own:
+    if sock is None:
         sock = open_socket()
     if buf is None:
         buf = bytearray(RECV_BUFFER)
@@ -129,10 +134,10 @@ def dump(family, states, walk, sock=None, buf=None):
 class StateCounter:
     """Counts sockets per kernel state number; the cheapest walk, used for the census."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.counts = [0] * 256
 
-    def __call__(self, buf, words, off, end):
+    def __call__(self, buf: bytearray, words: memoryview, off: int, end: int) -> int:
         counts = self.counts
         type_mask, data_type, state_at = TYPE_MASK, DATA_TYPE, STATE_OFFSET
         while off < end:
@@ -151,10 +156,10 @@ class Decoder:
     are numbers, addresses the raw 16-byte fields (see ``address``).
     """
 
-    def __init__(self, visit):
+    def __init__(self, visit: t.Callable[..., object]) -> None:
         self.visit = visit
 
-    def __call__(self, buf, words, off, end):
+    def __call__(self, buf: bytearray, words: memoryview, off: int, end: int) -> int:
         visit = self.visit
         while off < end:
             w = off >> 2
@@ -167,7 +172,7 @@ class Decoder:
         return end
 
 
-def address(family, raw):
+def address(family: int, raw: bytes) -> str:
     """Text form of the 16-byte address field of an inet_diag sockid."""
     if family == socket.AF_INET:
         return socket.inet_ntop(socket.AF_INET, raw[:4])

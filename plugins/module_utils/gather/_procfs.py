@@ -9,6 +9,7 @@ problem, never an exception.
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
@@ -19,6 +20,7 @@ import re
 import socket
 import struct
 import time
+import typing as t
 from array import array
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
@@ -26,13 +28,13 @@ from ansible_collections.netops.tcp.plugins.module_utils.common import _files as
 _U32 = struct.Struct('=I')
 
 
-def read_text(path):
+def read_text(path: str) -> str | None:
     """A /proc file's text, or None when it does not exist or cannot be read. No size bound: the
     kernel's files grow with what they list (/proc/net/tcp, ip_vs_conn)."""
     return files.read_text(path, errors='replace', quiet=True, limit=None)
 
 
-def _raw_address(text):
+def _raw_address(text: str) -> bytes:
     """Raw network-order bytes of a /proc/net/tcp address field (hex of native u32 words)."""
     if len(text) == 8:
         return _U32.pack(int(text, 16)) + b'\0' * 12
@@ -41,13 +43,13 @@ def _raw_address(text):
     raise ValueError('address of %d hex digits' % len(text))
 
 
-def tcp_rows(text, family, visit, name):
+def tcp_rows(text: str, family: int, visit: t.Callable[..., object], name: str) -> list[str]:
     """Call ``visit`` for each socket row of /proc/net/tcp or tcp6, like inet_diag's Decoder.
 
     ``visit(family, state, sport, dport, src, dst, rqueue, wqueue, uid, inode)``; ``wqueue``
     is None for LISTEN rows (procfs does not show the backlog). Returns the problems found.
     """
-    problems = []
+    problems: list[str] = []
     bad = 0
     first_bad = None
     lines = text.split('\n')
@@ -80,10 +82,10 @@ def tcp_rows(text, family, visit, name):
     return problems
 
 
-def paired_counters(text, name):
+def paired_counters(text: str, name: str) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Parse /proc/net/netstat or /proc/net/snmp: 'Prefix: names' lines followed by 'Prefix: values'."""
-    result = {}
-    problems = []
+    result: dict[str, dict[str, int]] = {}
+    problems: list[str] = []
     lines = [line for line in text.split('\n') if line.strip()]
     i = 0
     while i < len(lines):
@@ -110,10 +112,10 @@ def paired_counters(text, name):
     return result, problems
 
 
-def sockstat(text, name):
+def sockstat(text: str, name: str) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Parse /proc/net/sockstat or sockstat6: 'TCP: inuse 5 orphan 0 tw 3 alloc 9 mem 1' lines."""
-    result = {}
-    problems = []
+    result: dict[str, dict[str, int]] = {}
+    problems: list[str] = []
     for line in text.split('\n'):
         if not line.strip():
             continue
@@ -135,11 +137,11 @@ IPVS_STATES = ('NONE', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'TIME_
                'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'SYNACK')
 
 
-def ipvs_connections(text, name='ip_vs_conn', top=10):
+def ipvs_connections(text: str, name: str = 'ip_vs_conn', top: int = 10) -> tuple[dict[str, t.Any], list[str]]:
     """The ``ipvsadm -Lnc`` census from /proc/net/ip_vs_conn: TCP connections by state and by real server."""
     states = dict((s, 0) for s in IPVS_STATES)
-    servers = {}
-    problems = []
+    servers: dict[str, int] = {}
+    problems: list[str] = []
     bad = 0
     total = 0
     for line in text.split('\n')[1:]:
@@ -173,7 +175,7 @@ def ipvs_connections(text, name='ip_vs_conn', top=10):
     }, problems
 
 
-def _ipvs_address(text):
+def _ipvs_address(text: str) -> str:
     if len(text) == 8:
         return socket.inet_ntop(socket.AF_INET, struct.pack('>I', int(text, 16)))
     return text.strip('[]')
@@ -188,25 +190,25 @@ class SocketStates:
 
     CHUNK = 1 << 16
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.keys = array('Q')  # inode << 4 | state
-        self.pieces = []
+        self.pieces: list[array[int]] = []
 
-    def add(self, inode, state):
+    def add(self, inode: int, state: int) -> None:
         if inode:  # TIME_WAIT, SYN_RECV and orphans have none: nobody holds them
             self.keys.append(inode << 4 | state)
 
-    def freeze(self):
+    def freeze(self) -> SocketStates:
         keys, self.keys = self.keys, array('Q')
         for start in range(0, len(keys), self.CHUNK):
             self.pieces.append(array('Q', sorted(keys[start:start + self.CHUNK])))
         del keys
         return self
 
-    def __len__(self):
+    def __len__(self) -> int:
         return sum(len(piece) for piece in self.pieces)
 
-    def state(self, inode):
+    def state(self, inode: int) -> int:
         """The socket's state number, or 0 when it is not in the table."""
         low = inode << 4
         for piece in self.pieces:
@@ -215,9 +217,9 @@ class SocketStates:
                 return piece[i] & 15
         return 0
 
-    def counts(self):
+    def counts(self) -> dict[int, int]:
         """{state number: sockets} in the table."""
-        found = {}
+        found: dict[int, int] = {}
         for piece in self.pieces:
             for key in piece:
                 found[key & 15] = found.get(key & 15, 0) + 1
@@ -233,16 +235,16 @@ class ProcessWalk:
     counts the processes whose descriptors could not be read (another user's, without root).
     """
 
-    def __init__(self, proc_path, sockets, budget, netns=None):
+    def __init__(self, proc_path: str, sockets: SocketStates, budget: float, netns: tuple[int, int] | None = None) -> None:
         self.proc = proc_path
         self.sockets = sockets
         self.budget = budget
         self.netns = netns  # (st_dev, st_ino) of the network namespace dumped: others' processes are skipped
-        self.held = {}  # pid: [sockets per state number]
+        self.held: dict[int, list[int]] = {}  # pid: [sockets per state number]
         self.processes = self.read = self.descriptors = self.unreadable = 0
-        self.stopped = None
+        self.stopped: str | None = None
 
-    def run(self, clock=time.monotonic):
+    def run(self, clock: t.Callable[[], float] = time.monotonic) -> ProcessWalk:
         deadline = clock() + self.budget
         try:
             pids = [int(p) for p in os.listdir(self.proc) if p.isdigit()]
@@ -261,7 +263,7 @@ class ProcessWalk:
                             % (self.budget, self.read, self.processes, self.descriptors))
         return self
 
-    def _process(self, pid, deadline, clock):
+    def _process(self, pid: int, deadline: float, clock: t.Callable[[], float]) -> bool:
         """Count one process's sockets; False when the budget ran out in it."""
         if self.netns and namespace_of(self.proc, pid) not in (self.netns, None):
             return True  # its sockets are another namespace's (a container's): none of them is in the dump
@@ -278,7 +280,7 @@ class ProcessWalk:
                 if exc.errno == errno.ENOENT:  # it exited between the open and the listing
                     return True
                 raise
-            counts = None
+            counts: list[int] | None = None
             for number, name in enumerate(names):
                 if not number & 1023 and number and clock() > deadline:
                     self.descriptors += number
@@ -302,14 +304,14 @@ class ProcessWalk:
             self.held[pid] = counts
         return True
 
-    def top(self, state, count):
+    def top(self, state: int, count: int) -> list[tuple[int, int]]:
         """[(pid, sockets)] of the ``count`` processes holding most sockets in ``state``."""
         holders = [(pid, counts[state]) for pid, counts in self.held.items() if counts[state]]
         return sorted(holders, key=lambda item: (-item[1], item[0]))[:count]
 
-    def attributed(self):
+    def attributed(self) -> dict[int, int]:
         """{state number: sockets} the walk found a holder for."""
-        total = {}
+        total: dict[int, int] = {}
         for counts in self.held.values():
             for state, n in enumerate(counts):
                 if n:
@@ -317,7 +319,7 @@ class ProcessWalk:
         return total
 
 
-def namespace_of(proc_path, pid='self', kind='net'):
+def namespace_of(proc_path: str, pid: int | str = 'self', kind: str = 'net') -> tuple[int, int] | None:
     """(st_dev, st_ino) of a process's namespace, or None when it cannot be told."""
     try:
         st = os.stat('%s/%s/ns/%s' % (proc_path, pid, kind))
@@ -330,7 +332,7 @@ HIDEPID = {'0': None, 'off': None, '1': 'noaccess', 'noaccess': 'noaccess', '2':
            '4': 'ptraceable', 'ptraceable': 'ptraceable'}
 
 
-def hidepid(mountinfo, mount_point):
+def hidepid(mountinfo: str | None, mount_point: str) -> str | None:
     """The ``hidepid`` of the procfs mounted at ``mount_point`` (noaccess, invisible, ptraceable),
     from /proc/self/mountinfo's text; None when it hides nothing or is not found."""
     found = None
@@ -357,7 +359,7 @@ _POD = re.compile(r'kubepods.*?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_]
 _UNIT = re.compile(r'[^/]+\.(?:service|scope|socket|mount|swap|slice)$')
 
 
-def cgroup_path(text):
+def cgroup_path(text: str | None) -> str | None:
     """The process's cgroup: the unified hierarchy's path (``0::``), else systemd's v1 one."""
     v1 = None
     for line in (text or '').splitlines():
@@ -371,7 +373,7 @@ def cgroup_path(text):
     return v1
 
 
-def belongs_to(cgroup):
+def belongs_to(cgroup: str | None) -> dict[str, str | None]:
     """{'unit', 'container', 'pod'} named by a cgroup path, each None when it names none: the
     systemd unit (the innermost ``*.service``/``*.scope``...), the container as
     ``runtime:id`` (12 hex digits, as ``podman ps`` shows it), the Kubernetes pod's uid."""
@@ -401,7 +403,7 @@ _SCHEME_TOKEN = re.compile(r'(?i)\b(bearer|basic|token)(\s+|=)\S+')
 REDACTED = '<redacted>'
 
 
-def _redact_pairs(text):
+def _redact_pairs(text: str) -> str:
     """``name=value`` pairs in a ;/,-separated text (connection strings, --set=a.password=x): the value
     of each pair whose name looks like a secret, the name taken up to the last "=" of the pair."""
     parts = re.split(r'([;,])', text)
@@ -412,7 +414,7 @@ def _redact_pairs(text):
     return ''.join(parts)
 
 
-def redact_cmdline(argv):
+def redact_cmdline(argv: t.Iterable[str]) -> list[str]:
     """A command line (its arguments) with the values that look like secrets replaced: after ``=``
     when the name before it says password, token, secret, key, auth...; the argument after such a
     flag or after -u, --user, -a, -p, -H; a URL's password; a Bearer or Basic token. It cannot know
@@ -436,7 +438,7 @@ def redact_cmdline(argv):
     return out
 
 
-def process_identity(proc_path, pid, cmdline=False, cmdline_length=200):
+def process_identity(proc_path: str, pid: int, cmdline: bool = False, cmdline_length: int = 200) -> dict[str, t.Any] | None:
     """pid, name (comm), executable and the unit, container or pod the process belongs to; with
     ``cmdline`` its redacted command line too. None when the process is gone."""
     base = '%s/%d' % (proc_path, pid)
@@ -447,7 +449,7 @@ def process_identity(proc_path, pid, cmdline=False, cmdline_length=200):
         exe = os.readlink(base + '/exe')
     except OSError:
         exe = None  # a kernel thread, or not ours to see
-    info = {'pid': pid, 'name': comm.rstrip('\n'), 'exe': exe}
+    info: dict[str, t.Any] = {'pid': pid, 'name': comm.rstrip('\n'), 'exe': exe}
     info.update(belongs_to(cgroup_path(read_text(base + '/cgroup'))))
     if cmdline:
         raw = read_text(base + '/cmdline') or ''

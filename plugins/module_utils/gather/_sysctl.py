@@ -8,6 +8,7 @@ stay under /proc/sys, so no crafted name can read anything else.
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
@@ -15,6 +16,7 @@ import errno
 import fnmatch
 import glob
 import os
+import typing as t
 
 from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
@@ -32,8 +34,12 @@ MODULES_LOAD_DIRS = ('/etc/modules-load.d', '/run/modules-load.d', '/usr/local/l
 # A key only the initial network namespace has in every kernel: its absence means a child netns.
 _INIT_NETNS_ONLY = 'net/core/netdev_max_backlog'
 
+# What sysctl_facts says about one key (see read_key_at), and one write at boot (see boot_writes).
+KeyInfo = t.Dict[str, t.Any]
+Write = t.Dict[str, t.Any]
 
-def key_path(proc_path, key, allow_glob=False):
+
+def key_path(proc_path: str, key: str, allow_glob: bool = False) -> str:
     """The /proc/sys path of ``key``, refusing names that would leave /proc/sys."""
     parts = catalog.split_key(key, allow_glob=allow_glob)
     root = os.path.join(proc_path, 'sys')
@@ -45,7 +51,7 @@ def key_path(proc_path, key, allow_glob=False):
     return path
 
 
-def path_key(proc_path, path):
+def path_key(proc_path: str, path: str) -> str:
     """The dotted name of a /proc/sys path (a part with dots is kept with slashes, as sysctl(8) does)."""
     rel = os.path.relpath(path, os.path.join(proc_path, 'sys')).split(os.sep)
     if any('.' in p for p in rel):
@@ -53,7 +59,7 @@ def path_key(proc_path, path):
     return '.'.join(rel)
 
 
-def read_raw(path):
+def read_raw(path: str) -> tuple[str | None, int | None]:
     """(text, None) or (None, errno) for one /proc/sys file."""
     try:
         text = files.read_text(path, errors='replace')
@@ -62,7 +68,7 @@ def read_raw(path):
     return (text, None) if text is not None else (None, errno.ENOENT)
 
 
-def write_key(path, text):
+def write_key(path: str, text: str) -> None:
     """Write one value to the /proc/sys file ``path`` (as read_key found it) in a single write(2), as
     sysctl(8) does; the kernel's refusal (EINVAL, EPERM) raises OSError."""
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # never O_CREAT; O_TRUNC as sysctl(8), for fixture trees
@@ -72,7 +78,7 @@ def write_key(path, text):
         os.close(fd)
 
 
-def writable(path):
+def writable(path: str) -> bool:
     """Whether this process may write the file: mode bits and access(2), without writing."""
     try:
         mode = os.stat(path).st_mode
@@ -81,12 +87,12 @@ def writable(path):
     return bool(mode & 0o222) and os.access(path, os.W_OK)
 
 
-def initial_netns(proc_path='/proc'):
+def initial_netns(proc_path: str = '/proc') -> bool:
     """Whether this process runs in the initial network namespace (see _INIT_NETNS_ONLY)."""
     return os.path.exists(os.path.join(proc_path, 'sys', _INIT_NETNS_ONLY))
 
 
-def netns_inode(proc_path='/proc'):
+def netns_inode(proc_path: str = '/proc') -> int | None:
     try:
         link = os.readlink(os.path.join(proc_path, 'self', 'ns', 'net'))
     except OSError:
@@ -94,7 +100,7 @@ def netns_inode(proc_path='/proc'):
     return int(link[link.index('[') + 1:-1]) if '[' in link else None
 
 
-def unavailable_reason(entry, release, in_initial_netns, err):
+def unavailable_reason(entry: catalog.Entry | None, release: KernelRelease, in_initial_netns: bool, err: int | None) -> str:
     """A sentence explaining why a catalog key is absent or unreadable here."""
     if err == errno.EACCES or err == errno.EPERM:
         return 'permission denied reading it'
@@ -111,7 +117,7 @@ def unavailable_reason(entry, release, in_initial_netns, err):
     return 'absent on this kernel'
 
 
-def readonly_reason(entry, release, in_initial_netns):
+def readonly_reason(entry: catalog.Entry | None, release: KernelRelease, in_initial_netns: bool) -> str:
     if entry and not in_initial_netns and catalog.readonly_in_netns(entry, release):
         since = entry['netns_readonly_since']
         return ('read-only in a network namespace since Linux %s%s: the value is the host\'s'
@@ -119,7 +125,8 @@ def readonly_reason(entry, release, in_initial_netns):
     return 'read-only here'
 
 
-def read_key_at(proc_path, key, release, in_initial_netns, entry=None):
+def read_key_at(proc_path: str, key: str, release: KernelRelease, in_initial_netns: bool,
+                entry: catalog.Entry | None = None) -> tuple[KeyInfo, str | None]:
     """(info, path): everything sysctl_facts says about one key, as a dict, and the /proc/sys file it
     was read from (None when absent), for the write that may follow.
 
@@ -128,7 +135,7 @@ def read_key_at(proc_path, key, release, in_initial_netns, entry=None):
     """
     entry = entry if entry is not None else catalog.get(key)
     candidates = catalog.names(entry) if entry else [key]
-    info = {'available': False, 'value': None, 'raw': None, 'writable': False, 'reason': None, 'name': None}
+    info: KeyInfo = {'available': False, 'value': None, 'raw': None, 'writable': False, 'reason': None, 'name': None}
     err = None
     for name in candidates:
         path = key_path(proc_path, name)
@@ -154,14 +161,14 @@ def read_key_at(proc_path, key, release, in_initial_netns, entry=None):
     return info, path
 
 
-def read_key(proc_path, key, release, in_initial_netns, entry=None):
+def read_key(proc_path: str, key: str, release: KernelRelease, in_initial_netns: bool, entry: catalog.Entry | None = None) -> KeyInfo:
     """Everything sysctl_facts says about one key, as a dict (see read_key_at)."""
     return read_key_at(proc_path, key, release, in_initial_netns, entry)[0]
 
 
-def expand_keys(proc_path, patterns):
+def expand_keys(proc_path: str, patterns: t.Iterable[str]) -> list[str]:
     """Concrete key names for ``patterns`` (globs match against /proc/sys and the catalog)."""
-    keys = []
+    keys: list[str] = []
     for pattern in patterns:
         if not any(c in pattern for c in '*?['):
             key_path(proc_path, pattern)  # validates the name
@@ -172,11 +179,10 @@ def expand_keys(proc_path, patterns):
         dotted = '.'.join(catalog.split_key(pattern, allow_glob=True))
         found += [k for k in catalog.CATALOG if fnmatch.fnmatchcase(k, dotted)]
         keys.extend(found)
-    seen = set()
-    return [k for k in keys if not (k in seen or seen.add(k))]
+    return list(dict.fromkeys(keys))  # each once, in order
 
 
-def mem_total(proc_path='/proc'):
+def mem_total(proc_path: str = '/proc') -> int | None:
     """MemTotal of /proc/meminfo in bytes (the kernel sizes buffer defaults from memory), or None."""
     for line in (files.read_text(os.path.join(proc_path, 'meminfo'), errors='replace', quiet=True) or '').splitlines():
         fields = line.split()
@@ -185,7 +191,7 @@ def mem_total(proc_path='/proc'):
     return None
 
 
-def gather(proc_path, patterns=None):
+def gather(proc_path: str, patterns: list[str] | None = None) -> dict[str, t.Any]:
     """The ``ansible_facts.tcp_sysctl`` dict: kernel, namespace and one entry per key."""
     release_text = read_release(proc_path)
     release = KernelRelease(release_text)
@@ -201,24 +207,25 @@ def gather(proc_path, patterns=None):
     }
 
 
-def _module_name(path):
+def _module_name(path: str) -> str | None:
     base = os.path.basename(path.strip())
     return base.split('.ko', 1)[0].replace('-', '_') if '.ko' in base else None
 
 
-def boot_modules(modules, release_text, root='/', ours=None):
+def boot_modules(modules: t.Iterable[str], release_text: str, root: str = '/', ours: str | None = None) -> dict[str, str | None]:
     """{module: how it is there before systemd-sysctl at boot} for ``modules``: the modules-load.d
     file that lists it or a module that needs it (modules.dep: nf_nat, xt_conntrack, ip_vs pull in
     nf_conntrack), 'built into the kernel' (modules.builtin of this release), or None. Modules the
     kernel command line loads (modules-load=) are not seen. ``ours``: a modules-load.d file not
     counted (sysctl_tune's own, to tell whether anything else loads them)."""
-    found = dict((name, None) for name in modules)
+    found: dict[str, str | None] = dict((name, None) for name in modules)
     ours = os.path.realpath(ours) if ours else None
     base = os.path.join(root, 'lib/modules', release_text)
     for line in (files.read_text(os.path.join(base, 'modules.builtin'), errors='replace', quiet=True) or '').splitlines():
-        if _module_name(line) in found:
-            found[_module_name(line)] = 'built into the kernel'
-    needs = {}
+        builtin = _module_name(line)
+        if builtin is not None and builtin in found:
+            found[builtin] = 'built into the kernel'
+    needs: dict[str | None, set[str | None]] = {}
     for line in (files.read_text(os.path.join(base, 'modules.dep'), errors='replace', quiet=True) or '').splitlines():
         module, _sep, deps = line.partition(':')
         needs[_module_name(module)] = set(_module_name(d) for d in deps.split())
@@ -233,14 +240,14 @@ def boot_modules(modules, release_text, root='/', ours=None):
     return found
 
 
-def modules_load_files(root='/', extra=None):
+def modules_load_files(root: str = '/', extra: str | None = None) -> list[str]:
     """The modules-load.d files systemd-modules-load reads at boot, by name; ``extra``, a file about
     to be written, counts as there (it is left out when not read: not a .conf of those directories,
     or masked by a file of the same name in an earlier one)."""
     return _by_name(MODULES_LOAD_DIRS, root, extra)
 
 
-def gather_with_sources(proc_path, patterns=None, root='/'):
+def gather_with_sources(proc_path: str, patterns: list[str] | None = None, root: str = '/') -> tuple[dict[str, t.Any], list[str]]:
     """``gather`` plus, per key, every write at boot and the one that wins (``sources``), the
     sysctl.d files in boot order (``boot_files``) and TuneD's state (``tuned``, None without an
     active profile); returns (facts, problems reading those files)."""
@@ -253,10 +260,10 @@ def gather_with_sources(proc_path, patterns=None, root='/'):
     return facts, problems
 
 
-def parse_sysctl_conf(text):
+def parse_sysctl_conf(text: str) -> tuple[list[tuple[int, str, str, bool]], list[str]]:
     """Assignments in a sysctl.d file: [(line number, key, value, ignore_errors)], plus problems."""
-    found = []
-    problems = []
+    found: list[tuple[int, str, str, bool]] = []
+    problems: list[str] = []
     for number, line in enumerate(text.split('\n'), 1):
         stripped = line.strip()
         if not stripped or stripped[0] in '#;':
@@ -272,7 +279,7 @@ def parse_sysctl_conf(text):
     return found, problems
 
 
-def boot_files(root='/', extra=None):
+def boot_files(root: str = '/', extra: str | None = None) -> list[str]:
     """Files systemd-sysctl (then sysctl --system) applies at boot, in order; the last one wins.
     ``extra``: a file about to be written, counted as there."""
     ordered = _by_name(SYSCTL_DIRS, root, extra)
@@ -283,10 +290,12 @@ def boot_files(root='/', extra=None):
     return ordered
 
 
-def _file_writes(paths, keys, owner, problems, skip=None, ours=None):
+def _file_writes(paths: t.Iterable[str], keys: t.Collection[str], owner: str, problems: list[str],
+                 skip: t.Callable[[str], bool] | None = None, ours: tuple[str, dict[str, str]] | None = None
+                 ) -> list[tuple[str, Write]]:
     """[(key, write)] of the assignments in ``paths``, in order; ``skip(key)`` leaves a key out;
     ``ours``: (path, {key: value}), a file as it will be written, whatever is there now."""
-    found = []
+    found: list[tuple[str, Write]] = []
     for path in paths:
         if ours and os.path.realpath(path) == os.path.realpath(ours[0]):
             found.extend((k, {'owner': owner, 'file': path, 'line': None, 'value': v}) for k, v in sorted(ours[1].items())
@@ -309,10 +318,10 @@ def _file_writes(paths, keys, owner, problems, skip=None, ours=None):
     return found
 
 
-def _by_name(directories, root, extra=None):
+def _by_name(directories: t.Iterable[str], root: str, extra: str | None = None) -> list[str]:
     """The .conf files of ``directories`` by name, a name in an earlier directory masking the
     same name in later ones; ``extra``, a file about to be written, counts as there."""
-    chosen = {}
+    chosen: dict[str, str] = {}
     for directory in directories:
         base = os.path.join(root, directory.lstrip('/'))
         try:
@@ -327,19 +336,20 @@ def _by_name(directories, root, extra=None):
     return [chosen[name] for name in sorted(chosen)]
 
 
-def tuned_reapply_files(root='/', extra=None):
+def tuned_reapply_files(root: str = '/', extra: str | None = None) -> list[str]:
     """The files TuneD re-applies after its profile (reapply_sysctl): /run/sysctl.d and
     /etc/sysctl.d by name, then /etc/sysctl.conf."""
     return _by_name(tuned.REAPPLY_DIRS, root, extra) + [os.path.join(root, tuned.REAPPLY_CONF.lstrip('/'))]
 
 
-def boot_writes(keys, root='/', tuned_state=None, ours=None):
+def boot_writes(keys: t.Collection[str], root: str = '/', tuned_state: dict[str, t.Any] | None = None,
+                ours: tuple[str, dict[str, str]] | None = None) -> tuple[dict[str, list[Write]], list[str]]:
     """For each key, every write at boot in order: systemd-sysctl's files, then TuneD's active
     profile (when tuned.service is enabled), then the files TuneD re-applies. Each write is
     {'owner', 'file', 'line', 'value'} (TuneD's also 'profile', 'conditional'). ``ours``: (path,
     {key: value}), a drop-in as it will be written. Returns (writes, problems)."""
-    problems = []
-    writes = dict((k, []) for k in keys)
+    problems: list[str] = []
+    writes: dict[str, list[Write]] = dict((k, []) for k in keys)
     extra = ours[0] if ours else None
     for key, write in _file_writes(boot_files(root, extra), keys, 'systemd-sysctl', problems, ours=ours):
         writes[key].append(write)
@@ -356,7 +366,8 @@ def boot_writes(keys, root='/', tuned_state=None, ours=None):
     return writes, problems
 
 
-def sources(keys, root='/', tuned_state=False):
+def sources(keys: list[str], root: str = '/', tuned_state: dict[str, t.Any] | None | t.Literal[False] = False
+            ) -> tuple[dict[str, dict[str, t.Any]], list[str]]:
     """For each key: the sysctl.d assignments in boot order (``files``), every write at boot by any
     owner (``writers``: systemd-sysctl, TuneD, TuneD re-applying sysctl.d) and the last one, which
     wins (``boot_value``, ``boot_file``, ``boot_owner``). Keys in files may use slashes, aliases or
@@ -378,7 +389,7 @@ def sources(keys, root='/', tuned_state=False):
     return result, problems + ((tuned_state or {}).get('problems') or [])
 
 
-def matching(name, keys):
+def matching(name: str, keys: t.Collection[str]) -> list[str]:
     try:
         if any(c in name for c in '*?['):
             dotted = '.'.join(catalog.split_key(name, allow_glob=True))

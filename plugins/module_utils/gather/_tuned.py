@@ -19,11 +19,16 @@ tier: "Requested profile ... doesn't exist", nothing applied).
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
 import os
 import re
+import typing as t
+
+# One line of a TuneD file: (section, option, value, line number).
+IniEntry = t.Tuple[str, str, str, int]
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 
@@ -38,13 +43,13 @@ REAPPLY_CONF = '/etc/sysctl.conf'
 _SAFE_NAME = re.compile(r'^[A-Za-z0-9_.-]+\Z')
 
 
-def _path(root, path):
+def _path(root: str, path: str) -> str:
     return os.path.join(root, path.lstrip('/'))
 
 
-def parse_ini(text):
+def parse_ini(text: str) -> list[IniEntry]:
     """[(section, option, value, line)] of a TuneD file; values unquoted as TuneD does."""
-    found = []
+    found: list[IniEntry] = []
     section = None
     for number, line in enumerate(text.split('\n'), 1):
         stripped = line.strip()
@@ -60,15 +65,15 @@ def parse_ini(text):
     return found
 
 
-def _bool(text, default):
+def _bool(text: str | None, default: bool) -> bool:
     if text is None:
         return default
     return text.strip().lower() in ('1', 'true', 'yes', 'y', 'on')
 
 
-def main_options(root='/'):
+def main_options(root: str = '/') -> dict[str, str]:
     """{option: value} of tuned-main.conf."""
-    options = {}
+    options: dict[str, str] = {}
     text = files.read_text(_path(root, MAIN_CONF), errors='replace', quiet=True) or ''
     for line in text.split('\n'):
         option, sep, value = line.strip().partition('=')
@@ -77,7 +82,7 @@ def main_options(root='/'):
     return options
 
 
-def profile_dirs(options, root='/'):
+def profile_dirs(options: dict[str, str], root: str = '/') -> list[str]:
     """TuneD's profile directories on this host, in its order (the last one that has a profile wins)."""
     listed = [d.strip() for d in options.get('profile_dirs', '').split(',') if d.strip()]
     if listed:
@@ -85,7 +90,7 @@ def profile_dirs(options, root='/'):
     return list(PROFILE_DIRS if os.path.isdir(_path(root, PROFILE_DIRS[0])) else OLD_PROFILE_DIRS)
 
 
-def locate(name, dirs, root='/'):
+def locate(name: str, dirs: t.Sequence[str], root: str = '/') -> str | None:
     """The tuned.conf of profile ``name`` as TuneD finds it in ``dirs``, or None."""
     if not _SAFE_NAME.match(name):
         return None
@@ -96,21 +101,24 @@ def locate(name, dirs, root='/'):
     return None
 
 
-def _sysctl_sections(entries):
+def _sysctl_sections(entries: list[IniEntry]) -> set[str]:
     """Section names that hold sysctl options: [sysctl], or any section with type=sysctl."""
     typed = set(s for s, o, v, _n in entries if o == 'type' and v == 'sysctl')
     return set(s for s, _o, _v, _n in entries if s == 'sysctl') | typed
 
 
-def profile_sysctl(names, dirs, root='/'):
+def profile_sysctl(names: t.Iterable[str], dirs: t.Sequence[str], root: str = '/'
+                   ) -> tuple[dict[str, dict[str, t.Any]], list[dict[str, str]], list[str]]:
     """(settings, profiles loaded, problems) for the profiles ``names`` in the order TuneD loads
     them; ``settings`` is {sysctl name: {'value', 'profile', 'file', 'line', 'conditional'}}, the
     last profile to set a name winning. A section with uname_regex/cpuinfo_regex applies only on
     matching machines, a value with a > or < modifier only when it raises or lowers the current
     one, a ${...} only after TuneD expands it: such writes are ``conditional``."""
-    settings, loaded, problems = {}, [], []
+    settings: dict[str, dict[str, t.Any]] = {}
+    loaded: list[dict[str, str]] = []
+    problems: list[str] = []
 
-    def load(name, seen):
+    def load(name: str, seen: set[str]) -> None:
         if name in seen:
             return
         seen.add(name)
@@ -132,13 +140,13 @@ def profile_sysctl(names, dirs, root='/'):
                 settings[option] = {'value': value, 'profile': name, 'file': path, 'line': number,
                                     'conditional': section in conditional_sections or value[:1] in '<>' or '${' in value}
 
-    seen = set()
+    seen: set[str] = set()
     for name in names:
         load(name, seen)
     return settings, loaded, problems
 
 
-def state(root='/'):
+def state(root: str = '/') -> dict[str, t.Any] | None:
     """TuneD on this host: None when no profile is active, else {'profiles' (as `tuned-adm active`
     names them), 'enabled' (tuned.service wanted at boot), 'reapply_sysctl', 'reapply_sysctl_exclude',
     'files' (every tuned.conf loaded, includes first), 'sysctl' (see profile_sysctl), 'problems'}."""

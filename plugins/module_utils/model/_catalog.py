@@ -12,10 +12,20 @@ functions: modules and controller plugins share it.
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
 import re
+import typing as t
+
+if t.TYPE_CHECKING:  # no import at run time: the catalog is pure data and pure functions
+    from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease
+
+# A catalog entry (see _entry): its fields differ in type.
+Entry = t.Dict[str, t.Any]
+# A typed value (see parse): an int, a list of ints, a list of [low, high] port ranges or a word.
+Value = t.Any
 
 # Types of values.
 INT = 'int'            # one integer
@@ -33,8 +43,8 @@ JIFFIES_SECONDS_MAX = INT_MAX // 1000
 HOST_GLOBAL_REASON = 'host-global: set it on the host, not inside a network namespace'
 
 
-def _entry(key, kind, doc, **kw):
-    entry = {
+def _entry(key: str, kind: str, doc: str, **kw: t.Any) -> Entry:
+    entry: Entry = {
         'key': key,
         'type': kind,
         'doc': doc,
@@ -72,13 +82,13 @@ def _entry(key, kind, doc, **kw):
     return entry
 
 
-def rule(test, severity, message, expected):
+def rule(test: tuple[t.Any, ...], severity: str, message: str, expected: object) -> dict[str, t.Any]:
     """A risky live value: ``test`` is ('eq', N), ('lt', N) or ('same_parity',); ``message`` may use
     %(value)s; ``expected`` is what the audit shows as wanted."""
     return {'test': test, 'severity': severity, 'message': message, 'expected': expected}
 
 
-def _buffer_max(key, what, option, autotuning, minimum):
+def _buffer_max(key: str, what: str, option: str, autotuning: str, minimum: int) -> Entry:
     """net.core.rmem_max and wmem_max: the same facts for both directions (``minimum``: the kernel's
     SOCK_MIN_RCVBUF or SOCK_MIN_SNDBUF on 64-bit, its extra1 in sysctl_net_core.c)."""
     return _entry(key, INT, 'The largest %s buffer an application may ask for with %s (autotuning uses %s).'
@@ -409,7 +419,7 @@ class CatalogError(ValueError):
     """A key or value breaks a rule; the message names the key and the rule."""
 
 
-def split_key(key, allow_glob=False):
+def split_key(key: object, allow_glob: bool = False) -> list[str]:
     """Split a sysctl name into /proc/sys path parts, refusing anything that could leave /proc/sys.
 
     Accepts ``net.ipv4.tcp_rmem`` and ``net/ipv4/tcp_rmem``. With a slash, the parts
@@ -430,45 +440,45 @@ def split_key(key, allow_glob=False):
     return parts
 
 
-def _dotted_part_ok(part, pattern):
+def _dotted_part_ok(part: str, pattern: re.Pattern[str]) -> bool:
     return all(p not in ('', '.', '..') and pattern.match(p) for p in part.split('.'))
 
 
-def canonical(key):
+def canonical(key: object) -> str:
     """The dotted name of ``key`` (slashes to dots) with aliases resolved to the catalog key."""
     name = '.'.join(split_key(key))
     return ALIASES.get(name, name)
 
 
-def get(key):
+def get(key: object) -> Entry | None:
     return CATALOG.get(canonical(key))
 
 
-def lookup(key):
+def lookup(key: object) -> Entry:
     entry = get(key)
     if entry is None:
         raise CatalogError('sysctl key %r: not in the netops.tcp catalog' % (key,))
     return entry
 
 
-def names(entry):
+def names(entry: Entry) -> list[str]:
     """Every name the setting can have, the catalog key first."""
     return [entry['key']] + list(entry['aliases'])
 
 
-def normalise(raw):
+def normalise(raw: object) -> str:
     """Whitespace-normalised text of a /proc/sys value (tabs and runs of spaces to one space)."""
     return ' '.join(str(raw).split())
 
 
-def _int(key, text, rule):
+def _int(key: str, text: str, rule: str) -> int:
     try:
         return int(text, 10)
     except (TypeError, ValueError):
         raise CatalogError('%s: %r is not an integer (%s)' % (key, text, rule))
 
 
-def parse(key, raw, entry=None):
+def parse(key: str, raw: object, entry: Entry | None = None) -> Value:
     """Typed value of ``raw`` (text from /proc/sys or a file) for the catalog entry of ``key``.
 
     Raises CatalogError when the text does not fit the type. Ranges are checked by ``validate``.
@@ -493,19 +503,19 @@ def parse(key, raw, entry=None):
     return text
 
 
-def _port_list(key, text):
+def _port_list(key: str, text: str) -> list[list[int]]:
     ranges = []
     for item in text.replace(' ', '').split(','):
         if not item:
             continue
-        low, _sep, high = item.partition('-')
-        low = _int(key, low, 'ports and ranges like 8080,9000-9010 expected')
-        high = _int(key, high, 'ports and ranges like 8080,9000-9010 expected') if high else low
+        first, _sep, last = item.partition('-')
+        low = _int(key, first, 'ports and ranges like 8080,9000-9010 expected')
+        high = _int(key, last, 'ports and ranges like 8080,9000-9010 expected') if last else low
         ranges.append([low, high])
     return ranges
 
 
-def validate(key, value, entry=None):
+def validate(key: str, value: Value, entry: Entry | None = None) -> None:
     """Check a typed value against the catalog rules; raise CatalogError naming the key and the rule."""
     entry = entry or lookup(key)
     kind = entry['type']
@@ -540,7 +550,7 @@ def validate(key, value, entry=None):
         raise CatalogError('%s: %r must be one word of at most 15 characters' % (key, value))
 
 
-def _check_int(key, value, entry):
+def _check_int(key: str, value: object, entry: Entry) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise CatalogError('%s: %r is not an integer' % (key, value))
     low, high = entry['min'], entry['max']
@@ -548,7 +558,7 @@ def _check_int(key, value, entry):
         raise CatalogError('%s: %d is out of range %s..%s' % (key, value, low, high))
 
 
-def format_value(value, entry):
+def format_value(value: Value, entry: Entry) -> str:
     """The text to write to /proc/sys or a sysctl.d file for a typed value."""
     kind = entry['type']
     if kind in (VECTOR, PORT_RANGE):
@@ -558,9 +568,9 @@ def format_value(value, entry):
     return str(value)
 
 
-def merge_ranges(ranges):
+def merge_ranges(ranges: t.Iterable[t.Sequence[int]]) -> list[list[int]]:
     """Port ranges sorted, with overlapping and adjacent ones joined, as the kernel's bitmap prints them."""
-    merged = []
+    merged: list[list[int]] = []
     for low, high in sorted([list(r) for r in ranges]):
         if merged and low <= merged[-1][1] + 1:
             merged[-1][1] = max(merged[-1][1], high)
@@ -569,7 +579,7 @@ def merge_ranges(ranges):
     return merged
 
 
-def canonical_text(key, raw, entry=None):
+def canonical_text(key: str, raw: object, entry: Entry | None = None) -> str:
     """The text the kernel reports for ``raw``: the one definition of "the same value".
 
     Apply, read-back and audit compare these. Integers lose leading zeros and signs, vectors
@@ -583,7 +593,7 @@ def canonical_text(key, raw, entry=None):
     return format_value(parse(key, raw, entry), entry)
 
 
-def same(key, first, second):
+def same(key: str, first: object, second: object) -> bool:
     """Whether two texts are the same value of ``key`` (see canonical_text); text that does not
     parse is only the same as identical text."""
     try:
@@ -592,7 +602,7 @@ def same(key, first, second):
         return normalise(first) == normalise(second)
 
 
-def check_text(key, text):
+def check_text(key: str, text: object) -> str:
     """Validate a value kept as text (a saved original) as strictly as input; return its canonical text.
 
     Raises CatalogError naming the key and the rule.
@@ -610,7 +620,7 @@ def check_text(key, text):
     return format_value(value, entry)
 
 
-def default_for(entry, release):
+def default_for(entry: Entry, release: KernelRelease) -> Value:
     """The kernel's compile-time default of ``entry`` on ``release`` (a KernelRelease), or None when
     the kernel computes it (from memory, another key) or the catalog does not know it."""
     value = None
@@ -626,7 +636,7 @@ MB = 1024 * 1024
 GB = 1024 * MB
 
 
-def host_context(sysctl_facts):
+def host_context(sysctl_facts: dict[str, t.Any] | None) -> dict[str, int | None]:
     """What the kernel sizes its computed defaults from, out of a host's sysctl facts: the
     established hash size (tcp_ehash_entries, 6.1+; fixed at boot) and the memory (MemTotal).
     Never from keys that can be tuned (tcp_mem, nf_conntrack_buckets): a tuned value is not the
@@ -634,16 +644,16 @@ def host_context(sysctl_facts):
     keys = (sysctl_facts or {}).get('keys') or {}
     info = keys.get('net.ipv4.tcp_ehash_entries') or {}
     ehash = info.get('value') if info.get('available') else None
-    total = ((sysctl_facts or {}).get('kernel') or {}).get('mem_total')
+    total: t.Any = ((sysctl_facts or {}).get('kernel') or {}).get('mem_total')
     return {'ehash': abs(ehash) if _whole(ehash) and ehash else None,
             'mem_total': total if _whole(total) and total > 0 else None}
 
 
-def _whole(value):
+def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def conntrack_buckets(release, mem_total):
+def conntrack_buckets(release: KernelRelease, mem_total: int) -> int:
     """nf_conntrack_init_start without the hashsize= option: RAM / 128 KB, with floors and caps, then
     rounded up to whole pages of bucket heads (nf_ct_alloc_hashtable: a multiple of 4096 / 8 = 512)
     before nf_conntrack_max is derived from it (net/netfilter/nf_conntrack_core.c). A 1 GiB guest
@@ -657,7 +667,7 @@ def conntrack_buckets(release, mem_total):
     return -(-size // 512) * 512
 
 
-def kernel_default(entry, release, host=None):
+def kernel_default(entry: Entry, release: KernelRelease, host: dict[str, int | None] | None = None) -> Value:
     """The running kernel's own default of ``entry`` on this host (``host_context``), or None when it
     cannot be told: compile-time defaults by version, and the ones the kernel computes at boot
     from the hash size or memory (tcp_init, tcp_sk_init, nf_conntrack_init_start). Buffer maximums
@@ -682,7 +692,8 @@ def kernel_default(entry, release, host=None):
     return None if how else static
 
 
-def lowers(key, value, release, host=None, entry=None):
+def lowers(key: str, value: Value, release: KernelRelease, host: dict[str, int | None] | None = None,
+           entry: Entry | None = None) -> tuple[Value, Value] | None:
     """(what ``value`` sets, the kernel's default) when a raise_only key's ``value`` (typed; for a
     VECTOR its maximum) is below the running kernel's own default here; otherwise None."""
     entry = entry or get(key)
@@ -696,16 +707,18 @@ def lowers(key, value, release, host=None, entry=None):
     return (value, default) if value < default else None
 
 
-def capacity(entry, value):
+def capacity(entry: Entry, value: Value) -> Value:
     """The part of a raise_only value that is the limit: the value, or a vector's maximum."""
     return value[-1] if entry['type'] == VECTOR else value
 
 
-def risky(key, value, entry=None):
+def risky(key: str, value: Value, entry: Entry | None = None) -> list[tuple[str, str, t.Any]]:
     """[(severity, message, expected)] for the catalog's risky rules that ``value`` (typed) meets."""
     entry = entry or get(key)
+    if entry is None:
+        return []
     found = []
-    for item in (entry or {}).get('risky') or []:
+    for item in entry.get('risky') or []:
         test = item['test']
         if test[0] == 'eq':
             hit = value == test[1] and not isinstance(value, bool)
@@ -718,14 +731,14 @@ def risky(key, value, entry=None):
     return found
 
 
-def exists_on(entry, release):
+def exists_on(entry: Entry, release: KernelRelease) -> bool:
     """Whether a kernel of ``release`` has the key at all (its module loaded, any namespace)."""
     if entry['added'] and release < entry['added']:
         return False
     return not (entry['removed'] and release >= entry['removed'])
 
 
-def readonly_in_netns(entry, release):
+def readonly_in_netns(entry: Entry, release: KernelRelease) -> bool:
     """Whether a child network namespace sees the key read-only on ``release`` (the host's value)."""
     since = entry['netns_readonly_since']
     if not since:
@@ -734,7 +747,7 @@ def readonly_in_netns(entry, release):
     return release >= since or line in entry['netns_readonly_backports']
 
 
-def per_netns(entry, release):
+def per_netns(entry: Entry, release: KernelRelease) -> bool:
     """Whether a non-initial network namespace sees the key on kernel ``release`` (a KernelRelease)."""
     for since, until in entry['netns']:
         if (since is None or release >= since) and (until is None or release < until):

@@ -10,11 +10,17 @@ read-back and the drop-in reuse: nothing is parsed twice.
 """
 
 from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 __metaclass__ = type
 
+import typing as t
+
 from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError, parse_spec
+
+# A canonical setting (see canonical_settings): {'value', 'guards', 'rationale', 'as'}.
+Spec = t.Dict[str, t.Any]
 
 SETTING_KEYS = frozenset(['value', 'rationale', 'guards', 'when'])
 GUARDS = frozenset(['kernel', 'unless', 'reserve_listening_ports', 'allow_lower'])
@@ -25,7 +31,7 @@ class SettingsError(ValueError):
     """A key, value or guard breaks a rule; the message names where, the key and the rule."""
 
 
-def _setting_value(where, key, raw, params):
+def _setting_value(where: str, key: str, raw: object, params: dict[str, t.Any]) -> t.Any:
     if isinstance(raw, dict):
         if set(raw) - {'parameter', 'offset'} or 'parameter' not in raw:
             raise SettingsError('%s: %s: a computed value is {parameter: NAME, offset: N}' % (where, key))
@@ -39,7 +45,7 @@ def _setting_value(where, key, raw, params):
     return raw
 
 
-def typed_value(where, key, value, entry):
+def typed_value(where: str, key: str, value: t.Any, entry: catalog.Entry | None) -> catalog.Value:
     """Check ``value`` for catalog key ``key``; text is parsed like /proc/sys content."""
     if entry is None:
         if not isinstance(value, (int, str)) or isinstance(value, bool):
@@ -59,7 +65,7 @@ def typed_value(where, key, value, entry):
     return value
 
 
-def check_guards(where, key, guards):
+def check_guards(where: str, key: str, guards: object) -> dict[str, t.Any]:
     if guards is None:
         return {}
     if not isinstance(guards, dict):
@@ -87,10 +93,11 @@ def check_guards(where, key, guards):
     return dict(guards)
 
 
-def canonical_settings(where, settings, allow_unknown, params=None, need_rationale=False):
+def canonical_settings(where: str, settings: object, allow_unknown: bool, params: dict[str, t.Any] | None = None,
+                       need_rationale: bool = False) -> dict[str, Spec]:
     """{canonical key: {'value', 'guards', 'rationale', 'as'}}; errors name ``where``, the key and the rule."""
     params = params or {}
-    result = {}
+    result: dict[str, Spec] = {}
     if not isinstance(settings, dict):
         raise SettingsError('%s: settings must be a mapping of sysctl names' % where)
     for name, spec in settings.items():
@@ -130,11 +137,11 @@ class Setting:
 
     __slots__ = ('key', 'entry', 'value', 'text', 'guards')
 
-    def __init__(self, key, entry, value, guards):
+    def __init__(self, key: str, entry: catalog.Entry | None, value: catalog.Value, guards: dict[str, t.Any]) -> None:
         self.key, self.entry, self.value, self.guards = key, entry, value, guards
         self.text = catalog.format_value(value, entry) if entry else str(value)
 
-    def holds(self, info):
+    def holds(self, info: dict[str, t.Any]) -> bool:
         """Whether the live value ``_sysctl.read_key`` found (``info['value']``, typed once there) is this
         one, compared as the kernel prints both (catalog.canonical_text: the one definition)."""
         if info.get('reason') or not info.get('available'):
@@ -142,11 +149,11 @@ class Setting:
         value = info['value']
         return (catalog.format_value(value, self.entry) if self.entry else value) == self.text
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return 'Setting(%s=%r)' % (self.key, self.text)
 
 
-def normalise(settings, allow_unknown=False, where='settings'):
+def normalise(settings: object, allow_unknown: bool = False, where: str = 'settings') -> dict[str, Setting]:
     """{canonical key: Setting} from a ``settings`` mapping (a resolved profile's, or the module's)."""
     resolved = canonical_settings(where, settings, allow_unknown)
     return dict((key, Setting(key, catalog.get(key), spec['value'], spec['guards'])) for key, spec in resolved.items())
