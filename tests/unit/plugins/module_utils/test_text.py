@@ -25,7 +25,7 @@ from ansible_collections.netops.tcp.plugins.plugin_utils import _report as repor
 from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_findings import WEB_V1, healthy_host
-from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_rollout import GATE, host as rollout_host, snap
+from ansible_collections.netops.tcp.tests.unit.plugins.plugin_utils.test_rollout import GATE, host as rollout_host, snap
 
 HOSTILE = [
     '\x01\x02ctl', 'cr\rlf', '<script>alert(1)</script>', '<!--', '-->', 'quo"te\'s & &amp;', 'back\\slash\\',
