@@ -163,8 +163,8 @@ def html(report):
         found = host['findings']
         worst = SEVERITIES[max(rank(f['severity']) for f in found)] if found else 'none'
         if found:
-            cells = '<br>'.join('%s %s: %s' % (page.badge(f['severity'], page.SEVERITY_COLOURS[f['severity']]), _h(f['kind']),
-                                                 _h(f['message'])) for f in found)
+            cells = '<br>'.join('%s %s: %s' % (page.badge(f['severity'], page.SEVERITY_COLOURS[f['severity']]),
+                                               _h(f['kind']), _h(f['message'])) for f in found)
         else:
             cells = '<span class="ok">no findings</span>'
         out.append('<tr data-severity="%s" data-kinds="%s" data-profile="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (

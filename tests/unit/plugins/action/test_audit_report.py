@@ -280,4 +280,3 @@ def test_from_the_cache_the_action_reads_the_cached_facts_and_contacts_no_host(t
     # Live, the same play audits from hostvars, where these hosts have no facts.
     live = audit.run(task_vars=task_vars, dest=str(dest), hosts=['web-1'])
     assert live['report']['hosts']['web-1']['findings'] == [UNAUDITED]
-

@@ -25,8 +25,9 @@ def test_charts_escape_their_labels_and_scale_to_the_largest():
     assert '&lt;i&gt;' in chart and '<i>' not in chart
     assert 'width="420.0"' in chart and 'width="210.0"' in chart
     assert page.bars([], lambda label: 'red') == '<svg class="chart" width="740" height="4" role="img"></svg>'
-    bar = page.state_bar('h<1>', {'ESTABLISHED': 3, 'TIME_WAIT': 1, 'CLOSE_WAIT': 0})
-    assert bar.count('<rect') == 2 and 'width="450.0"' in bar and 'x="450.0"' in bar and 'aria-label="h&lt;1&gt;"' in bar
+    states = page.state_bar('h<1>', {'ESTABLISHED': 3, 'TIME_WAIT': 1, 'CLOSE_WAIT': 0})
+    assert states.count('<rect') == 2 and 'width="450.0"' in states and 'x="450.0"' in states
+    assert 'aria-label="h&lt;1&gt;"' in states
     assert page.badge('2 <critical>', page.SEVERITY_COLOURS['critical']) == (
         '<span class="sev" style="background:#c62828">2 &lt;critical&gt;</span>')
     assert page.percentile([], 0.5) == 0 and page.percentile([1, 2, 3, 4], 0.5) == 3 and page.percentile([1, 2], 1) == 2

@@ -54,7 +54,7 @@ def test_findings_for_the_fleet_with_each_profile_resolved_once():
 
 def test_a_counter_rise_is_measured_against_the_previous_report():
     hosts = host_audit.audit({'a': facts(overflows=7), 'b': facts(overflows=7)}, lambda record: None,
-                              previous={'hosts': {'a': {'counters': {'ListenOverflows': 7}}}})
+                             previous={'hosts': {'a': {'counters': {'ListenOverflows': 7}}}})
     assert hosts['a']['findings'] == []  # no rise since the last audit
     assert hosts['b']['findings'][0]['message'].startswith('ListenOverflows rose by 7 since boot')
 
@@ -85,7 +85,7 @@ def test_from_the_cache_old_missing_and_undated_facts_are_said():
     fresh['tcp']['gathered_at'] = '2026-11-30T23:00:00Z'
     old['tcp']['gathered_at'] = '2026-11-28T00:00:00Z'
     hosts = host_audit.audit({'fresh': fresh, 'old': old, 'undated': undated, 'gone': {}}, lambda record: None,
-                         source='cache', max_age=86400, now=now)
+                             source='cache', max_age=86400, now=now)
     assert hosts['fresh']['findings'] == []
     assert hosts['old']['findings'][0] == {
         'kind': 'stale', 'severity': 'warning', 'key': None, 'expected': '<= 86400 s', 'actual': 259200,
