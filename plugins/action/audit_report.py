@@ -17,9 +17,10 @@ from ansible.plugins.loader import cache_loader
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
-from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 from ansible_collections.netops.tcp.plugins.module_utils.model._settings import SettingsError
+from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
 RENDER = {
@@ -103,7 +104,7 @@ class ActionModule(ControllerAction):
             raise AnsibleActionFail('audit_report: the expected profile: %s' % exc)
         except ValueError as exc:
             raise AnsibleActionFail('audit_report: thresholds: %s' % exc)
-        fleet = report.fleet(hosts)
+        fleet = fleet_summary.fleet(hosts)
         changed, directory = False, None
         try:
             for name, render in RENDER.items():  # one rendering in memory at a time
@@ -119,5 +120,5 @@ class ActionModule(ControllerAction):
         finally:
             if directory:
                 directory.close()
-        result.update(changed=changed, dest=dest, report=fleet, failing=report.failing(fleet, args['fail_on']))
+        result.update(changed=changed, dest=dest, report=fleet, failing=fleet_summary.failing(fleet, args['fail_on']))
         return result

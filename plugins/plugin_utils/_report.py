@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PRIVATE to netops.tcp, controller only: the fleet report built from every host's audit, and its renderings."""
+"""PRIVATE to netops.tcp, controller only: the audit's report files for people and CI, rendered from the
+fleet summary (_fleet): report.md (Markdown), report.xml (JUnit XML) and report.html (one page, drawn
+with _page). All host text is escaped for the format it lands in."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,69 +11,14 @@ __metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import SEVERITIES, rank
-
-
-def fleet(hosts):
-    """{'hosts': {name: host}, 'summary': {...}} from {name: {'findings', 'record', 'states', 'kernel'}}.
-    The summary counts the hosts per kernel release (``kernels``) and those whose kernel is not known
-    (``kernels_unknown``)."""
-    summary = {'hosts': len(hosts), 'findings': dict((s, 0) for s in SEVERITIES), 'kinds': {}, 'profiles': {},
-               'kernels': {}, 'kernels_unknown': 0, 'hosts_with_findings': []}
-    for name in sorted(hosts):
-        host = hosts[name]
-        release = host.get('kernel')
-        if release is None:
-            summary['kernels_unknown'] += 1
-        else:
-            summary['kernels'][release] = summary['kernels'].get(release, 0) + 1
-        for item in host['findings']:
-            summary['findings'][item['severity']] += 1
-            summary['kinds'][item['kind']] = summary['kinds'].get(item['kind'], 0) + 1
-        summary['profiles'].setdefault(running(host), []).append(name)
-        if host['findings']:
-            summary['hosts_with_findings'].append(name)
-    return {'hosts': dict((k, hosts[k]) for k in sorted(hosts)), 'summary': summary}
-
-
-def running(host):
-    """``name@version`` the host's record says it runs, or "unmanaged"."""
-    record = host.get('record') or {}
-    return '%s@%s' % (record['profile'], record.get('version')) if record.get('profile') else 'unmanaged'
-
-
-def failing(report, fail_on):
-    """Findings at or above ``fail_on`` (none | info | warning | critical)."""
-    if fail_on in (None, 'none'):
-        return []
-    return [dict(item, host=name) for name, host in report['hosts'].items() for item in host['findings']
-            if rank(item['severity']) >= rank(fail_on)]
+from ansible_collections.netops.tcp.plugins.plugin_utils import _page as page
+from ansible_collections.netops.tcp.plugins.plugin_utils._fleet import kernel_rows, running, worst_first
 
 
 WORST = 20          # hosts report.md details
 PER_HOST_BARS = 50  # up to this many hosts the page draws a state bar per host; past it, fleet charts only
 PROFILE_NAMES = 10  # host names shown per profile
-KERNELS = 20        # kernel releases report.md and report.html list; the rest are counted in one row
 NO_KERNEL = '-'     # a host's kernel when its facts do not say
-
-
-def worst_first(report):
-    """Host names, the most severe findings first, then the most findings, then by name."""
-    def key(name):
-        found = report['hosts'][name]['findings']
-        return (-max([rank(f['severity']) for f in found] or [-1]), -len(found), name)
-    return sorted(report['hosts'], key=key)
-
-
-def kernel_rows(summary):
-    """[(label, hosts)] of the summary's kernels, the most hosts first, then by release: up to KERNELS
-    releases, one row for the rest, one for the hosts whose kernel is not known. Labels are host text."""
-    ordered = sorted((summary.get('kernels') or {}).items(), key=lambda kv: (-kv[1], kv[0]))
-    rows = ordered[:KERNELS]
-    if len(ordered) > KERNELS:
-        rows.append(('%d other releases' % (len(ordered) - KERNELS), sum(n for _k, n in ordered[KERNELS:])))
-    if summary.get('kernels_unknown'):
-        rows.append(('not known (no facts)', summary['kernels_unknown']))
-    return rows
 
 
 def _names(names):
@@ -137,48 +84,7 @@ def junit(report):
     return '\n'.join(out) + '\n'
 
 
-_STATE_COLOURS = {
-    'ESTABLISHED': '#2e7d32', 'SYN_SENT': '#9e9d24', 'SYN_RECV': '#f9a825', 'FIN_WAIT1': '#6a1b9a',
-    'FIN_WAIT2': '#8e24aa', 'TIME_WAIT': '#1565c0', 'CLOSE': '#757575', 'CLOSE_WAIT': '#c62828',
-    'LAST_ACK': '#ad1457', 'LISTEN': '#00838f', 'CLOSING': '#4e342e',
-}
-_SEVERITY_COLOURS = {'critical': '#c62828', 'warning': '#ef6c00', 'info': '#1565c0'}
-
-
-_h = text.html  # host text: names, messages and values can hold anything
-
-
-def _state_chart(name, states):
-    """An inline SVG bar of connection states, widths proportional to counts."""
-    total = sum(states.values()) or 1
-    x = 0.0
-    parts = []
-    for state, colour in _STATE_COLOURS.items():
-        count = states.get(state, 0)
-        if not count:
-            continue
-        width = 600.0 * count / total
-        parts.append('<rect x="%.1f" y="0" width="%.1f" height="18" fill="%s"><title>%s %s: %d</title></rect>'
-                     % (x, width, colour, _h(name), state, count))
-        x += width
-    return '<svg class="bar" width="600" height="18" role="img" aria-label="%s">%s</svg>' % (_h(name), ''.join(parts))
-
-
-def _bars(rows, colour_of, width=420):
-    """Horizontal SVG bars: [(label, value)], the longest the widest."""
-    top = max([v for _l, v in rows] or [1]) or 1
-    out = ['<svg class="chart" width="%d" height="%d" role="img">' % (width + 320, 20 * len(rows) + 4)]
-    for i, (label, value) in enumerate(rows):
-        y = 20 * i + 2
-        length = width * value / top
-        out.append('<text x="0" y="%d">%s</text><rect x="200" y="%d" width="%.1f" height="14" fill="%s"></rect>'
-                   '<text x="%.1f" y="%d">%s</text>' % (y + 12, _h(label), y, length, colour_of(label), 205 + length, y + 12, value))
-    out.append('</svg>')
-    return ''.join(out)
-
-
-def _percentile(values, fraction):
-    return values[min(len(values) - 1, int(fraction * len(values)))] if values else 0
+_h = page.escape  # host text: names, messages and values can hold anything
 
 
 # Filters the hosts table by severity, finding kind and profile; the choice is kept in the page's
@@ -210,20 +116,6 @@ _FILTER_SCRIPT = """
 """
 
 
-def page_head(title):
-    """The start of a self-contained page in the reports' style (no network: CSP allows inline only)."""
-    return ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
-            'script-src \'unsafe-inline\'">',
-            '<title>%s</title><style>' % _h(title),
-            'body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}',
-            'td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}',
-            '.sev{color:#fff;padding:1px 6px;border-radius:3px}.ok{color:#2e7d32}.legend span{margin-right:12px}',
-            '.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}.chart text{font:12px sans-serif}',
-            'form{margin:8px 0}select{margin-right:12px}</style></head><body>',
-            '<h1>%s</h1>' % _h(title)]
-
-
 def html(report):
     """One self-contained page at any fleet size: summary, profiles, kernels, fleet charts (findings per kind,
     connection states across hosts), the hosts worst first with filters, the drift matrix of the
@@ -234,9 +126,9 @@ def html(report):
     drifted = [n for n in ordered if any(f['kind'] == 'drift' for f in hosts[n]['findings'])]
     drift_keys = sorted(set(f['key'] for n in drifted for f in hosts[n]['findings'] if f['kind'] == 'drift'))
     kinds = sorted(summary['kinds'])
-    out = page_head('TCP audit') + [
+    out = page.head('TCP audit') + [
         '<p id="summary">%d hosts, %d with findings; %s.</p>' % (summary['hosts'], len(summary['hosts_with_findings']), ', '.join(
-            '<span class="sev" style="background:%s">%d %s</span>' % (_SEVERITY_COLOURS[s], summary['findings'][s], s)
+            page.badge('%d %s' % (summary['findings'][s], s), page.SEVERITY_COLOURS[s])
             for s in reversed(SEVERITIES))),
         '<h2>Profiles</h2><table><tr><th>profile</th><th>hosts</th><th>names</th></tr>']
     for label in sorted(summary['profiles']):
@@ -247,17 +139,17 @@ def html(report):
     out.append('</table><h2>Findings per kind</h2>')
     if kinds:
         rows = sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))
-        out.append(_bars(rows, lambda _label: '#ef6c00'))
+        out.append(page.bars(rows, lambda _label: page.SEVERITY_COLOURS['warning']))
     else:
         out.append('<p class="ok">No findings.</p>')
-    per_state = dict((state, sorted((h.get('states') or {}).get(state, 0) for h in hosts.values())) for state in _STATE_COLOURS)
+    per_state = dict((state, sorted((h.get('states') or {}).get(state, 0) for h in hosts.values())) for state in page.STATE_COLOURS)
     out.append('<h2>Connection states across hosts</h2>')
-    out.append(_bars([(state, sum(per_state[state])) for state in _STATE_COLOURS], lambda label: _STATE_COLOURS[label]))
+    out.append(page.bars([(state, sum(per_state[state])) for state in page.STATE_COLOURS], lambda label: page.STATE_COLOURS[label]))
     out.append('<table id="state-distribution"><tr><th>state</th><th>hosts with any</th><th>median</th><th>90th percentile</th>'
                '<th>max</th><th>total</th></tr>')
     for state, values in per_state.items():
         out.append('<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td></tr>' % (
-            state, sum(1 for v in values if v), _percentile(values, 0.5), _percentile(values, 0.9),
+            state, sum(1 for v in values if v), page.percentile(values, 0.5), page.percentile(values, 0.9),
             values[-1] if values else 0, sum(values)))
     out.append('</table><h2>Hosts</h2><form id="filters">severity <select name="severity"><option value="">any</option>%s'
                '<option value="none">no findings</option></select>kind <select name="kind"><option value="">any</option>%s'
@@ -271,9 +163,8 @@ def html(report):
         found = host['findings']
         worst = SEVERITIES[max(rank(f['severity']) for f in found)] if found else 'none'
         if found:
-            cells = '<br>'.join('<span class="sev" style="background:%s">%s</span> %s: %s'
-                                % (_SEVERITY_COLOURS[f['severity']], f['severity'], _h(f['kind']), _h(f['message']))
-                                for f in found)
+            cells = '<br>'.join('%s %s: %s' % (page.badge(f['severity'], page.SEVERITY_COLOURS[f['severity']]),
+                                               _h(f['kind']), _h(f['message'])) for f in found)
         else:
             cells = '<span class="ok">no findings</span>'
         out.append('<tr data-severity="%s" data-kinds="%s" data-profile="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
@@ -291,11 +182,10 @@ def html(report):
     else:
         out.append('<p class="ok">No drift.</p>')
     if len(hosts) <= PER_HOST_BARS:
-        out.append('<h2>Connection states per host</h2><p class="legend">%s</p><table id="states">' % ''.join(
-            '<span><i class="swatch" style="background:%s"></i>%s</span>' % (c, s) for s, c in _STATE_COLOURS.items()))
+        out.append('<h2>Connection states per host</h2>%s<table id="states">' % page.state_legend())
         for name in ordered:
             states = hosts[name].get('states') or {}
-            out.append('<tr><td>%s</td><td>%s</td><td>%d</td></tr>' % (_h(name), _state_chart(name, states), sum(states.values())))
+            out.append('<tr><td>%s</td><td>%s</td><td>%d</td></tr>' % (_h(name), page.state_bar(name, states), sum(states.values())))
         out.append('</table>')
-    out.append('<script>%s</script></body></html>' % _FILTER_SCRIPT)
+    out.append(page.foot(_FILTER_SCRIPT))
     return '\n'.join(out) + '\n'

@@ -13,9 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
-from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report_html
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.plugin_utils import _page as page
 
 
 def judge(wave, hosts, gate):
@@ -154,15 +154,14 @@ def markdown(rep):
 
 
 def html(rep):
-    h = text.html
-    out = report_html.page_head('TCP rollout') + ['<p id="status">%s</p>' % h(_status(rep))]
+    h = page.escape
+    out = page.head('TCP rollout') + ['<p id="status">%s</p>' % h(_status(rep))]
     out.append('<p>Gate: %s; windows of %s s before and after the change.</p>' % (h(', '.join(
         '%s above %s x baseline and %s%s' % (n, r['ratio'], r['floor'], health.unit(n))
         for n, r in sorted(rep['gate'].items())) or 'off'), h(rep['soak'])))
     for wave in rep['waves']:
-        colour = '#c62828' if wave['worse'] else '#2e7d32'
-        out.append('<h2 id="wave-%d">Wave %d: %s <span class="sev" style="background:%s">%s</span></h2>' % (
-            wave['wave'], wave['wave'], _n(len(wave['hosts']), 'host'), colour, 'worse, put back' if wave['worse'] else 'passed'))
+        out.append('<h2 id="wave-%d">Wave %d: %s %s</h2>' % (wave['wave'], wave['wave'], _n(len(wave['hosts']), 'host'), page.badge(
+            'worse, put back', page.FAILED) if wave['worse'] else page.badge('passed', page.PASSED)))
         out.append('<table><tr><th>host</th><th>profile</th><th>keys changed</th><th>baseline</th><th>after</th>'
                    '<th>verdict</th><th>put back</th></tr>')
         for name in sorted(wave['hosts']):
@@ -174,5 +173,5 @@ def html(rep):
         out.append('</table>')
     if rep['not_reached']:
         out.append('<p>Not reached: %s</p>' % h(', '.join(rep['not_reached'])))
-    out.append('</body></html>')
+    out.append(page.foot())
     return '\n'.join(out) + '\n'

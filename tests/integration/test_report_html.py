@@ -7,6 +7,7 @@ import struct
 import subprocess
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 
@@ -27,7 +28,7 @@ HOSTS = {
 
 def test_report_renders_and_host_text_stays_text(tmp_path):
     page = tmp_path / 'report.html'
-    page.write_text(report.html(report.fleet(HOSTS)))
+    page.write_text(report.html(fleet_summary.fleet(HOSTS)))
     profile = ['--user-data-dir=%s' % (tmp_path / 'chromium')]
     shot = tmp_path / 'report.png'
     subprocess.run(CHROMIUM + profile + ['--window-size=1280,1200', '--screenshot=%s' % shot, page.as_uri()],
@@ -58,7 +59,7 @@ def fleet_of(size):
                                 'actual': 7314, 'message': 'SYN flood'})
         hosts['host-%05d' % i] = {'record': {'profile': 'web_frontend' if i % 3 else 'lb_backend', 'version': 1},
                                   'states': {'ESTABLISHED': 1000 + i, 'TIME_WAIT': 50 * (i % 7)}, 'findings': findings}
-    return report.fleet(hosts)
+    return fleet_summary.fleet(hosts)
 
 
 def test_a_fleet_of_5000_hosts_is_one_page_worst_first_with_working_filters(tmp_path):

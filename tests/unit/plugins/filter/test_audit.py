@@ -7,6 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netops.tcp.plugins.filter import audit
+from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report_utils
 
 HOSTS = {
@@ -21,32 +22,32 @@ HOSTS = {
 
 
 def test_fleet_summary_and_failing():
-    report = report_utils.fleet(HOSTS)
+    report = fleet_summary.fleet(HOSTS)
     assert list(report['hosts']) == ['db-1', 'web-1', 'web-2']
     assert report['summary'] == {
         'hosts': 3, 'findings': {'info': 0, 'warning': 1, 'critical': 1}, 'kinds': {'risky': 1, 'drift': 1},
         'profiles': {'unmanaged': ['db-1'], 'web_frontend@1': ['web-1', 'web-2']}, 'kernels': {}, 'kernels_unknown': 3,
         'hosts_with_findings': ['db-1', 'web-2']}
-    assert [f['host'] for f in report_utils.failing(report, 'warning')] == ['db-1', 'web-2']
-    assert [f['host'] for f in report_utils.failing(report, 'critical')] == ['db-1']
-    assert report_utils.failing(report, 'none') == []
+    assert [f['host'] for f in fleet_summary.failing(report, 'warning')] == ['db-1', 'web-2']
+    assert [f['host'] for f in fleet_summary.failing(report, 'critical')] == ['db-1']
+    assert fleet_summary.failing(report, 'none') == []
 
 
 def test_markdown_escapes_table_cells():
-    text = report_utils.markdown(report_utils.fleet(HOSTS))
+    text = report_utils.markdown(fleet_summary.fleet(HOSTS))
     assert '| warning | drift | net.ipv4.tcp_fin_timeout | 30 | 60 | drifted \\| by \\<hand> \\& "script" |' in text
     assert '## web-1\n\nKernel: -\n\nNo findings.' in text
 
 
 def test_junit_is_well_formed_and_escaped():
-    root = ET.fromstring(report_utils.junit(report_utils.fleet(HOSTS)))
+    root = ET.fromstring(report_utils.junit(fleet_summary.fleet(HOSTS)))
     assert (root.get('tests'), root.get('failures')) == ('3', '2')
     failure = root.find("testsuite[@name='web-2']/testcase/failure")
     assert failure.get('message') == 'drifted | by <hand> & "script"' and failure.get('type') == 'warning'
 
 
 def test_query_and_its_errors():
-    report = report_utils.fleet(HOSTS)
+    report = fleet_summary.fleet(HOSTS)
     assert audit.tcp_query(report, 'summary.profiles.unmanaged') == ['db-1']
     with pytest.raises(AnsibleFilterError, match="tcp_query: 'summary..x' is not a valid jmespath expression"):
         audit.tcp_query(report, 'summary..x')
@@ -63,7 +64,7 @@ def test_html_is_self_contained_and_escapes_host_text():
     hosts['<script>alert(1)</script>'] = {'record': None, 'states': {'ESTABLISHED': 3, 'TIME_WAIT': 1}, 'findings': [
         {'kind': 'drift', 'severity': 'warning', 'key': 'net.core.somaxconn', 'expected': '16384',
          'actual': '<img src=x onerror=alert(1)>', 'message': '<b>bold</b>'}]}
-    page = report_utils.html(report_utils.fleet(hosts))
+    page = report_utils.html(fleet_summary.fleet(hosts))
     # The one script is the page's own filter script, last; host text never becomes markup.
     assert page.count('<script') == 1 and page.rstrip().endswith('</script></body></html>')
     assert '<img' not in page and '<b>bold' not in page

@@ -21,11 +21,12 @@ from markdown_it import MarkdownIt
 from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _metrics as metrics
+from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_findings import WEB_V1, healthy_host
-from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_rollout import GATE, host as rollout_host, snap
+from ansible_collections.netops.tcp.tests.unit.plugins.plugin_utils.test_rollout import GATE, host as rollout_host, snap
 
 HOSTILE = [
     '\x01\x02ctl', 'cr\rlf', '<script>alert(1)</script>', '<!--', '-->', 'quo"te\'s & &amp;', 'back\\slash\\',
@@ -48,7 +49,7 @@ def hostile_fleet():
         host['tcp']['processes'] = {'CLOSE_WAIT': [{'pid': 100 + number, 'name': name, 'sockets': 1500}]}
         found = findings.host_findings(host['tcp'], host['tcp_sysctl'], host['record'], WEB_V1, True)
         hosts[name] = {'record': host['record'], 'states': host['tcp']['states'], 'findings': found, 'kernel': name}
-    return report.fleet(hosts)
+    return fleet_summary.fleet(hosts)
 
 
 class Page(HTMLParser):

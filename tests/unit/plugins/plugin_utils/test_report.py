@@ -16,6 +16,7 @@ from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
 from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
+from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
@@ -56,7 +57,7 @@ def test_findings_for_the_fleet_with_each_profile_resolved_once():
     assert hosts['web-damaged']['findings'][0]['message'] == (
         'The netops.tcp record on this host cannot be read; re-run tune-tcp.yml to write it again.')
     assert [f['kind'] for f in hosts['no-facts']['findings']] == ['unaudited']
-    assert report.fleet(hosts)['summary']['profiles']['unmanaged'] == ['no-facts', 'web-damaged']
+    assert fleet_summary.fleet(hosts)['summary']['profiles']['unmanaged'] == ['no-facts', 'web-damaged']
 
 
 def test_a_counter_rise_is_measured_against_the_previous_report():
@@ -137,12 +138,12 @@ def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
     assert hosts['long']['kernel'] == '6.' + '9' * 62
     assert hosts['broken']['kernel'] == '6.1.0-50-cloud-amd64'
     assert [f['kind'] for f in hosts['broken']['findings']] == ['unaudited']
-    summary = report.fleet(hosts)['summary']
+    summary = fleet_summary.fleet(hosts)['summary']
     assert summary['kernels'] == {'6.1.0-50-cloud-amd64': 4, '5.10.0-32-cloud-amd64': 3, '6.' + '9' * 62: 1}
     assert summary['kernels_unknown'] == 3
-    assert report.kernel_rows(summary) == [('6.1.0-50-cloud-amd64', 4), ('5.10.0-32-cloud-amd64', 3),
-                                           ('6.' + '9' * 62, 1), ('not known (no facts)', 3)]
-    rendered = report.fleet(hosts)
+    assert fleet_summary.kernel_rows(summary) == [('6.1.0-50-cloud-amd64', 4), ('5.10.0-32-cloud-amd64', 3),
+                                                  ('6.' + '9' * 62, 1), ('not known (no facts)', 3)]
+    rendered = fleet_summary.fleet(hosts)
     md = report.markdown(rendered)
     assert ('| kernel | hosts |\n| --- | ---: |\n| 6.1.0-50-cloud-amd64 | 4 |\n| 5.10.0-32-cloud-amd64 | 3 |\n'
             '| 6.%s | 1 |\n| not known (no facts) | 3 |\n' % ('9' * 62)) in md
@@ -160,8 +161,8 @@ def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
 def test_past_twenty_kernels_the_rest_are_one_row_and_the_most_common_come_first():
     hosts = dict(('h%02d' % i, {'record': None, 'findings': [], 'states': {}, 'kernel': '5.%02d.0' % i}) for i in range(25))
     hosts.update(('common-%d' % i, {'record': None, 'findings': [], 'states': {}, 'kernel': '5.24.0'}) for i in range(3))
-    summary = report.fleet(hosts)['summary']
-    rows = report.kernel_rows(summary)
+    summary = fleet_summary.fleet(hosts)['summary']
+    rows = fleet_summary.kernel_rows(summary)
     assert rows[0] == ('5.24.0', 4) and rows[1:3] == [('5.00.0', 1), ('5.01.0', 1)]  # then by release
     assert len(rows) == 21 and rows[-1] == ('5 other releases', 5)
     assert summary['kernels_unknown'] == 0 and len(summary['kernels']) == 25  # report.json keeps them all
@@ -205,7 +206,7 @@ def test_no_shape_of_one_hosts_facts_breaks_the_fleets_report(data):
 
     hosts = host_audit.audit({'good': facts(fin_timeout='45'), 'bad': bad}, expected_for)
     assert [(f['kind'], f['actual']) for f in hosts['good']['findings']] == [('drift', '45')]
-    fleet = report.fleet(hosts)
+    fleet = fleet_summary.fleet(hosts)
     for render in RENDER.values():
         render(fleet).encode('utf-8')
 
