@@ -251,7 +251,7 @@ def test_a_host_tuned_with_overrides_is_reported_overridden(tmp_path, monkeypatc
     assert [(f['kind'], f['severity'], f['key'], f['expected'], f['actual']) for f in hosts['tweaked']['findings']] == [
         ('overridden', 'warning', 'net.core.somaxconn', '16384', '8192'),
         ('overridden', 'warning', 'net.ipv4.tcp_notsent_lowat', None, '131072')]
-    fleet_report = report.fleet(hosts)
+    fleet_report = fleet_summary.fleet(hosts)
     assert fleet_report['summary']['kinds'] == {'overridden': 2}
     assert '| warning | overridden | net.core.somaxconn | 16384 | 8192 | net.core.somaxconn: this host runs web_frontend@2 ' \
         'with 8192, the profile sets 16384' in RENDER['report.md'](fleet_report)
