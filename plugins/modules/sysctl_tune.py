@@ -40,7 +40,7 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
+  - netops.tcp._attributes
 attributes:
   check_mode:
     support: full

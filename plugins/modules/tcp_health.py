@@ -24,8 +24,8 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
-  - netops.tcp.attributes.read_only
+  - netops.tcp._attributes
+  - netops.tcp._attributes.read_only
 options:
   since:
     description: The C(clock) of an earlier snapshot of this host (C(health.clock) of its result).
