@@ -245,8 +245,7 @@ from ansible_collections.netops.tcp.plugins.module_utils.model import _settings
 from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
 from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
-
-COLLECTION_VERSION = '0.1.0'
+from ansible_collections.netops.tcp.plugins.module_utils.common._version import COLLECTION_VERSION
 
 
 def now():
