@@ -193,4 +193,3 @@ def test_one_minimum_ansible_core():
         with open(os.path.join(ROOT, name)) as handle:
             for pinned in re.findall(r'ansible-core==(\d+)\.(\d+)', handle.read()):
                 assert (int(pinned[0]), int(pinned[1])) >= (major, minor), '%s pins ansible-core %s.%s' % ((name,) + pinned)
-
