@@ -170,7 +170,7 @@ def main():
         return None
 
     host = host_audit.audit({'host': facts}, expected_for, p['thresholds'],
-                              {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
+                            {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
     text = metrics.render(facts['tcp'], facts['tcp_sysctl'], host['record'], host['findings'], host['expected'])
     changed = text != old
     if changed and not module.check_mode:

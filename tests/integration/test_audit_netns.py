@@ -81,3 +81,24 @@ def test_a_capacity_limit_is_never_lowered_by_a_profile_and_a_lowered_one_is_ris
         'message': "net.ipv4.tcp_rmem is a maximum of 16777216, below the 33554432 this kernel (Linux %s) gives by "
                    "default on this host: it lowers a capacity limit newer kernels raised. Leave the key to the kernel "
                    "(a kernel guard in the profile, or a profile version that does)." % release}]
+
+
+def test_a_host_tuned_with_overrides_is_overridden(isolated_hosts, tmp_path):
+    """tcp_tune_overrides on top of web_frontend: the host records web_frontend@2, and the audit names
+    the keys whose values are not the profile's."""
+    host = isolated_hosts()[0]
+    tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', json.dumps({
+        'tcp_tune_profile': 'web_frontend', 'tcp_tune_overrides': {'net.core.somaxconn': 8192}}))
+    assert tune.returncode == 0, tune.stdout[-3000:]
+    assert host.sysctl('net.core.somaxconn') == '8192'
+    record = json.loads(host.read('/etc/ansible/facts.d/netops_tcp.fact'))
+    assert (record['profile'], record['version'], record['applied']['net.core.somaxconn']) == ('web_frontend', 2, '8192')
+    report_dir = tmp_path / 'report'
+    audit = host.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', json.dumps({'tcp_audit_report_dir': str(report_dir)}))
+    assert audit.returncode == 0, audit.stdout[-3000:]
+    report = json.loads((report_dir / 'report.json').read_text())
+    assert [(f['kind'], f['severity'], f['key'], f['expected'], f['actual'])
+            for f in report['hosts'][host.name]['findings']] == [('overridden', 'warning', 'net.core.somaxconn', '16384', '8192')]
+    assert report['hosts'][host.name]['findings'][0]['message'].startswith(
+        'net.core.somaxconn: this host runs web_frontend@2 with 8192, the profile sets 16384 (the record\'s checksum %s '
+        'is not the profile\'s ' % record['checksum'][:12])

@@ -5,7 +5,8 @@
 
 Pure: takes the dicts the facts modules return (``tcp``, ``tcp_sysctl`` with sources), the
 host's record (the local fact written by sysctl_tune, or None) and the resolved expected
-profile (or None), and returns findings. Each finding has ``kind``, ``severity`` (critical,
+profile (or None: its checksum and settings, when given, tell a host tuned with overrides), and
+returns findings. Each finding has ``kind``, ``severity`` (critical,
 warning, info), ``key`` where it applies, ``expected``, ``actual`` and a ``message`` that says
 what it means and what to do.
 """
@@ -38,7 +39,8 @@ RETRANSMIT_MIN_SEGMENTS = 10000  # segments sent since the last audit before a r
 # Every finding a host can have, with the severities it can have (the metrics write them all, zeros
 # too). Counter rises known only since boot are info: the next audit tells whether they go on.
 KINDS = (
-    ('unmanaged', ('warning',)), ('outdated', ('warning',)), ('drift', ('warning',)), ('persistence', ('warning',)),
+    ('unmanaged', ('warning',)), ('outdated', ('warning',)), ('overridden', ('info', 'warning')), ('drift', ('warning',)),
+    ('persistence', ('warning',)),
     ('risky', ('warning', 'critical')), ('close_wait', ('warning',)), ('closing', ('warning',)),
     ('time_wait', ('info', 'warning')), ('syn_flood', ('info', 'warning', 'critical')),
     ('listen_overflow', ('info', 'warning')), ('orphans', ('warning',)), ('memory', ('info', 'warning', 'critical')),
@@ -80,6 +82,8 @@ def profile_findings(record, expected_profile, keys, sources, dropin, boot_modul
         elif (record.get('version') or 0) < expected_profile['version']:
             found.append(finding('outdated', 'warning', 'The host runs %s, an older version than the expected %s. '
                                  'Upgrade with tune-tcp.yml.' % (running, wanted), expected=wanted, actual=running))
+        elif record.get('version') == expected_profile['version']:
+            found += overridden(record, expected_profile)
     applied = record.get('applied') or {}
     for key in sorted(applied):
         want = applied[key]
@@ -116,6 +120,75 @@ def profile_findings(record, expected_profile, keys, sources, dropin, boot_modul
         found.append(finding('persistence', 'warning',
                              'The drop-in %s is missing: the tuning is live but will be lost at the next reboot. '
                              'Re-run tune-tcp.yml.' % record['sysctl_file'], expected=record['sysctl_file']))
+    return found
+
+
+RESERVED = 'net.ipv4.ip_local_reserved_ports'
+PORT_RANGE = 'net.ipv4.ip_local_port_range'
+OVERRIDES_FIX = ('The host was tuned with local overrides (tcp_tune_overrides) or with other profile parameters than '
+                 'this audit resolves it with (tcp_audit_profile_parameters): put them in a new version of the profile '
+                 'and apply it, or re-run tune-tcp.yml without them.')
+
+
+def _text(key, value):
+    """A profile's typed value as the record keeps it (the text sysctl_tune writes)."""
+    entry = catalog.get(key)
+    return catalog.format_value(value, entry) if entry else str(value)
+
+
+def _reserves(key, theirs, ours):
+    """Whether the record's reserved ports (``ours``) are the profile's (``theirs``) plus listening ports
+    sysctl_tune reserved for the port range's reserve_listening_ports guard; None is no reserved port."""
+    try:
+        want = reserved_ports(catalog.parse(key, theirs)) if theirs is not None else set()
+        have = reserved_ports(catalog.parse(key, ours)) if ours is not None else set()
+    except catalog.CatalogError:
+        return False
+    return want <= have
+
+
+def overridden(record, expected_profile):
+    """Findings for a record of the expected name@version whose checksum is not the expected profile's:
+    the host was tuned with overrides or other parameters. One warning per key whose value in effect
+    differs (``actual`` the record's, ``expected`` the profile's; None for a key only one side has); keys
+    the host skipped (a guard, a key this kernel lacks) are not differences. An info when no value
+    differs (only guards, or keys skipped here). Nothing when either side has no checksum: records of
+    early versions, or an expected profile known by name only (tcp_metrics)."""
+    ours, theirs = record.get('checksum'), expected_profile.get('checksum')
+    settings = expected_profile.get('settings')
+    if not isinstance(ours, str) or not isinstance(theirs, str) or not ours or ours == theirs or \
+            not isinstance(settings, dict):
+        return []
+    running = '%s@%s' % (record.get('profile'), record.get('version'))
+    why = '(the record\'s checksum %s is not the profile\'s %s)' % (ours[:12], theirs[:12])
+    applied = record.get('applied') or {}
+    skipped = record.get('skipped') or {}
+    reserve = ((settings.get(PORT_RANGE) or {}).get('guards') or {}).get('reserve_listening_ports')
+    found = []
+    for key in sorted(set(applied) | set(settings)):
+        have = applied.get(key)
+        want = _text(key, settings[key].get('value')) if key in settings else None
+        if key == RESERVED and reserve and have is not None and _reserves(key, want, have):
+            continue  # the profile's reserved ports and the listening ports its port range covers
+        if have is not None and want is not None:
+            if catalog.same(key, have, want):
+                continue
+            message = '%s: this host runs %s with %s, the profile sets %s %s.' % (key, running, have, want, why)
+        elif have is not None:
+            message = '%s: this host runs %s with %s, a key the profile does not set %s.' % (key, running, have, why)
+        elif key in skipped:
+            continue  # skipped on this host, as it would be without overrides
+        else:
+            message = '%s: this host runs %s without it, the profile sets %s %s.' % (key, running, want, why)
+        found.append(finding('overridden', 'warning', '%s %s' % (message, OVERRIDES_FIX), key=key,
+                             expected=want, actual=have))
+    if not found:
+        found.append(finding('overridden', 'info',
+                             'This host runs %s with checksum %s, not the profile\'s %s, though every value it applied '
+                             'is the profile\'s: the difference is in guards or in keys this host skips. It was tuned '
+                             'with local overrides (tcp_tune_overrides) or other profile parameters: re-run '
+                             'tune-tcp.yml without them to record the profile as it is.' % (running, ours[:12], theirs[:12]),
+                             expected=theirs, actual=ours))
     return found
 
 

@@ -71,3 +71,19 @@ def test_html_is_self_contained_and_escapes_host_text():
     assert 'http://' not in page and 'https://' not in page and 'src=' not in page.replace('src=x', '')
     assert page.count('<svg class="bar"') == 4  # a state chart per host
     assert '<th>net.core.somaxconn</th>' in page and '<th>net.ipv4.tcp_fin_timeout</th>' in page  # the drift matrix
+
+
+def test_findings_against_the_lookups_profile_name_the_overridden_keys():
+    """The filter takes the expected profile as the tcp_profile lookup returns it: with its checksum and
+    settings, a record of the same name and version with another checksum is overridden."""
+    from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
+    expected = profiles.resolve('web_frontend', 1)
+    tuned = profiles.resolve('web_frontend', 1, overrides={'net.core.somaxconn': 8192})
+    applied = dict((k, str(v['value'])) for k, v in tuned['settings'].items() if k != 'net.ipv4.tcp_tw_recycle')
+    record = {'profile': 'web_frontend', 'version': 1, 'checksum': tuned['checksum'], 'applied': applied,
+              'skipped': {'net.ipv4.tcp_tw_recycle': 'needs Linux <4.12; this kernel is 6.1.0'}}
+    found = audit.tcp_findings({'record': record}, expected)
+    assert [(f['kind'], f['key'], f['expected'], f['actual']) for f in found] == [
+        ('overridden', 'net.core.somaxconn', '16384', '8192')]
+    assert audit.tcp_findings({'record': dict(record, checksum=expected['checksum'])}, expected) == []
+    assert audit.tcp_findings({'record': record}, {'name': 'web_frontend', 'version': 1}) == []

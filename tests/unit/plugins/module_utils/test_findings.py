@@ -6,7 +6,12 @@ import copy
 
 import pytest
 
-from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import host_findings
+from ansible_collections.netops.tcp.plugins.module_utils.apply import _tune as tune
+from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import host_findings, overridden
+from ansible_collections.netops.tcp.plugins.module_utils.model import _settings as settings
+from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
+
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
 
 STATES = ('ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT',
           'LAST_ACK', 'LISTEN', 'CLOSING')
@@ -425,3 +430,124 @@ def test_several_listeners_on_a_port_share_its_syn_recv():
     assert 'at their SYN queue limit now: port 443 (SYN_RECV 4088, limits of its 8 listeners 4088)' in found[0]['message']
     host['tcp']['listeners'] = []
     assert run(host, thresholds={'syn_cookies': 0}) == []  # nothing happened: no finding, whatever the threshold
+
+
+SHIPPED = [(name, int(rel[1:-4])) for name, rel in (line.split()[1].split('/') for line in open(
+    profiles.os.path.join(profiles.SHIPPED, 'CHECKSUMS.sha256')) if line.strip())]
+
+
+def tuned(tmp_path, name='web_frontend', version=1, release='6.1.0', initial=True, listening=(), **resolve):
+    """(record, resolved profile): the record sysctl_tune writes on a fake host for the profile the tune
+    role resolves (the tcp_profile lookup's code, with ``overrides`` and ``parameters``)."""
+    proc = make_tree(tmp_path / ('proc-%s-%s' % (release, initial)), release, initial)
+    if listening:
+        with open(profiles.os.path.join(proc, 'net', 'tcp'), 'a') as handle:
+            handle.write(''.join('   %d: 00000000:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0'
+                                 '        0 %d 1\n' % (i, port, 1000 + i) for i, port in enumerate(listening)))
+    resolved = profiles.resolve(name, version, **resolve)
+    plan = tune.decide(tune.Host(proc), settings.normalise(resolved['settings']), clients_behind_nat=False)
+    assert plan.errors == []
+    return tune.record(resolved, plan, '/etc/sysctl.d/60-netops-tcp.conf', True, '0.1.0'), resolved
+
+
+def overridden_of(record, expected):
+    host = healthy_host()
+    host['record'] = record
+    return [f for f in run(host, expected) if f['kind'] == 'overridden']
+
+
+@pytest.mark.parametrize('name, version', SHIPPED)
+@pytest.mark.parametrize('release, initial', [('6.1.0', True), ('4.9.80', False)])
+def test_a_host_tuned_without_overrides_has_the_profiles_own_checksum(tmp_path, name, version, release, initial):
+    """The checksum the record keeps is the one the audit's resolver computes for the same profile,
+    on every shipped profile, whatever this host skips: no overridden finding without overrides."""
+    record, _resolved = tuned(tmp_path, name, version, release, initial, listening=(22, 8080))
+    expected = profiles.Resolver().get(name, version)
+    assert record['checksum'] == expected['checksum']
+    assert overridden(record, expected) == [] and overridden_of(record, expected) == []
+
+
+def test_a_host_tuned_with_overrides_names_each_key_that_differs(tmp_path):
+    record, _resolved = tuned(tmp_path, overrides={'net.core.somaxconn': 8192, 'net.ipv4.tcp_notsent_lowat': 131072,
+                                                   'net.ipv4.tcp_fin_timeout': 30})
+    expected = profiles.Resolver().get('web_frontend', 1)
+    assert record['checksum'] != expected['checksum']
+    found = overridden_of(record, expected)
+    assert [(f['severity'], f['key'], f['expected'], f['actual']) for f in found] == [
+        ('warning', 'net.core.somaxconn', '16384', '8192'), ('warning', 'net.ipv4.tcp_notsent_lowat', None, '131072')]
+    why = "(the record's checksum %s is not the profile's %s)" % (record['checksum'][:12], expected['checksum'][:12])
+    fix = ('The host was tuned with local overrides (tcp_tune_overrides) or with other profile parameters than this '
+           'audit resolves it with (tcp_audit_profile_parameters): put them in a new version of the profile and apply '
+           'it, or re-run tune-tcp.yml without them.')
+    assert found[0]['message'] == 'net.core.somaxconn: this host runs web_frontend@1 with 8192, the profile sets 16384 %s. %s' % (why, fix)
+    assert found[1]['message'] == ('net.ipv4.tcp_notsent_lowat: this host runs web_frontend@1 with 131072, a key the '
+                                   'profile does not set %s. %s' % (why, fix))
+    # Another version expected: outdated says it, not overridden.
+    later = [f['kind'] for f in run(dict(healthy_host(), record=record), profiles.Resolver().get('web_frontend', 2))]
+    assert 'outdated' in later and 'overridden' not in later
+
+
+def test_other_profile_parameters_are_overrides_too(tmp_path):
+    record, _resolved = tuned(tmp_path, 'lb_backend', 2, parameters={'lb_idle_timeout': 350})
+    assert overridden_of(record, profiles.Resolver().get('lb_backend', 2, {'lb_idle_timeout': 350})) == []
+    found = overridden_of(record, profiles.Resolver().get('lb_backend', 2))
+    assert [(f['key'], f['expected'], f['actual']) for f in found] == [('net.ipv4.tcp_keepalive_time', '840', '290')]
+
+
+def test_keys_only_one_side_has(tmp_path):
+    record, resolved = tuned(tmp_path, overrides={'net.core.somaxconn': 8192})
+    expected = profiles.Resolver().get('web_frontend', 1)
+    # A key the profile sets that the record lacks, and one it skipped (here tcp_tw_recycle: needs Linux <4.12).
+    assert record['skipped'] == {'net.ipv4.tcp_tw_recycle': 'needs Linux <4.12; this kernel is 6.1.0'}
+    del record['applied']['net.ipv4.tcp_keepalive_probes']
+    found = overridden_of(record, expected)
+    assert [(f['key'], f['expected'], f['actual']) for f in found] == [
+        ('net.core.somaxconn', '16384', '8192'), ('net.ipv4.tcp_keepalive_probes', '3', None)]
+    assert found[1]['message'].startswith('net.ipv4.tcp_keepalive_probes: this host runs web_frontend@1 without it, '
+                                          'the profile sets 3 (the record')
+    assert resolved['overrides'] == ['net.core.somaxconn']
+
+
+def test_a_checksum_that_differs_in_guards_only_is_an_info(tmp_path):
+    """An override of a key this host skips (tcp_tw_recycle, gone since 4.12) changes the checksum, not a value."""
+    record, _resolved = tuned(tmp_path, overrides={'net.ipv4.tcp_tw_recycle': 0})
+    expected = profiles.Resolver().get('web_frontend', 1)
+    found = overridden_of(record, expected)
+    assert [(f['severity'], f['key'], f['expected'], f['actual']) for f in found] == [
+        ('info', None, expected['checksum'], record['checksum'])]
+    assert found[0]['message'] == (
+        "This host runs web_frontend@1 with checksum %s, not the profile's %s, though every value it applied is the "
+        "profile's: the difference is in guards or in keys this host skips. It was tuned with local overrides "
+        "(tcp_tune_overrides) or other profile parameters: re-run tune-tcp.yml without them to record the profile as it is."
+        % (record['checksum'][:12], expected['checksum'][:12]))
+
+
+def test_reserved_listening_ports_are_no_override(tmp_path):
+    """ad_backend_incident@1 reserves the listening ports its port range covers: the record holds them,
+    the profile does not; only the overridden key is named."""
+    record, _resolved = tuned(tmp_path, 'ad_backend_incident', 1, listening=(8080, 9000),
+                              overrides={'net.ipv4.tcp_fin_timeout': 20})
+    assert record['applied']['net.ipv4.ip_local_reserved_ports'] == '8080,9000'
+    expected = profiles.Resolver().get('ad_backend_incident', 1)
+    found = overridden_of(record, expected)
+    assert [(f['key'], f['expected'], f['actual']) for f in found] == [('net.ipv4.tcp_fin_timeout', '2', '20')]
+    # Without the guard the reserved ports would be the host's own.
+    unguarded = copy.deepcopy(expected)
+    unguarded['settings']['net.ipv4.ip_local_port_range']['guards'] = {}
+    assert [f['key'] for f in overridden_of(record, unguarded)] == ['net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_fin_timeout']
+
+
+@pytest.mark.parametrize('change', ['no checksum', 'null checksum', 'expected by name only', 'no settings'])
+def test_records_and_profiles_without_a_checksum_are_not_judged(tmp_path, change):
+    """Records of early versions keep no checksum; tcp_metrics knows the expected profile by name and version."""
+    record, _resolved = tuned(tmp_path, overrides={'net.core.somaxconn': 8192})
+    expected = dict(profiles.Resolver().get('web_frontend', 1))
+    if change == 'no checksum':
+        del record['checksum']
+    elif change == 'null checksum':
+        record['checksum'] = None
+    elif change == 'expected by name only':
+        expected = {'name': 'web_frontend', 'version': 1}
+    else:
+        del expected['settings']
+    assert overridden_of(record, expected) == []

@@ -3,18 +3,26 @@
 """The fleet audit computed once on the controller (judge/_audit.audit), from facts as the hosts report them."""
 
 import copy
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from ansible.module_utils import _internal
+from ansible.module_utils.common import warnings
+from ansible.module_utils.testing import patch_module_args
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
+from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 
+from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
+
+# The checksum web_frontend@1 has: the fuzzing below reaches the overridden finding by changing it.
 RECORD = {'profile': 'web_frontend', 'version': 1, 'applied': {'net.ipv4.tcp_fin_timeout': '30'},
-          'sysctl_file': '/etc/sysctl.d/60-netops-tcp.conf'}
+          'sysctl_file': '/etc/sysctl.d/60-netops-tcp.conf', 'checksum': profiles.resolve('web_frontend', 1)['checksum']}
 
 
 def facts(fin_timeout='30', record='the record', overflows=0, release='6.1.0-50-cloud-amd64'):
@@ -53,7 +61,7 @@ def test_findings_for_the_fleet_with_each_profile_resolved_once():
 
 def test_a_counter_rise_is_measured_against_the_previous_report():
     hosts = host_audit.audit({'a': facts(overflows=7), 'b': facts(overflows=7)}, lambda record: None,
-                              previous={'hosts': {'a': {'counters': {'ListenOverflows': 7}}}})
+                             previous={'hosts': {'a': {'counters': {'ListenOverflows': 7}}}})
     assert hosts['a']['findings'] == []  # no rise since the last audit
     assert hosts['b']['findings'][0]['message'].startswith('ListenOverflows rose by 7 since boot')
 
@@ -84,7 +92,7 @@ def test_from_the_cache_old_missing_and_undated_facts_are_said():
     fresh['tcp']['gathered_at'] = '2026-11-30T23:00:00Z'
     old['tcp']['gathered_at'] = '2026-11-28T00:00:00Z'
     hosts = host_audit.audit({'fresh': fresh, 'old': old, 'undated': undated, 'gone': {}}, lambda record: None,
-                         source='cache', max_age=86400, now=now)
+                             source='cache', max_age=86400, now=now)
     assert hosts['fresh']['findings'] == []
     assert hosts['old']['findings'][0] == {
         'kind': 'stale', 'severity': 'warning', 'key': None, 'expected': '<= 86400 s', 'actual': 259200,
@@ -200,3 +208,53 @@ def test_no_shape_of_one_hosts_facts_breaks_the_fleets_report(data):
     fleet = report.fleet(hosts)
     for render in RENDER.values():
         render(fleet).encode('utf-8')
+
+
+def tune_with_sysctl_tune(tmp_path, monkeypatch, capsys, name, **resolve):
+    """The record sysctl_tune writes on a fake host (a child namespace of 6.1) for the profile as the tune
+    role resolves it (the tcp_profile lookup's code, with its overrides), read back from the fact file."""
+    proc = make_tree(tmp_path / name / 'proc', '6.1.0-50-cloud-amd64', initial=False)
+    files = tmp_path / name / 'files'
+    profile = profiles.resolve('web_frontend', 'latest', **resolve)
+    args = {'proc_path': proc, 'sysctl_file': str(files / 'sysctl.d' / '60-netops-tcp.conf'),
+            'modules_file': str(files / 'modules-load.d' / 'netops-tcp.conf'), 'state_dir': str(files / 'state'),
+            'fact_path': str(files / 'facts.d' / 'netops_tcp.fact'), 'settings': profile['settings'], 'profile': profile}
+    monkeypatch.setattr(warnings, '_global_warnings', {})
+    monkeypatch.setattr(_internal, 'is_controller', False)  # the lookup's import made this process a controller
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            sysctl_tune.main()
+    result = json.loads(capsys.readouterr().out)
+    assert exc.value.code == 0, result
+    with open(args['fact_path']) as handle:
+        return json.load(handle)
+
+
+def test_a_host_tuned_with_overrides_is_reported_overridden(tmp_path, monkeypatch, capsys):
+    """tune-tcp.yml with tcp_tune_overrides, then the audit against what the host records it runs
+    (web_frontend@2 and its latest): the keys that differ are in every report file; a host tuned
+    without overrides has no finding."""
+    fleet = {}
+    for name, overrides in (('plain', None), ('tweaked', {'net.core.somaxconn': 8192, 'net.ipv4.tcp_notsent_lowat': 131072})):
+        record = tune_with_sysctl_tune(tmp_path, monkeypatch, capsys, name, overrides=overrides)
+        fleet[name] = facts(record=record)
+        fleet[name]['tcp_sysctl']['boot_files'] = [record['sysctl_file']]
+    resolver = profiles.Resolver()
+
+    def expected_for(record):  # as audit_report's: the profile each host records, resolved once
+        return resolver.get(record['profile'], record.get('version') or 'latest') if record else None
+
+    hosts = host_audit.audit(fleet, expected_for)
+    assert hosts['plain']['findings'] == [] and hosts['plain']['expected'] == 'web_frontend@2'
+    assert fleet['tweaked']['ansible_local']['netops_tcp']['profile'] == 'web_frontend'
+    assert [(f['kind'], f['severity'], f['key'], f['expected'], f['actual']) for f in hosts['tweaked']['findings']] == [
+        ('overridden', 'warning', 'net.core.somaxconn', '16384', '8192'),
+        ('overridden', 'warning', 'net.ipv4.tcp_notsent_lowat', None, '131072')]
+    fleet_report = report.fleet(hosts)
+    assert fleet_report['summary']['kinds'] == {'overridden': 2}
+    assert '| warning | overridden | net.core.somaxconn | 16384 | 8192 | net.core.somaxconn: this host runs web_frontend@2 ' \
+        'with 8192, the profile sets 16384' in RENDER['report.md'](fleet_report)
+    cases = ET.fromstring(RENDER['report.xml'](fleet_report)).findall(".//testsuite[@name='tweaked']/testcase")
+    assert [(c.get('name'), c.find('failure').get('type')) for c in cases] == [
+        ('overridden net.core.somaxconn', 'warning'), ('overridden net.ipv4.tcp_notsent_lowat', 'warning')]
+    assert 'overridden' in RENDER['report.html'](fleet_report)
