@@ -28,7 +28,7 @@ RANK = dict((area, rank) for rank, group in enumerate(AREAS) for area in ((group
 # renderer or another area's weight (tcp_metrics shipped the 12 KB HTML report renderer before).
 PAYLOAD_LIMITS = {
     'tcp_facts': 90000,
-    'tcp_health': 95000,
+    'tcp_health_info': 95000,
     'sysctl_facts': 115000,
     'audit_facts': 165000,
     'sysctl_tune': 235000,
