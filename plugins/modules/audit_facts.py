@@ -21,10 +21,10 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
-  - netops.tcp.audit
-  - netops.tcp.attributes.facts
-  - netops.tcp.attributes.read_only
+  - netops.tcp._attributes
+  - netops.tcp._audit
+  - netops.tcp._attributes.facts
+  - netops.tcp._attributes.read_only
 options:
   gather_subset:
     description:

@@ -25,8 +25,8 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
-  - netops.tcp.attributes.controller
+  - netops.tcp._attributes
+  - netops.tcp._attributes.controller
 attributes:
   check_mode:
     support: full

@@ -32,9 +32,9 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
-  - netops.tcp.attributes.facts
-  - netops.tcp.attributes.read_only
+  - netops.tcp._attributes
+  - netops.tcp._attributes.facts
+  - netops.tcp._attributes.read_only
 options:
   keys:
     description:

@@ -40,7 +40,7 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
+  - netops.tcp._attributes
 attributes:
   check_mode:
     support: full
@@ -248,8 +248,7 @@ from ansible_collections.netops.tcp.plugins.module_utils.apply import _state as 
 from ansible_collections.netops.tcp.plugins.module_utils.apply import _transaction as transaction
 from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
-
-COLLECTION_VERSION = '0.1.0'
+from ansible_collections.netops.tcp.plugins.module_utils.common._version import COLLECTION_VERSION
 
 
 def now():

@@ -34,8 +34,8 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
-  - netops.tcp.audit
+  - netops.tcp._attributes
+  - netops.tcp._audit
 attributes:
   check_mode:
     support: full

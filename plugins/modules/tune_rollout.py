@@ -13,7 +13,7 @@ short_description: The tune role's rollout gate and rollout report, on the contr
 version_added: 0.1.0
 description:
   - Used by the P(netops.tcp.tune#role) role once per wave (a C(serial) batch); it reads what the role registered per
-    host (C(__tcp_tune_result), the four C(__tcp_tune_health_N) snapshots of M(netops.tcp.tcp_health), the put back),
+    host (C(__tcp_tune_result), the four C(__tcp_tune_health_N) snapshots of M(netops.tcp.tcp_health_info), the put back),
     so it is not meant to be called on its own.
   - With O(phase=gate), works out each host's counter rates over the baseline window (just before the change) and the
     window of the same length after it, and the wave's verdict. A host is worse when a counter's new rate is above its
@@ -26,8 +26,8 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
-  - netops.tcp.attributes.controller
+  - netops.tcp._attributes
+  - netops.tcp._attributes.controller
 attributes:
   check_mode:
     support: none
@@ -56,7 +56,7 @@ options:
     description: The report directory on the controller; needed with O(phase=report).
     type: path
 seealso:
-  - module: netops.tcp.tcp_health
+  - module: netops.tcp.tcp_health_info
   - module: netops.tcp.sysctl_tune
 '''
 

@@ -18,7 +18,7 @@ from ansible_collections.netops.tcp.plugins.module_utils.gather._census import C
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
 
 
-# The options of the modules that read what an audit reads (documented in doc_fragments/audit.py).
+# The options of the modules that read what an audit reads (documented in doc_fragments/_audit.py).
 ARGUMENT_SPEC = dict(
     fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
     proc_path=dict(type='path', default='/proc'),

@@ -28,7 +28,7 @@ RANK = dict((area, rank) for rank, group in enumerate(AREAS) for area in ((group
 # for a renderer or another area's weight (tcp_metrics shipped the 16 KB HTML report renderer before).
 PAYLOAD_LIMITS = {
     'tcp_facts': 90000,
-    'tcp_health': 95000,
+    'tcp_health_info': 95000,
     'sysctl_facts': 120000,
     'audit_facts': 175000,
     'sysctl_tune': 240000,

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r'''
-module: tcp_health
+module: tcp_health_info
 short_description: Take a TCP health snapshot (trouble counters, connection states, a clock) for rates over a window
 version_added: 0.1.0
 description:
@@ -24,8 +24,8 @@ description:
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
-  - netops.tcp.attributes
-  - netops.tcp.attributes.read_only
+  - netops.tcp._attributes
+  - netops.tcp._attributes.read_only
 options:
   since:
     description: The C(clock) of an earlier snapshot of this host (C(health.clock) of its result).
@@ -46,11 +46,11 @@ seealso:
 
 EXAMPLES = r'''
 - name: Start of a window
-  netops.tcp.tcp_health:
+  netops.tcp.tcp_health_info:
   register: first
 
 - name: End of the window, a minute after its start
-  netops.tcp.tcp_health:
+  netops.tcp.tcp_health_info:
     since: "{{ first.health.clock }}"
     window: 60
   register: second
