@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet audit on the controller, in one task: every host's findings from its facts (each expected
 profile resolved once, the previous report read once), then the report files."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import json
 import os
@@ -77,7 +72,7 @@ class ActionModule(ControllerAction):
         try:
             directory = files.Directory.open(dest)
             existing = dict((name, directory.read(name, errors='replace') if directory else None) for name in RENDER)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
         finally:
             if directory:
@@ -115,7 +110,7 @@ class ActionModule(ControllerAction):
                     directory = directory or files.Directory.open(dest, create=True)
                     directory.replace(name, text, 0o644)
                 changed = True
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, files.describe(exc)))
         finally:
             if directory:

@@ -1,11 +1,6 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the netops.tcp audit (documented in tcp_findings.yml and tcp_query.yml beside this file)."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
@@ -38,7 +33,7 @@ def tcp_query(data, expression):
         raise AnsibleFilterError('tcp_query: %r is not a valid jmespath expression: %s' % (expression, exc))
 
 
-class FilterModule(object):
+class FilterModule:
 
     def filters(self):
         return {

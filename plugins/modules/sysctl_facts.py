@@ -1,11 +1,6 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r'''
 module: sysctl_facts
@@ -160,7 +155,7 @@ def main():
             facts = sysctl.gather(params['proc_path'], params['keys'])
     except (CatalogError, KernelVersionError) as exc:
         module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         module.fail_json(msg='cannot read the kernel release under %s: %s' % (params['proc_path'], exc))
     for problem in problems:
         module.warn(problem)

@@ -1,11 +1,6 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r'''
 module: sysctl_tune
@@ -264,7 +259,7 @@ def read_state(module, path, reset, allow_unknown):
     try:
         text = files.read_text(path)
         return (statefile.parse_state(text, allow_unknown) if text is not None else statefile.empty_state()), text
-    except (IOError, OSError, UnicodeDecodeError, statefile.StateError) as exc:
+    except (OSError, UnicodeDecodeError, statefile.StateError) as exc:
         problem = files.describe(exc)
     if not reset:
         module.fail_json(msg='%s cannot be used (%s). It holds the values from before the first tuning, so nothing '
@@ -277,7 +272,7 @@ def read_state(module, path, reset, allow_unknown):
         try:
             os.rename(path, aside)
             files.fsync_dir(os.path.dirname(path))
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             module.fail_json(msg='cannot set %s aside: %s; nothing was changed' % (path, files.describe(exc)))
     return statefile.empty_state(), None
 
@@ -321,7 +316,7 @@ def main():
             files.check_destination(directory)
         except files.Refused as exc:
             module.fail_json(msg='%s: %s; nothing was changed' % (option, files.describe(exc)))
-        except (IOError, OSError):
+        except OSError:
             pass  # an unreadable path: the run itself meets it and says so
     present = p['state'] == 'present'
     try:
@@ -329,7 +324,7 @@ def main():
         host = planning.Host(p['proc_path'])
     except (_settings.SettingsError, CatalogError, KernelVersionError) as exc:
         module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         module.fail_json(msg='cannot read the kernel release under %s: %s' % (p['proc_path'], exc))
 
     state_file = os.path.join(p['state_dir'], 'state.json')
@@ -339,7 +334,7 @@ def main():
         lock.acquire()
     except files.LockTimeout as exc:
         module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         lock.release(remove_file=not os.path.exists(state_file))
         module.fail_json(msg='cannot lock %s: %s; nothing was changed' % (lock.path, files.describe(exc)))
     result, error = None, None
@@ -349,7 +344,7 @@ def main():
                 if path:
                     files.remove_stale_temps(path)  # a crashed run's; we hold the lock
         result = run(module, p, host, settings, state_file, started)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         # A file of ours that cannot be read (not one that is absent): nothing was written yet.
         error = 'cannot read %s: %s; nothing was changed' % (exc.filename, files.describe(exc))
     finally:

@@ -1,11 +1,6 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r'''
 module: tcp_metrics
@@ -157,7 +152,7 @@ def main():
         old = directory.read(metrics.FILE_NAME, errors='replace', limit=metrics.READ_LIMIT) if directory else None
     except files.Refused as exc:
         module.fail_json(msg='textfile_dir: %s; nothing was written' % files.describe(exc))
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         old = None  # rewritten whole; the findings then count counters since boot
         module.warn('%s cannot be read (%s): it is written anew' % (path, files.describe(exc)))
     facts = audit.gather_or_fail(module)
@@ -179,11 +174,11 @@ def main():
             directory.replace(metrics.FILE_NAME, text, 0o644, sync=False)
         except files.Refused as exc:
             module.fail_json(msg='textfile_dir: %s; nothing was written' % files.describe(exc))
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             module.fail_json(msg='cannot write %s: %s; the file there is as it was' % (path, files.describe(exc)))
         try:
             directory.sync(metrics.FILE_NAME)
-        except (IOError, OSError) as exc:  # the new file is in place; a power cut could still lose it
+        except OSError as exc:  # the new file is in place; a power cut could still lose it
             module.warn('%s is written, but its directory could not be synced: %s' % (path, files.describe(exc)))
     result = dict(changed=changed, dest=path, expected=host['expected'], findings=host['findings'],
                   series=sum(1 for line in text.splitlines() if not line.startswith('#')))

@@ -1,11 +1,6 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: the base of the actions that run on the controller alone."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 

@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp, controller only: the fleet summary built from every host's audit (report.json),
 the findings a play fails on, and the orders the report files list hosts and kernels in."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import SEVERITIES, rank
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp, controller only: the shell of the self-contained HTML pages (the audit's
@@ -7,10 +6,6 @@ SVG bar charts and the colours of connection states and severities.
 
 Nothing here reaches the network: the pages' Content-Security-Policy allows inline style and script only.
 Every label drawn is host text and is escaped here."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 

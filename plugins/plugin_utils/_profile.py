@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: resolving versioned tuning profiles.
@@ -9,10 +8,6 @@ catalog) and computes a checksum of what would be applied. Pure: the caller pass
 function returning (data, raw bytes), so the same code serves the lookup and the tests.
 Errors name the profile, the key and the rule.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import hashlib
 import json

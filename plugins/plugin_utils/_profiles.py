@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp, controller side: reading profile files (YAML, a key written twice refused)
 and resolving them once per name, version and parameters, for the tcp_profile lookup and the audit."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import json
 import os

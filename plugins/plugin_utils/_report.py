@@ -1,13 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp, controller only: the audit's report files for people and CI, rendered from the
 fleet summary (_fleet): report.md (Markdown), report.xml (JUnit XML) and report.html (one page, drawn
 with _page). All host text is escaped for the format it lands in."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import SEVERITIES, rank

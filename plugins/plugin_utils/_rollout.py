@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: a rollout wave's verdict, and the rollout report (JSON, Markdown, HTML).
@@ -8,10 +7,6 @@ snapshots: a baseline window just before the change and a window of the same len
 A wave fails when any of its hosts got worse; then every host of it that the change touched is
 put back, and the rollout stops before the next wave.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health

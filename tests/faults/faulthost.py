@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A fake host for fault tests: a /proc tree and the module's files under one root; sysctl_tune runs
 on it as a real process, so a SIGKILL really leaves what a crash leaves."""

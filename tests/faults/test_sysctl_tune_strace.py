@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """sysctl_tune under faults injected by strace at the system calls themselves, no hook in the code:
 SIGKILL at the Nth call of every syscall that changes something (write, pwrite64, ftruncate, rename,

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What an unprivileged local user can do to a host's TCP facts: a process with a name of its
 choosing (``--comm``, hex of the bytes, as /proc/self/comm takes them), secrets on its command

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The audit from the fact cache: facts cached by an everyday play (examples/inventory), then
 audit-tcp.yml with tcp_audit_source=cache while no host can be reached at all."""

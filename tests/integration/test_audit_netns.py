@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The audit over a small fleet of namespace hosts: tune them, drift one by hand, audit, read report.json."""
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The metrics as Prometheus sees them: Debian's node_exporter runs inside a namespace host with its
 textfile collector on, metrics-tcp.yml writes netops_tcp.prom there, and the test scrapes /metrics

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """tune-tcp.yml rolls out in waves under real traffic: each host a network namespace with a private
 mount namespace running the load generator (a steady connection rate that leaves TIME_WAIT behind,

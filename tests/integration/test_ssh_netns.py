@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Over SSH, as fleets are reached: hosts that run their own sshd in their namespaces, the controller
 in a hub namespace; with and without pipelining. The tune lifecycle and the fleet audit."""

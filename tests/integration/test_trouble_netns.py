@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The audit's health findings against real trouble in namespace hosts: a SYN flood from forged
 sources whose SYN-ACKs go nowhere, a FIN_WAIT1 pile-up towards peers that stopped reading, and

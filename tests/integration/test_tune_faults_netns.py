@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The apply path against a real kernel and real filesystems, each host a network namespace with a
 private mount namespace: read-only and full filesystems under each of the module's files, every

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The tune role and sysctl_tune through real ansible-playbook, each host a network namespace with
 a private mount namespace: live values and files are checked against what the kernel reports there."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TuneD as another owner, with Debian's real tuned package: a namespace host whose (overlaid) /etc
 selects its network-throughput profile, which sets tcp_rmem in its [sysctl] section. The daemon

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The tarball `ansible-galaxy collection build` makes holds what users need and nothing a checkout
 collects (venvs, the docs build, caches, reports, Molecule, developer tools): galaxy.yml's build_ignore."""

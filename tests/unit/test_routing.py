@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Module names as Ansible users expect them: a module that only reads is *_info (or *_facts when it
 sets facts); an old name keeps working through meta/runtime.yml with a deprecation."""

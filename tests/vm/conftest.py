@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The VM tier: tests parametrized by kernel line (--kernel 5.10 --kernel 7.3, default all four),
 run kernel after kernel on one VM each; scripts/vm.sh runs two such pytest processes at once."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs inside a test VM. ``server PORT``: accept and hold every connection. ``client HOST PORT
 OPEN CLOSED``: open OPEN + CLOSED connections through the virtual service, close CLOSED of them,

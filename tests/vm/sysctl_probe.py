@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs inside a test VM (python3 - KEYS_JSON): what the kernel shows of each sysctl, found by
 reading and writing /proc/sys, independent of the collection's code.

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The catalog, the profiles, persistence across real reboots and the IPVS census on Debian's real
 kernels (5.10, 6.1, 6.12, 7.3), each in a QEMU VM reached by Ansible over SSH.

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: the files a tuning leaves for boot and for Ansible, and what may undo them.
@@ -10,10 +9,6 @@ undo the drop-in at boot: a later sysctl.d file or TuneD profile (``later_overri
 nothing loads (``unloaded_modules``), a modules file systemd-modules-load does not read
 (``modules_file_unread``). Only texts and warnings here: ``_transaction`` writes them.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import json
 import os

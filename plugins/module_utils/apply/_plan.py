@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: the plan, what a run does to each sysctl key on this host.
@@ -10,10 +9,6 @@ read-only, a capacity limit it would lower), restore (a key set before and not n
 ip_unprivileged_port_start and the congestion control a namespace may take; ``write_order``
 orders the writes so that the kernel accepts every intermediate state. Nothing is written here.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _census as census

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: ``state.json``, what a host keeps between runs (under ``DEFAULT_STATE_DIR``).
@@ -9,10 +8,6 @@ whether a run stopped half way (``incomplete``). ``parse_state`` validates it as
 input (a damaged state is never taken as none); ``next_states`` and ``previous_of`` say what a
 run saves before its first live write and after its last step.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import json
 import os

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: carrying out a plan on a host, all or nothing.
@@ -12,10 +11,6 @@ into place. A failure at any step puts back what was done and says so (``_undo``
 step leaves a state from which a rerun or ``state=absent`` gives back exactly the values from
 before any tuning. ``mismatches`` reads back what the kernel took.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import errno
 import os
@@ -98,7 +93,7 @@ def execute(host, plan, changes, state_path=None, state_old=None, state_before=N
             doing = 'syncing the directory of %s' % change.path
             files.sync_dir_of(change.path)
         files.checkpoint('done')
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         message = '%s failed: %s' % (doing, files.describe(exc))
         undone, complete = _undo(host, written, committed, staged, created, state_path, state_old, state_before,
                                  state_touched)
@@ -111,7 +106,7 @@ def _undo(host, written, committed, staged, created, state_path, state_old, stat
     for key, step in reversed(written):
         try:
             host.write(step, step['before'])
-        except (IOError, OSError):
+        except OSError:
             failed.append(key)
     live_back = [k for k, _s in written if k not in failed]
     files_back = []
@@ -124,7 +119,7 @@ def _undo(host, written, committed, staged, created, state_path, state_old, stat
             else:
                 files.put_back(change.path, change.old, change.mode)
             files_back.append(change.path)
-        except (IOError, OSError):
+        except OSError:
             failed.append(change.path)
     for _change, tmp in staged:
         files.discard(tmp)
@@ -135,7 +130,7 @@ def _undo(host, written, committed, staged, created, state_path, state_old, stat
             target = state_before
         try:
             files.put_back(state_path, target, 0o600)
-        except (IOError, OSError):
+        except OSError:
             failed.append(state_path)
     for directory in reversed(created):
         try:

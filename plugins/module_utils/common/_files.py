@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: files that must survive a crash, and one run at a time per host.
@@ -14,10 +13,7 @@ unless the test-only environment variable NETOPS_TCP_FAULT asks it to kill the p
 raise an I/O error or pause there (tests/faults/).
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import binascii
 import datetime
@@ -129,7 +125,7 @@ def read_text(path: str, errors: str = 'strict', quiet: bool = False, follow: bo
     """
     try:
         return _read(path, None, path, errors, follow, limit)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         if exc.errno == errno.ENOENT or quiet:
             return None
         raise
@@ -281,7 +277,7 @@ def remove(path: str, sync: bool = True) -> bool:
     checkpoint('remove %s' % path)
     try:
         os.remove(path)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         if exc.errno == errno.ENOENT:
             return False
         raise
@@ -402,7 +398,7 @@ class Directory:
         """The directory, or None when it does not exist and not ``create``."""
         try:
             fd, shown, created = _walk(path, create, mode, strict)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             if exc.errno == errno.ENOENT and not create:
                 return None
             raise
@@ -437,7 +433,7 @@ class Directory:
                     raise Refused('%s belongs to uid %d%s in a directory others can write: not read as ours'
                                   % (self.join(name), st.st_uid, ', with other links' if st.st_nlink > 1 else ''))
             return _read(name, self.fd, self.join(name), errors, False, limit)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return None
             raise
@@ -494,7 +490,7 @@ class Lock:
                 return self
             try:
                 fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-            except (IOError, OSError) as exc:
+            except OSError as exc:
                 os.close(fd)
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
@@ -546,7 +542,7 @@ class Lock:
             with open(self.path) as handle:
                 info = json.load(handle)
             return 'pid %d, started %s' % (info['pid'], info['started'])
-        except (IOError, OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError):
             return 'holder unknown'
 
     def _busy_message(self) -> str:

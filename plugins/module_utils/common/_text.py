@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: text from hosts, made safe for each grammar the collection writes.
@@ -11,10 +10,7 @@ escapes (``\\x01``, ``\\u202e``); each writer then escapes for its own grammar: 
 ``prom_label`` (Prometheus's text exposition format).
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import re
 from html import escape as _html_escape

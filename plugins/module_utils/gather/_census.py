@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: the TCP census behind ``ansible_facts.tcp``.
@@ -8,10 +7,7 @@ the state counts and, when asked, the per-socket details. Only aggregates are
 kept while walking, so memory does not grow with the number of sockets.
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import os
 import socket

@@ -1,12 +1,8 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: what an audit reads from one host, for audit_facts and tcp_metrics."""
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import json
 import typing as t
@@ -35,7 +31,7 @@ def read_record(path: str) -> t.Any:
     try:
         text = files.read_text(path)
         return json.loads(text) if text is not None else None
-    except (IOError, OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         return {'error': '%s: %s' % (path, files.describe(exc))}
 
 
@@ -50,7 +46,7 @@ def gather(gather_subset: list[str] | None, fact_path: str, proc_path: str = '/p
         tcp_sysctl, problems = sysctl.gather_with_sources(proc_path, root=root)
     except (GatherError, CatalogError, KernelVersionError) as exc:
         raise AuditError(str(exc))
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         raise AuditError('cannot read the kernel release under %s: %s' % (proc_path, exc))
     return {'tcp': tcp, 'tcp_sysctl': tcp_sysctl, 'tcp_record': read_record(fact_path)}, census.warnings + problems
 

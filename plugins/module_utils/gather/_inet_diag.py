@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: a stdlib-only NETLINK_SOCK_DIAG (inet_diag) dump of TCP sockets.
@@ -8,10 +7,7 @@ reusable buffer: nothing per socket is kept unless a caller asks for it, so memo
 flat however many sockets there are.
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import errno
 import os

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: parsers for /proc/net files.
@@ -8,10 +7,7 @@ problems: malformed or truncated content gives partial results and a sentence pe
 problem, never an exception.
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import bisect
 import errno

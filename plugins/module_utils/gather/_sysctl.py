@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: reading sysctls from /proc/sys and the files that set them at boot.
@@ -7,10 +6,7 @@ Key names go through the catalog's ``split_key`` and the resulting path is check
 stay under /proc/sys, so no crafted name can read anything else.
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import errno
 import fnmatch
@@ -63,7 +59,7 @@ def read_raw(path: str) -> tuple[str | None, int | None]:
     """(text, None) or (None, errno) for one /proc/sys file."""
     try:
         text = files.read_text(path, errors='replace')
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         return None, exc.errno
     return (text, None) if text is not None else (None, errno.ENOENT)
 
@@ -303,7 +299,7 @@ def _file_writes(paths: t.Iterable[str], keys: t.Collection[str], owner: str, pr
             continue
         try:
             text = files.read_text(path)
-        except (IOError, OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             if owner == 'systemd-sysctl':  # told once, not again for TuneD's second pass
                 problems.append('%s: cannot read (%s)' % (path, exc))
             continue

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: what TuneD writes to /proc/sys at boot, read from its files (the daemon
@@ -18,10 +17,7 @@ and /etc/tuned/profiles since 2.23 (commit 6d3aa94; Debian 13 ships 2.25), /usr/
 tier: "Requested profile ... doesn't exist", nothing applied).
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import os
 import re

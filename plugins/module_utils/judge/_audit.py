@@ -1,12 +1,7 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: one host's audit entry (its findings, record, states, kernel), judged on the host
 (netops.tcp.tcp_metrics) or on the controller (netops.tcp.audit_report)."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import calendar
 import time

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: audit findings for one host, from its facts, record and expected profile.
@@ -10,10 +9,6 @@ returns findings. Each finding has ``kind``, ``severity`` (critical,
 warning, info), ``key`` where it applies, ``expected``, ``actual`` and a ``message`` that says
 what it means and what to do.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease, KernelVersionError

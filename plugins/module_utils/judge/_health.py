@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: a host's TCP health over a time window, and the rollout gate.
@@ -13,10 +12,6 @@ The gate compares a host's window after a change with the window of the same len
 before it: a counter trips when its new rate is above its floor (idle hosts never trip) and
 above ``ratio`` times its baseline rate.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import os
 import time
@@ -47,7 +42,7 @@ def clock(proc_path='/proc'):
         try:
             with open(os.path.join(proc_path, rel)) as handle:
                 return handle.readline().strip()
-        except (IOError, OSError):
+        except OSError:
             return None
     try:
         netns = os.readlink(os.path.join(proc_path, 'self', 'ns', 'net'))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: one host's profile state, findings and TCP health in Prometheus's text
@@ -11,10 +10,6 @@ alert takes its age with ``time() - ...``. Every label's values are bounded: fin
 severities are fixed, keys come from the sysctl catalog, and processes and ports are cut to
 the few that matter most.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import calendar
 import re

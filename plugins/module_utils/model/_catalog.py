@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: the catalog of TCP-related sysctls.
@@ -11,10 +10,7 @@ second opinion: /proc/sys is probed first (distributions backport). Pure data an
 functions: modules and controller plugins share it.
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import re
 import typing as t

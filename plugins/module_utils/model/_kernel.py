@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: Linux kernel release parsing and version specifiers.
@@ -9,10 +8,7 @@ A release candidate counts as its final version: features are merged before rc1,
 so ``4.12.0-rc3`` already lacks what 4.12 removed.
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import re
 import typing as t

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp: settings (sysctl name -> value, with guards) validated against the catalog.
@@ -9,10 +8,7 @@ typed value, the text the kernel will show, guards) that the decision, the write
 read-back and the drop-in reuse: nothing is parsed twice.
 """
 
-from __future__ import absolute_import, division, print_function
 from __future__ import annotations
-
-__metaclass__ = type
 
 import typing as t
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Modules and module_utils run on the managed hosts: ansible-core 2.19 supports Python 3.8 there.
 

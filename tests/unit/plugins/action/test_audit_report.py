@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The audit_report action driven the way ansible-core drives it: an inventory, a VariableManager
 holding the facts the hosts gathered (the hostvars the action reads), a Task with the arguments, a

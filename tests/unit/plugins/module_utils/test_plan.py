@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """apply/_plan: the decision per key (kernel, namespace and NAT guards, capacity limits that are only
 raised, keys put back) and the order of the writes the kernel accepts."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TuneD as another owner of the same sysctls: its active profile read from its files, and where
 its writes fall among systemd-sysctl's at boot."""

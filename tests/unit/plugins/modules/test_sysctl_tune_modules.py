@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """sysctl_tune's modules-load.d file: the kernel modules of applied keys (nf_conntrack for
 net.netfilter.nf_conntrack_*) listed so they load before systemd-sysctl at boot, in the same
@@ -131,7 +130,7 @@ def test_a_version_without_the_key_removes_the_file_and_previous_puts_it_back(ru
     root, args = host
     # The record's time stamp is the run's: one clock for every run, so the trees compare byte for byte
     # even when the runs straddle a second.
-    monkeypatch.setattr(sysctl_tune, 'now', lambda: datetime.datetime(2026, 12, 3, 12, 0, 0, tzinfo=datetime.timezone.utc))
+    monkeypatch.setattr(sysctl_tune, 'now', lambda: datetime.datetime(2026, 12, 3, 12, 0, 0, tzinfo=datetime.UTC))
     run(run_module, args, settings=PLAIN, profile={'name': 'p', 'version': 1})
     assert not os.path.exists(args['modules_file'])
     on_v1 = snapshot(root)
