@@ -1,3 +1,4 @@
+# Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What each module ships to a host, as ansible-core's module packer (AnsiballZ) builds it.
 
