@@ -108,7 +108,8 @@ class ActionModule(ControllerAction):
             batch = task_vars.get('ansible_play_batch', [])
             data = dict((name, host_data(name, _fact(hostvars, name))) for name in batch)
             # The hosts of this wave have no verdict yet; those of the waves before have theirs.
-            waves, put_back = self._collect(hostvars, [n for n in everyone if n not in batch])
+            judged = set(batch)
+            waves, put_back = self._collect(hostvars, [n for n in everyone if n not in judged])
             current = rollout.judge(1 + max(list(waves) or [0]), data, gate)
             waves[current['wave']] = current
             result.update(current)

@@ -133,8 +133,11 @@ def test_a_wave_is_copied_once_whatever_the_number_of_its_hosts():
     first = gate(hostvars, list(hostvars))
     keep_wave(hostvars, first)
     hostvars['new'] = {FACT: measured()}
-    second = gate(hostvars, ['new'], sorted(hostvars))
+    with mock.patch.object(action, '_plain', wraps=action._plain) as plain:
+        second = gate(hostvars, ['new'], sorted(hostvars))
     assert second['wave'] == 2 and list(second['hosts']) == ['new']
+    # The new host's data, and wave 1 once for its three hosts.
+    assert plain.call_count == 2 and plain.call_args_list[1][0][0]['hosts'] == first['hosts']
 
 
 def test_the_gate_off_judges_nothing():
