@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The tune role's rollout gate and report, on the controller, once per wave (serial batch).
@@ -8,10 +7,6 @@ documentation, "The rollout's data"); the action reads nothing else of the role'
 wave without it, or without one of its keys, fails the gate naming the host and what is missing.
 tests/unit/plugins/action/test_tune_rollout.py checks the role's tasks against the names here.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import datetime
 import json
@@ -153,12 +148,12 @@ class ActionModule(ControllerAction):
     def _report(self, waves, put_back, everyone, gate, args):
         """Every wave so far, written to dest."""
         rep = rollout.rollout(list(waves.values()), put_back, everyone, gate, args['soak'],
-                              datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
+                              datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))
         dest = os.path.abspath(args['dest'])
         try:
             with files.Directory.open(dest, create=True) as directory:
                 for name, render in RENDER.items():
                     directory.replace(name, render(rep), 0o644)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise AnsibleActionFail('cannot write the rollout report in %s: %s' % (dest, files.describe(exc)))
         return {'dest': dest, 'rollout': rep}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The tune_rollout action: its verdicts and failures, driven with task arguments and task_vars as
 ansible-playbook gives them; and the contract with the tune role (one variable per host,
@@ -22,6 +21,8 @@ from ansible_collections.netops.tcp.plugins.modules import tune_rollout as docs
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 ROLE = os.path.join(ROOT, 'roles', 'tune')
 FACT = action.FACT
+# The module of the role's health snapshots (tcp_health_info, tcp_health before its rename).
+HEALTH = ('netops.tcp.tcp_health_info', 'netops.tcp.tcp_health')
 
 
 def snap(at, tw_overflow=0, boot='b1'):
@@ -264,8 +265,8 @@ def test_the_role_sets_the_rollout_data_with_the_keys_the_action_reads():
     assert put_back == "{{ %s | combine({'%s': %s}) }}" % (FACT, action.PUT_BACK, put_back_register[0])
     # The snapshots are the four tcp_health results, in the order of the windows.
     health_registers = [t['register'] for name in ('baseline.yml', 'after.yml') for t in tasks(name)
-                        if action_of(t) == 'netops.tcp.tcp_health']
-    assert sorted(health_registers) == sorted(r for _name, r in registered('netops.tcp.tcp_health'))
+                        if action_of(t) in HEALTH]
+    assert sorted(health_registers) == sorted(r for module in HEALTH for _name, r in registered(module))
     assert health_registers == ['__tcp_tune_health_%d' % i for i in range(action.SNAPSHOTS)]
     assert re.findall(r'(__tcp_tune_health_\d)\.health', first['snapshots']) == health_registers
 
