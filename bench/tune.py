@@ -33,11 +33,13 @@ import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused
 from ansible_collections.netops.tcp.tests.integration.harness import IsolatedHost  # noqa: E402  pylint: disable=wrong-import-position
 
 ANSIBLE_WHEEL = 'ansible==12.3.0'
-# Twenty keys every network namespace can set, so both ways write the same twenty.
+# Twenty keys every network namespace can set, so both ways write the same twenty. No value is below
+# what a recent kernel has by default (tcp_rmem's maximum is 32 MiB since Linux 6.17): the tune role
+# would keep such a capacity limit (a profile only raises it) and the loop would lower it.
 SETTINGS = {
     'net.core.somaxconn': 16384, 'net.ipv4.tcp_fin_timeout': 30, 'net.ipv4.tcp_keepalive_time': 600,
     'net.ipv4.tcp_keepalive_intvl': 15, 'net.ipv4.tcp_keepalive_probes': 3, 'net.ipv4.tcp_max_syn_backlog': 16384,
-    'net.ipv4.tcp_max_tw_buckets': 262144, 'net.ipv4.tcp_retries2': 8, 'net.ipv4.tcp_rmem': [4096, 131072, 16777216],
+    'net.ipv4.tcp_max_tw_buckets': 262144, 'net.ipv4.tcp_retries2': 8, 'net.ipv4.tcp_rmem': [4096, 131072, 33554432],
     'net.ipv4.tcp_wmem': [4096, 16384, 16777216], 'net.ipv4.tcp_syn_retries': 3, 'net.ipv4.tcp_synack_retries': 2,
     'net.ipv4.tcp_syncookies': 1, 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.tcp_timestamps': 1,
     'net.ipv4.ip_local_port_range': [15000, 65000], 'net.ipv4.tcp_abort_on_overflow': 0,

@@ -1,15 +1,17 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The tune role's rollout gate and report, on the controller, once per wave (serial batch)."""
+"""The tune role's rollout gate and report, on the controller, once per wave (serial batch).
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+What the role and this action share is one variable per host, FACT (its shape: the module's
+documentation, "The rollout's data"); the action reads nothing else of the role's. A host of the
+wave without it, or without one of its keys, fails the gate naming the host and what is missing.
+tests/unit/plugins/action/test_tune_rollout.py checks the role's tasks against the names here.
+"""
 
 import datetime
 import json
 import os
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
 
@@ -18,12 +20,16 @@ from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as
 from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
-# The results the tune role registers per host; this action reads them from hostvars.
-APPLY = '__tcp_tune_result'
-PUT_BACK = '__tcp_tune_put_back'
-WAVE = '__tcp_tune_wave'
-PROFILE = '__tcp_tune_profile'
-SNAPSHOTS = ('__tcp_tune_health_0', '__tcp_tune_health_1', '__tcp_tune_health_2', '__tcp_tune_health_3')
+# The one variable the tune role sets per host for this action (roles/tune/tasks/rollout_gate.yml).
+FACT = '__tcp_tune_rollout'
+# Set on every host of a measured wave before its gate: what the change did and the windows.
+HOST_KEYS = ('changed', 'profile_before', 'profile_after', 'applied', 'restored', 'snapshots')
+# Added by the role after the gate: the gate's result for the host's wave (phase=gate's return)...
+WAVE = 'wave'
+WAVE_KEYS = ('wave', 'hosts', 'worse', 'put_back', 'msg')
+# ... and after a put back, sysctl_tune state=previous's result on the host.
+PUT_BACK = 'put_back'
+SNAPSHOTS = 4  # the baseline window's two ends, then the after window's
 RENDER = {
     'rollout.json': lambda rep: json.dumps(rep, indent=2, sort_keys=True) + '\n',
     'rollout.md': rollout.markdown,
@@ -38,12 +44,45 @@ SPEC = dict(
 
 
 def _plain(value):
-    """Registered results as plain data (no templating markers)."""
+    """Host variables as plain data (no templating markers)."""
     return json.loads(json.dumps(value, default=str))
 
 
-def _label(profile):
-    return '%s@%s' % (profile['name'], profile['version']) if profile and profile.get('name') else None
+def _fact(hostvars, name):
+    """The host's FACT as plain data, or None when it has none."""
+    values = hostvars[name] if name in hostvars else {}
+    return _plain(values[FACT]) if FACT in values else None
+
+
+def _missing(name, what):
+    return AnsibleActionFail(
+        'tune_rollout: host %s: %s. The tune role sets %s on every host of a measured wave (its '
+        'rollout_gate.yml) and this action reads nothing else; see the tune_rollout module\'s '
+        'documentation for its shape' % (name, what, FACT))
+
+
+def host_data(name, data):
+    """The host's FACT checked for the gate: judge()'s input for the host, or AnsibleActionFail
+    naming the host and what is missing."""
+    if data is None:
+        raise _missing(name, 'no %s, so this wave cannot be judged (a host of a measured wave that skipped the '
+                             "role's rollout steps: are tcp_tune_soak, tcp_tune_gate and tcp_tune_state the same "
+                             'for every host of the play?)' % FACT)
+    if not isinstance(data, dict):
+        raise _missing(name, '%s is not a mapping: %r' % (FACT, data))
+    absent = [key for key in HOST_KEYS if key not in data]
+    if absent:
+        raise _missing(name, '%s has no %s' % (FACT, ', '.join(absent)))
+    snaps = data['snapshots']
+    if snaps is not None and not (isinstance(snaps, list) and len(snaps) == SNAPSHOTS and all(
+            isinstance(s, dict) and 'counters' in s and isinstance(s.get('clock'), dict) for s in snaps)):
+        raise _missing(name, '%s.snapshots must be none or the %d health snapshots of netops.tcp.tcp_health_info (each '
+                             'with counters and a clock), got %s' % (FACT, SNAPSHOTS, json.dumps(snaps)[:200]))
+    for key in ('applied', 'restored'):
+        if not isinstance(data[key], list) or not all(isinstance(s, dict) and 'key' in s for s in data[key]):
+            raise _missing(name, "%s.%s must be sysctl_tune's list of settings (each with its key), got %s"
+                           % (FACT, key, json.dumps(data[key])[:200]))
+    return dict((key, data[key]) for key in HOST_KEYS)
 
 
 class ActionModule(ControllerAction):
@@ -52,73 +91,69 @@ class ActionModule(ControllerAction):
 
     def run(self, tmp=None, task_vars=None):
         args, result, task_vars = self.start(tmp, task_vars)
+        if args['phase'] == 'report' and not args['dest']:
+            raise AnsibleActionFail('dest: needed with phase=report')
         hostvars = task_vars.get('hostvars', {})
         try:
             gate = health.check_gate(args['gate'])
         except health.GateError as exc:
             raise AnsibleActionFail(str(exc))
         everyone = task_vars.get('ansible_play_hosts_all', [])
-        batch = task_vars.get('ansible_play_batch', []) if args['phase'] == 'gate' else []
-        waves, put_back = self._collect(hostvars, everyone, batch)
         if args['phase'] == 'gate':
-            current = self._gate(batch, hostvars, gate, 1 + max(list(waves) or [0]))
+            batch = task_vars.get('ansible_play_batch', [])
+            data = dict((name, host_data(name, _fact(hostvars, name))) for name in batch)
+            # The hosts of this wave have no verdict yet; those of the waves before have theirs.
+            judged = set(batch)
+            waves, put_back = self._collect(hostvars, [n for n in everyone if n not in judged])
+            current = rollout.judge(1 + max(list(waves) or [0]), data, gate)
             waves[current['wave']] = current
             result.update(current)
+        else:
+            waves, put_back = self._collect(hostvars, everyone)
+            if not waves:
+                raise AnsibleActionFail('tune_rollout: phase=report: no host carries a judged wave (%s.%s, which the '
+                                        'tune role sets after the gate): there is nothing to report' % (FACT, WAVE))
         if args['dest']:
             written = self._report(waves, put_back, everyone, gate, args)
             # The gate's result is registered on every host of the wave: it does not carry the whole report.
             result.update(written if args['phase'] == 'report' else {'dest': written['dest']})
-        elif args['phase'] == 'report':
-            raise AnsibleActionFail('dest: needed with phase=report')
         result['changed'] = False  # a report on the controller, not a change of a host
         return result
 
     @staticmethod
-    def _get(hostvars, name, var):
-        values = hostvars[name] if name in hostvars else {}
-        return _plain(values[var]) if var in values else None
-
-    @staticmethod
-    def _collect(hostvars, names, batch):
-        """({wave number: its result}, {host: its put back}) in one pass over the hosts. A wave's
-        result is registered on every host of it (run_once): it is copied once. The current
-        batch's hosts count only for put backs (an earlier role run may have left them a wave)."""
+    def _collect(hostvars, names):
+        """({wave number: its result}, {host: its put back}) from the FACT of ``names``, in one pass.
+        A wave's result is kept on every host of it: it is copied once (not once a host). A host with
+        FACT but no wave (the role did not keep the gate's verdict) fails, naming it."""
         waves, put_back = {}, {}
         for name in names:
             values = hostvars[name] if name in hostvars else {}
-            wave = values[WAVE] if WAVE in values else None
-            number = wave.get('wave') if hasattr(wave, 'get') else None
-            if number is not None and number not in waves and name not in batch:
-                waves[number] = _plain(dict((k, wave[k]) for k in ('wave', 'hosts', 'worse', 'put_back', 'msg')))
-            back = _plain(values[PUT_BACK]) if PUT_BACK in values else None
+            data = values[FACT] if FACT in values else None
+            if data is None:
+                continue  # not reached yet, or not measured
+            wave = data.get(WAVE) if isinstance(data, Mapping) else None
+            if not isinstance(wave, Mapping):
+                raise _missing(name, '%s has no %s (the gate\'s result for its wave, which the role keeps with each '
+                                     'host after the gate), so the report cannot tell its wave' % (FACT, WAVE))
+            absent = [key for key in WAVE_KEYS if key not in wave]
+            if absent:
+                raise _missing(name, '%s.%s has no %s' % (FACT, WAVE, ', '.join(absent)))
+            if wave['wave'] not in waves:
+                waves[wave['wave']] = _plain(dict((key, wave[key]) for key in WAVE_KEYS))
+            back = _plain(data[PUT_BACK]) if PUT_BACK in data else None
             if back and not back.get('skipped'):
                 put_back[name] = back
         return waves, put_back
 
-    def _gate(self, batch, hostvars, gate, number):
-        data = {}
-        for name in batch:
-            applied = self._get(hostvars, name, APPLY) or {}
-            snaps = [(self._get(hostvars, name, var) or {}).get('health') for var in SNAPSHOTS]
-            data[name] = {
-                'changed': bool(applied.get('changed')),
-                'profile_before': applied.get('profile_before'),
-                'profile_after': _label(self._get(hostvars, name, PROFILE)),
-                'applied': applied.get('applied'),
-                'restored': applied.get('restored'),
-                'snapshots': snaps if all(snaps) else None,
-            }
-        return rollout.judge(number, data, gate)
-
     def _report(self, waves, put_back, everyone, gate, args):
         """Every wave so far, written to dest."""
         rep = rollout.rollout(list(waves.values()), put_back, everyone, gate, args['soak'],
-                              datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))
+                              datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))
         dest = os.path.abspath(args['dest'])
         try:
             with files.Directory.open(dest, create=True) as directory:
                 for name, render in RENDER.items():
                     directory.replace(name, render(rep), 0o644)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             raise AnsibleActionFail('cannot write the rollout report in %s: %s' % (dest, files.describe(exc)))
         return {'dest': dest, 'rollout': rep}

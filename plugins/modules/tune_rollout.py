@@ -1,20 +1,15 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r'''
 module: tune_rollout
 short_description: The tune role's rollout gate and rollout report, on the controller
 version_added: 0.1.0
 description:
-  - Used by the P(netops.tcp.tune#role) role once per wave (a C(serial) batch); it reads what the role registered per
-    host (C(__tcp_tune_result), the four C(__tcp_tune_health_N) snapshots of M(netops.tcp.tcp_health_info), the put back),
-    so it is not meant to be called on its own.
+  - Used by the P(netops.tcp.tune#role) role once per measured wave (a C(serial) batch), so it is not meant to be called
+    on its own. The role runs it only when the run measures (O(gate) not empty, C(tcp_tune_soak) above 0,
+    C(tcp_tune_state=present), not check mode); a run that measures nothing writes no rollout report.
   - With O(phase=gate), works out each host's counter rates over the baseline window (just before the change) and the
     window of the same length after it, and the wave's verdict. A host is worse when a counter's new rate is above its
     floor and above ratio times its baseline rate; then every host of the wave that the change touched is to be put back.
@@ -23,6 +18,17 @@ description:
   - With O(dest), writes C(rollout.json), C(rollout.md) and a self-contained C(rollout.html) there, in either phase.
     They give per wave and host the profile before and after, the keys changed, the baseline and after rates, the
     verdict and what was put back. The role writes them with the gate, and again after a put back (O(phase=report)).
+  - "B(The rollout's data). Besides its options, the action reads one variable per host, C(__tcp_tune_rollout), which
+    the role sets and nothing else reads. Before the gate, on every host of the wave (C(ansible_play_batch)), it holds
+    C(changed) (the change touched the host), C(profile_before) and C(profile_after) (C(name@version) or null),
+    C(applied) and C(restored) (M(netops.tcp.sysctl_tune)'s lists, each setting with its C(key)) and C(snapshots)
+    (the C(health) of the four M(netops.tcp.tcp_health_info) snapshots: the baseline window's start and end, then the after
+    window's; null when the host was not measured)."
+  - After the gate the role adds C(wave), this action's O(phase=gate) result for the host's wave (C(wave), C(hosts),
+    C(worse), C(put_back), C(msg)); the report of later waves reads every wave from it. After a put back it adds
+    C(put_back), M(netops.tcp.sysctl_tune)'s C(state=previous) result on the host (also when it failed).
+  - A host of the wave without C(__tcp_tune_rollout), or without one of these keys, fails the gate with a message naming
+    the host and what is missing, instead of judging the wave without it.
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
@@ -61,7 +67,17 @@ seealso:
 '''
 
 EXAMPLES = r'''
-# The tune role's tasks, in short (see roles/tune/tasks/main.yml):
+# The tune role's tasks, in short (see roles/tune/tasks/rollout_gate.yml and stop.yml):
+- name: Hand the host's change and windows to the gate
+  ansible.builtin.set_fact:
+    __tcp_tune_rollout:
+      changed: "{{ __tcp_tune_result is changed }}"
+      profile_before: "{{ __tcp_tune_result.profile_before }}"
+      profile_after: "{{ __tcp_tune_profile.name ~ '@' ~ __tcp_tune_profile.version }}"
+      applied: "{{ __tcp_tune_result.applied }}"
+      restored: "{{ __tcp_tune_result.restored }}"
+      snapshots: "{{ [__tcp_tune_health_0.health, __tcp_tune_health_1.health, __tcp_tune_health_2.health, __tcp_tune_health_3.health] }}"
+
 - name: Gate the wave and write the report
   netops.tcp.tune_rollout:
     phase: gate
@@ -70,6 +86,10 @@ EXAMPLES = r'''
     dest: tcp-tune-report
   run_once: true
   register: __tcp_tune_wave
+
+- name: Keep the wave's verdict with its hosts
+  ansible.builtin.set_fact:
+    __tcp_tune_rollout: "{{ __tcp_tune_rollout | combine({'wave': __tcp_tune_wave}) }}"
 
 - name: Write the report again after the put back
   netops.tcp.tune_rollout:

@@ -55,9 +55,13 @@ def test_a_good_profile_rolls_through_every_wave_with_its_effect_measured(isolat
         {'tcp_tune_waves': [1, 1, '100%'], 'tcp_tune_soak': SOAK, 'tcp_tune_report_dir': str(tmp_path / 'report-check')}))
     assert check.returncode == 0, check.stdout[-4000:]
     assert 'Health at' not in check.stdout
-    for banner in ('Baseline window before the change]', 'Window after the change]', 'Judge the wave against its baseline'):
+    # The rollout's two steps are skipped whole, once a wave: none of their tasks shows up.
+    for banner in ('Measure before the change (the rollout)]',
+                   'Measure after the change, judge the wave and write the rollout report (the rollout)]'):
         runs = check.stdout.split(banner)[1:]
         assert len(runs) == 3 and all(r.split('\n')[1].startswith('skipping: ') for r in runs), banner
+    for banner in ('Baseline window before the change]', 'Window after the change]', 'Judge the wave against its baseline'):
+        assert banner not in check.stdout, banner
     assert not (tmp_path / 'report-check').exists() and hosts[0].sysctl('net.core.somaxconn') != '16384'
     proc, rep = rollout(hosts, tmp_path, [1, 1, '100%'])
     assert proc.returncode == 0, proc.stdout[-4000:]
