@@ -21,7 +21,7 @@ from ansible_collections.netops.tcp.plugins.modules import tune_rollout as docs
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 ROLE = os.path.join(ROOT, 'roles', 'tune')
 FACT = action.FACT
-# The module of the role's health snapshots (tcp_health_info, tcp_health before its rename).
+# The module of the role's health snapshots.
 HEALTH = ('netops.tcp.tcp_health_info',)
 
 
