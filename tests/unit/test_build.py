@@ -11,6 +11,8 @@ import tarfile
 import pytest
 import yaml
 
+from ansible_collections.netops.tcp.tests.unit.checkout import tracked as tracked_files
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Everything at the top of the tarball: the two files the build writes and what users get.
@@ -43,18 +45,10 @@ JUNK = [
 ]
 
 
-def _tracked():
-    try:
-        out = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, capture_output=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip('not a git checkout')
-    return [name for name in out.decode().split('\0') if name and os.path.isfile(os.path.join(ROOT, name))]
-
-
 @pytest.fixture(scope='module')
 def built(tmp_path_factory):
     """(names in the tarball, tracked files) of a build from a copy of the tracked files plus JUNK."""
-    tracked = _tracked()
+    tracked = tracked_files()
     src = tmp_path_factory.mktemp('checkout') / 'ansible_collections' / 'netops' / 'tcp'
     for name in tracked:
         os.makedirs(os.path.dirname(str(src / name)), exist_ok=True)

@@ -17,8 +17,9 @@ import re
 import subprocess
 import sys
 
-import pytest
 import yaml
+
+from ansible_collections.netops.tcp.tests.unit.checkout import tracked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLES = ('audit', 'metrics', 'tune')
@@ -64,14 +65,6 @@ def _default_fact():
     return found[0]
 
 
-def _tracked():
-    try:
-        out = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, capture_output=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip('not a git checkout')
-    return [name for name in out.decode().split('\0') if name and os.path.isfile(os.path.join(ROOT, name))]
-
-
 def _yaml(name):
     with open(os.path.join(ROOT, name)) as handle:
         return yaml.safe_load(handle)
@@ -91,7 +84,7 @@ def test_every_literal_record_path_is_default_fact_and_listed():
     _source, fact = _default_fact()
     assert fact.startswith('/etc/ansible/facts.d/') and fact.endswith('.fact')
     holders, wrong = set(), []
-    for name in _tracked():
+    for name in tracked():
         if name.startswith('plugins/module_utils/apply/') or name == 'tests/unit/test_one_source.py':
             continue
         try:

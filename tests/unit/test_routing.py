@@ -5,9 +5,10 @@ sets facts); an old name keeps working through meta/runtime.yml with a deprecati
 import glob
 import os
 import re
-import subprocess
 
 import yaml
+
+from ansible_collections.netops.tcp.tests.unit.checkout import tracked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -46,7 +47,7 @@ def test_tcp_health_redirects_to_tcp_health_info_with_a_deprecation():
 
 
 def test_nothing_of_the_collection_uses_the_old_name():
-    names = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, capture_output=True, check=True).stdout.decode().split('\0')
+    names = tracked()
     users = []
     for name in names:
         # runtime.yml routes it; changelogs are history.
