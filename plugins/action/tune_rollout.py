@@ -61,13 +61,17 @@ def _missing(name, what):
         'documentation for its shape' % (name, what, FACT))
 
 
+NOT_MEASURED = ("ran none of the rollout's steps (its tcp_tune_soak, tcp_tune_gate or tcp_tune_state differ from "
+                "the other hosts', or the role did not run on it)")
+
+
 def host_data(name, data):
     """The host's FACT checked for the gate: judge()'s input for the host, or AnsibleActionFail
-    naming the host and what is missing."""
+    naming the host and what is missing. A host without FACT ran none of the rollout's steps: it is
+    judged "not gated" (a wave where no host has FACT fails in ``batch_data``)."""
     if data is None:
-        raise _missing(name, 'no %s, so this wave cannot be judged (a host of a measured wave that skipped the '
-                             "role's rollout steps: are tcp_tune_soak, tcp_tune_gate and tcp_tune_state the same "
-                             'for every host of the play?)' % FACT)
+        return {'changed': None, 'profile_before': None, 'profile_after': None, 'applied': [], 'restored': [],
+                'snapshots': None, 'not_measured': NOT_MEASURED}
     if not isinstance(data, dict):
         raise _missing(name, '%s is not a mapping: %r' % (FACT, data))
     absent = [key for key in HOST_KEYS if key not in data]
@@ -83,6 +87,17 @@ def host_data(name, data):
             raise _missing(name, "%s.%s must be sysctl_tune's list of settings (each with its key), got %s"
                            % (FACT, key, json.dumps(data[key])[:200]))
     return dict((key, data[key]) for key in HOST_KEYS)
+
+
+def batch_data(hostvars, batch):
+    """{host: judge()'s input} for the hosts of the wave. The gate runs from rollout_gate.yml, after
+    the host running it has set FACT: when no host of the wave has it, role and action no longer
+    agree on its name, and the wave fails rather than passing unjudged."""
+    found = dict((name, _fact(hostvars, name)) for name in batch)
+    if batch and all(data is None for data in found.values()):
+        raise _missing(batch[0], 'no host of this wave (%s) has %s, so the wave cannot be judged'
+                       % (', '.join(batch), FACT))
+    return dict((name, host_data(name, data)) for name, data in found.items())
 
 
 class ActionModule(ControllerAction):
@@ -101,7 +116,7 @@ class ActionModule(ControllerAction):
         everyone = task_vars.get('ansible_play_hosts_all', [])
         if args['phase'] == 'gate':
             batch = task_vars.get('ansible_play_batch', [])
-            data = dict((name, host_data(name, _fact(hostvars, name))) for name in batch)
+            data = batch_data(hostvars, batch)
             # The hosts of this wave have no verdict yet; those of the waves before have theirs.
             judged = set(batch)
             waves, put_back = self._collect(hostvars, [n for n in everyone if n not in judged])

@@ -27,8 +27,10 @@ description:
   - After the gate the role adds C(wave), this action's O(phase=gate) result for the host's wave (C(wave), C(hosts),
     C(worse), C(put_back), C(msg)); the report of later waves reads every wave from it. After a put back it adds
     C(put_back), M(netops.tcp.sysctl_tune)'s C(state=previous) result on the host (also when it failed).
-  - A host of the wave without C(__tcp_tune_rollout), or without one of these keys, fails the gate with a message naming
-    the host and what is missing, instead of judging the wave without it.
+  - A host of the wave without C(__tcp_tune_rollout) ran none of the rollout's steps (its C(tcp_tune_soak), C(tcp_tune_gate)
+    or C(tcp_tune_state) differ, or the role did not run on it); it is V(not gated), with that reason, and never put back.
+    A wave where no host has it (role and action disagree on its name), or a host whose C(__tcp_tune_rollout) lacks one
+    of these keys, fails the gate with a message naming the host and what is missing.
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:

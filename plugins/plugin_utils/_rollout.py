@@ -17,7 +17,7 @@ def judge(wave, hosts, gate):
     """The verdict of wave number ``wave``.
 
     ``hosts``: {name: {'changed', 'profile_before', 'profile_after', 'applied', 'restored',
-    'snapshots': [four health snapshots] or None}}. Returns {'wave', 'hosts': {name: the host's
+    'snapshots': [four health snapshots] or None, optionally 'not_measured': why the host was not}}. Returns {'wave', 'hosts': {name: the host's
     data with 'baseline', 'after', 'verdict', 'worse', 'reason'}, 'worse': [names], 'put_back':
     [names], 'msg'}."""
     judged = {}
@@ -27,11 +27,15 @@ def judge(wave, hosts, gate):
         entry['keys'] = sorted(set(s['key'] for s in (data.get('applied') or []) + (data.get('restored') or [])))
         entry.update(baseline=None, after=None, worse=[], reason=None)
         snaps = data.get('snapshots')
-        if not data.get('changed'):
+        if data.get('not_measured'):
+            entry['verdict'] = 'not gated'
+            entry['reason'] = data['not_measured']
+        elif not data.get('changed'):
             entry['verdict'] = 'unchanged'
         elif not gate or not snaps:
             entry['verdict'] = 'not gated'
-            entry['reason'] = 'the gate is off' if not gate else 'no health snapshots (check mode or no soak)'
+            entry['reason'] = 'the gate is off' if not gate else ('no health snapshots: it changed although the '
+                                                                  'check before the change foresaw no change')
         else:
             entry['baseline'] = health.window(snaps[0], snaps[1])
             entry['after'] = health.window(snaps[2], snaps[3])

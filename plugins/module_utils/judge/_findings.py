@@ -156,8 +156,10 @@ def overridden(record, expected_profile):
         return []
     running = '%s@%s' % (record.get('profile'), record.get('version'))
     why = '(the record\'s checksum %s is not the profile\'s %s)' % (ours[:12], theirs[:12])
-    applied = record.get('applied') or {}
-    skipped = record.get('skipped') or {}
+    applied, skipped = record.get('applied') or {}, record.get('skipped') or {}
+    if not isinstance(applied, dict):
+        return []  # a damaged record: the profile findings say so, nothing here to compare
+    skipped = skipped if isinstance(skipped, (dict, list)) else {}
     reserve = ((settings.get(PORT_RANGE) or {}).get('guards') or {}).get('reserve_listening_ports')
     found = []
     for key in sorted(set(applied) | set(settings)):

@@ -551,3 +551,20 @@ def test_records_and_profiles_without_a_checksum_are_not_judged(tmp_path, change
     else:
         del expected['settings']
     assert overridden_of(record, expected) == []
+
+
+@pytest.mark.parametrize('field, value', [
+    ('applied', 'net.core.somaxconn=8192'), ('applied', ['net.core.somaxconn']), ('applied', 7),
+    ('skipped', 7), ('skipped', True), ('skipped', 1.5), ('skipped', 'net.core.somaxconn'),
+])
+def test_a_damaged_record_of_the_expected_version_is_judged_without_a_crash(tmp_path, field, value):
+    """A record's applied or skipped of another shape (a hand-edited or hostile fact file) costs the host no other finding."""
+    record, _resolved = tuned(tmp_path, overrides={'net.core.somaxconn': 8192})
+    del record['applied']['net.ipv4.tcp_fin_timeout']  # a key the profile sets and the host lacks: skipped is read
+    record[field] = value
+    expected = profiles.Resolver().get('web_frontend', 1)
+    if field == 'applied':  # the rest of the audit turns such a record into one unaudited finding for the host
+        assert overridden(record, expected) == []
+    else:  # every key the profile sets and the host lacks counts, as no key is known to be skipped
+        assert [f['key'] for f in overridden_of(record, expected)] == [
+            'net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_tw_recycle']
