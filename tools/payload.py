@@ -6,8 +6,8 @@
 
 For each module of netops.tcp: the payload's size as sent (the wrapper with its deflated zip), and
 the files of this collection inside it with their source size. COLLECTIONS_ROOT holds
-ansible_collections/netops/tcp (default: the link the test suite makes for this checkout, or the
-checkout itself when it sits in such a tree).
+ansible_collections/netops/tcp (default: the tree this checkout sits in, or a link to this
+checkout in a temporary directory removed afterwards).
 """
 
 import argparse
@@ -61,12 +61,8 @@ def _zip_data(wrapper):
     return None
 
 
-def default_root():
-    """A collections root holding this checkout as netops.tcp (a link in a temporary directory)."""
-    parts = ROOT.split(os.sep)
-    if parts[-3:-1] == ['ansible_collections', 'netops']:
-        return os.sep.join(parts[:-3])
-    base = tempfile.mkdtemp(prefix='netops-tcp-payload-')
+def link_checkout(base):
+    """Make ``base`` a collections root holding this checkout as netops.tcp (a link); return it."""
     os.makedirs(os.path.join(base, 'ansible_collections', 'netops'))
     os.symlink(ROOT, os.path.join(base, PREFIX.rstrip('/')))
     return base
@@ -77,17 +73,22 @@ def main():
     parser.add_argument('root', nargs='?')
     parser.add_argument('--json', action='store_true')
     args = parser.parse_args()
-    found = payloads(args.root or default_root())
+    parts = ROOT.split(os.sep)
+    if args.root or parts[-3:-1] == ['ansible_collections', 'netops']:
+        found = payloads(args.root or os.sep.join(parts[:-3]))
+    else:
+        with tempfile.TemporaryDirectory(prefix='netops-tcp-payload-') as base:
+            found = payloads(link_checkout(base))
     if args.json:
         print(json.dumps(found, indent=1, sort_keys=True))
         return
-    print('%-14s %9s %6s %9s  %s' % ('module', 'payload', 'files', 'source', 'module_utils of netops.tcp'))
+    print('%-16s %9s %6s %9s  %s' % ('module', 'payload', 'files', 'source', 'module_utils of netops.tcp'))
     for name, built in sorted(found.items()):
         if built is None:
-            print('%-14s %9s' % (name, 'action'))
+            print('%-16s %9s' % (name, 'action'))
             continue
         utils = sorted(path.split('module_utils/', 1)[1] for path in built['files'] if 'module_utils/' in path)
-        print('%-14s %9d %6d %9d  %s' % (name, built['bytes'], len(built['files']), sum(built['files'].values()),
+        print('%-16s %9d %6d %9d  %s' % (name, built['bytes'], len(built['files']), sum(built['files'].values()),
                                          ' '.join(utils)))
 
 

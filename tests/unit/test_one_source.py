@@ -2,7 +2,7 @@
 """One source for each fact the collection states in several places, and a test for each copy
 Ansible makes us keep.
 
-- The record path: ``DEFAULT_FACT`` under plugins/module_utils/apply/. Module documentation,
+- The record path: ``DEFAULT_FACT`` in plugins/module_utils/gather/_host.py. Module documentation,
   role defaults and argument specs must hold literals, so each copy is listed here and compared.
 - The collection version: galaxy.yml's ``version``; hosts get it through the generated
   plugins/module_utils/common/_version.py (tools/version.py).
@@ -32,8 +32,6 @@ FACT_PATH = re.compile('/etc/ansible/facts' + r'\.d/[A-Za-z0-9_.-]*[A-Za-z0-9_]'
 FACT_COPIES = {
     'plugins/doc_fragments/_audit.py': 'module documentation is static YAML (the default of audit_facts and tcp_metrics)',
     'plugins/modules/sysctl_tune.py': 'module documentation is static YAML (its argument spec uses the constant)',
-    'plugins/module_utils/gather/_host.py': 'argument spec of audit_facts and tcp_metrics: importing apply/ would '
-                                            'pack the tune code into both modules',
     'roles/audit/defaults/main.yml': 'roles share no variables: each role default is a literal',
     'roles/metrics/defaults/main.yml': 'roles share no variables: each role default is a literal',
     'roles/tune/defaults/main.yml': 'roles share no variables: each role default is a literal (molecule/ reads this one)',
@@ -54,14 +52,15 @@ FACT_COPIES = {
 
 
 def _default_fact():
-    """DEFAULT_FACT as assigned in whichever file under plugins/module_utils/apply/ holds it."""
+    """(file, value): DEFAULT_FACT as assigned, once, with a literal under plugins/module_utils/."""
     found = []
-    for path in sorted(glob.glob(os.path.join(ROOT, 'plugins', 'module_utils', 'apply', '*.py'))):
+    for path in sorted(glob.glob(os.path.join(ROOT, 'plugins', 'module_utils', '**', '*.py'), recursive=True)):
         with open(path) as handle:
             for node in ast.parse(handle.read()).body:
-                if isinstance(node, ast.Assign) and [getattr(t, 'id', None) for t in node.targets] == ['DEFAULT_FACT']:
-                    found.append((os.path.relpath(path, ROOT), ast.literal_eval(node.value)))
-    assert len(found) == 1, 'DEFAULT_FACT must be assigned once under plugins/module_utils/apply/: %r' % found
+                if isinstance(node, ast.Assign) and [getattr(t, 'id', None) for t in node.targets] == ['DEFAULT_FACT'] \
+                        and isinstance(node.value, ast.Constant):
+                    found.append((os.path.relpath(path, ROOT), node.value.value))
+    assert len(found) == 1, 'DEFAULT_FACT must be set with a literal once under plugins/module_utils/: %r' % found
     return found[0]
 
 
@@ -81,11 +80,12 @@ def _documentation(name):
 
 
 def test_every_literal_record_path_is_default_fact_and_listed():
-    _source, fact = _default_fact()
+    source, fact = _default_fact()
+    assert source == 'plugins/module_utils/gather/_host.py'
     assert fact.startswith('/etc/ansible/facts.d/') and fact.endswith('.fact')
     holders, wrong = set(), []
     for name in tracked():
-        if name.startswith('plugins/module_utils/apply/') or name == 'tests/unit/test_one_source.py':
+        if name in (source, 'tests/unit/test_one_source.py'):
             continue
         try:
             with open(os.path.join(ROOT, name), encoding='utf-8') as handle:
@@ -180,6 +180,10 @@ def test_one_minimum_ansible_core():
         with open(name) as handle:
             for claim in re.findall(r'(?:requires_ansible|meta/runtime\.yml`* claims)[:\s`"\']*(>=\s*[\d.]+)', handle.read()):
                 assert claim.replace(' ', '') == spec.replace(' ', ''), '%s claims %s' % (name, claim)
+    # The README's first screen: "ansible-core X.Y or later".
+    with open(os.path.join(ROOT, 'README.md')) as handle:
+        claims = re.findall(r'ansible-core (\d+)\.(\d+) or later', handle.read())
+    assert claims and all((int(a), int(b)) == (major, minor) for a, b in claims), claims
     # The ansible-core versions pinned to run the suite are supported ones.
     for name in ('requirements.txt', 'requirements-docs.txt', 'execution-environment.yml'):
         with open(os.path.join(ROOT, name)) as handle:

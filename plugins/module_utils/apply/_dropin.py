@@ -14,12 +14,13 @@ import json
 import os
 
 from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _host as host
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _tuned as tuned
 
 DEFAULT_FILE = '/etc/sysctl.d/60-netops-tcp.conf'
 DEFAULT_MODULES_FILE = '/etc/modules-load.d/netops-tcp.conf'
-DEFAULT_FACT = '/etc/ansible/facts.d/netops_tcp.fact'
+DEFAULT_FACT = host.DEFAULT_FACT
 
 
 def render_dropin(path, profile, plan):

@@ -14,9 +14,13 @@ from ansible_collections.netops.tcp.plugins.module_utils.gather._census import C
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
 
 
+# Where sysctl_tune writes the host's record (ansible_local.netops_tcp) and the audit reads it: the one
+# place the path is set (tests/unit/test_one_source.py checks the copies documentation must hold).
+DEFAULT_FACT = '/etc/ansible/facts.d/netops_tcp.fact'
+
 # The options of the modules that read what an audit reads (documented in doc_fragments/_audit.py).
 ARGUMENT_SPEC = dict(
-    fact_path=dict(type='path', default='/etc/ansible/facts.d/netops_tcp.fact'),
+    fact_path=dict(type='path', default=DEFAULT_FACT),
     proc_path=dict(type='path', default='/proc'),
     root=dict(type='path', default='/'),
 )
