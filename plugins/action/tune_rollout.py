@@ -4,7 +4,8 @@
 
 What the role and this action share is one variable per host, FACT (its shape: the module's
 documentation, "The rollout's data"); the action reads nothing else of the role's. A host of the
-wave without it, or without one of its keys, fails the gate naming the host and what is missing.
+wave without it ran none of the rollout's steps and is judged "not gated"; a wave where no host has
+it, or a host without one of its keys, fails the gate naming the host and what is missing.
 tests/unit/plugins/action/test_tune_rollout.py checks the role's tasks against the names here.
 """
 
@@ -48,10 +49,16 @@ def _plain(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def _raw(hostvars, name):
+    """The host's FACT as the host variables hold it, or None when it has none."""
+    values = hostvars[name] if name in hostvars else {}
+    return values[FACT] if FACT in values else None
+
+
 def _fact(hostvars, name):
     """The host's FACT as plain data, or None when it has none."""
-    values = hostvars[name] if name in hostvars else {}
-    return _plain(values[FACT]) if FACT in values else None
+    data = _raw(hostvars, name)
+    return None if data is None else _plain(data)
 
 
 def _missing(name, what):
@@ -142,8 +149,7 @@ class ActionModule(ControllerAction):
         FACT but no wave (the role did not keep the gate's verdict) fails, naming it."""
         waves, put_back = {}, {}
         for name in names:
-            values = hostvars[name] if name in hostvars else {}
-            data = values[FACT] if FACT in values else None
+            data = _raw(hostvars, name)  # made plain below only for what is kept: a wave is copied once
             if data is None:
                 continue  # not reached yet, or not measured
             wave = data.get(WAVE) if isinstance(data, Mapping) else None

@@ -5,6 +5,7 @@ import os
 import subprocess
 
 import pytest
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -16,3 +17,9 @@ def tracked():
     except (OSError, subprocess.CalledProcessError):
         pytest.skip('not a git checkout')
     return [name for name in out.decode().split('\0') if name and os.path.isfile(os.path.join(ROOT, name))]
+
+
+def load_yaml(name):
+    """A YAML file of the checkout (path relative to ROOT), parsed."""
+    with open(os.path.join(ROOT, name)) as handle:
+        return yaml.safe_load(handle)

@@ -11,9 +11,9 @@ import tarfile
 import pytest
 import yaml
 
+from ansible_collections.netops.tcp.tests.unit.checkout import ROOT
 from ansible_collections.netops.tcp.tests.unit.checkout import tracked as tracked_files
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Everything at the top of the tarball: the two files the build writes and what users get.
 SHIPPED = {

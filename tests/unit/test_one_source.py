@@ -19,9 +19,8 @@ import sys
 
 import yaml
 
-from ansible_collections.netops.tcp.tests.unit.checkout import tracked
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ansible_collections.netops.tcp.tests.unit.checkout import ROOT, tracked
+from ansible_collections.netops.tcp.tests.unit.checkout import load_yaml as _yaml
 ROLES = ('audit', 'metrics', 'tune')
 
 # Any local fact path written out (built so that this file does not hold one).
@@ -62,11 +61,6 @@ def _default_fact():
                     found.append((os.path.relpath(path, ROOT), node.value.value))
     assert len(found) == 1, 'DEFAULT_FACT must be set with a literal once under plugins/module_utils/: %r' % found
     return found[0]
-
-
-def _yaml(name):
-    with open(os.path.join(ROOT, name)) as handle:
-        return yaml.safe_load(handle)
 
 
 def _documentation(name):

@@ -6,16 +6,9 @@ import glob
 import os
 import re
 
-import yaml
 
-from ansible_collections.netops.tcp.tests.unit.checkout import tracked
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _yaml(name):
-    with open(os.path.join(ROOT, name)) as handle:
-        return yaml.safe_load(handle)
+from ansible_collections.netops.tcp.tests.unit.checkout import ROOT, tracked
+from ansible_collections.netops.tcp.tests.unit.checkout import load_yaml as _yaml
 
 
 def _version(text):
