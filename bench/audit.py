@@ -67,12 +67,14 @@ NAIVE = [{
 }]
 
 
-def cache_bench(sizes):
-    """Audits from a fact cache of N copied hosts; returns [(N, seconds, peak RSS MB, hosts with drift)]."""
-    workdir = tempfile.mkdtemp()
+def cache_templates(workdir):
+    """Two real cache entries, [(file prefix, text)]: the example inventory's fact gathering on two
+    namespace hosts tuned with web_frontend, the second drifted by hand. Returns (inventory dir, templates)."""
     env = dict(os.environ, ANSIBLE_NOCOLOR='1')
     env.pop('ANSIBLE_CONFIG', None)
     hosts = []
+    inventory = os.path.join(workdir, 'inventory')
+    shutil.copytree(os.path.join(ROOT, 'examples', 'inventory'), inventory)
     try:
         for _i in range(2):
             name = 'netops-bench-%s' % uuid.uuid4().hex[:6]
@@ -80,8 +82,6 @@ def cache_bench(sizes):
             host = IsolatedHost(name, workdir)
             host.run('ip', 'link', 'set', 'lo', 'up', check=True)
             hosts.append(host)
-        inventory = os.path.join(workdir, 'inventory')
-        shutil.copytree(os.path.join(ROOT, 'examples', 'inventory'), inventory)
         with open(os.path.join(inventory, 'hosts.yml'), 'w') as handle:
             handle.writelines('%s ansible_connection=local ansible_python_interpreter=%s\n' % (h.name, h.python)
                               for h in hosts)
@@ -102,32 +102,61 @@ def cache_bench(sizes):
         for host in hosts:
             host.close()
             subprocess.run(['ip', 'netns', 'del', host.name], check=False)
+    return inventory, templates
+
+
+def write_fleet(inventory, size, templates):
+    """N inventory hosts (one in ten drifted) with the templates' cache entries; their interpreter is
+    /bin/false, so nothing can be contacted."""
+    cache = os.path.join(inventory, 'facts-cache')
+    shutil.rmtree(cache, ignore_errors=True)
+    os.mkdir(cache)
+    names = ['host-%05d' % i for i in range(size)]
+    for i, name in enumerate(names):
+        prefix, text = templates[1 if i % 10 == 0 else 0]
+        with open(os.path.join(cache, prefix + name), 'w') as handle:
+            handle.write(text)
+    with open(os.path.join(inventory, 'hosts.yml'), 'w') as handle:
+        handle.write('[fleet]\n')
+        handle.writelines('%s ansible_connection=local ansible_python_interpreter=/bin/false\n' % n for n in names)
+
+
+def timed(argv, cwd):
+    """(wall seconds, peak RSS MB of the largest process, the finished process) of one ansible-playbook run."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1')
+    env.pop('ANSIBLE_CONFIG', None)
+    start = time.perf_counter()
+    proc = subprocess.run(['/usr/bin/time', '-f', 'peak_kb=%M'] + argv, cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit('%s failed:\n%s\n%s' % (' '.join(argv), proc.stdout[-3000:], proc.stderr[-2000:]))
+    return wall, int(re.search(r'peak_kb=(\d+)', proc.stderr).group(1)) / 1024.0, proc
+
+
+def cache_bench(sizes, keep=None):
+    """Audits from a fact cache of N copied hosts; returns [(N, (noop s, noop MB), (audit s, audit MB), drifted)].
+    The noop is a play with one meta: noop over the same inventory: what ansible-playbook costs before
+    the collection's first task (the inventory, its constructed groups from the cache)."""
+    workdir = keep or tempfile.mkdtemp()
+    inventory, templates = cache_templates(tempfile.mkdtemp(dir=workdir))
+    noop = os.path.join(workdir, 'noop.yml')
+    with open(noop, 'w') as handle:
+        handle.write('- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.meta: noop\n')
     rows = []
     for size in sizes:
-        shutil.rmtree(cache)
-        os.mkdir(cache)
-        names = ['host-%05d' % i for i in range(size)]
-        for i, name in enumerate(names):
-            prefix, text = templates[1 if i % 10 == 0 else 0]
-            with open(os.path.join(cache, prefix + name), 'w') as handle:
-                handle.write(text)
-        with open(os.path.join(inventory, 'hosts.yml'), 'w') as handle:
-            handle.write('[fleet]\n')
-            handle.writelines('%s ansible_connection=local ansible_python_interpreter=/bin/false\n' % n for n in names)
+        write_fleet(inventory, size, templates)
+        base = timed(['ansible-playbook', noop], inventory)[:2]
         report_dir = os.path.join(workdir, 'report-%d' % size)
-        start = time.perf_counter()
-        proc = subprocess.run(['/usr/bin/time', '-f', 'peak_kb=%M', 'ansible-playbook', os.path.join(ROOT, 'audit-tcp.yml'),
-                               '-e', 'tcp_audit_source=cache', '-e', 'tcp_audit_report_dir=' + report_dir],
-                              cwd=inventory, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - start
-        if proc.returncode:
-            raise SystemExit('the cache audit of %d hosts failed:\n%s\n%s' % (size, proc.stdout[-3000:], proc.stderr[-2000:]))
+        wall, peak, _proc = timed(['ansible-playbook', os.path.join(ROOT, 'audit-tcp.yml'), '-e', 'tcp_audit_source=cache',
+                                   '-e', 'tcp_audit_report_dir=' + report_dir], inventory)
         with open(os.path.join(report_dir, 'report.json')) as handle:
             report = json.load(handle)
         assert len(report['hosts']) == size, len(report['hosts'])
         drifted = sum(1 for h in report['hosts'].values() if any(f['kind'] == 'drift' for f in h['findings']))
-        peak = int(re.search(r'peak_kb=(\d+)', proc.stderr).group(1)) / 1024.0
-        rows.append((size, wall, peak, drifted))
+        rows.append((size, base, (wall, peak), drifted))
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     return rows
 
 
@@ -178,6 +207,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[1, 10, 40])
     parser.add_argument('--cache', type=int, nargs='+', help='audit this many hosts from a fact cache instead')
+    parser.add_argument('--keep', help='with --cache: work in this directory and keep it (the inventory, cache, reports)')
     parser.add_argument('--ssh', type=int, nargs='+', help='over SSH, against ansible -m setup, for these fleet sizes')
     parser.add_argument('--rounds', type=int, default=5, help='with --ssh: rounds per size and config (medians)')
     parser.add_argument('--no-bytecode', action='store_true', help='with --ssh: keep PYTHONDONTWRITEBYTECODE if set')
@@ -190,9 +220,11 @@ def main():
             print('%6d %12s %10.2f %10.2f %14.2f' % (size, label, setup_s, audit_s, audit_s / setup_s))
         return
     if args.cache:
-        print('%6s %10s %14s %12s %14s' % ('hosts', 'wall s', 'per host ms', 'peak MB', 'hosts drifted'))
-        for size, wall, peak, drifted in cache_bench(args.cache):
-            print('%6d %10.2f %14.2f %12.1f %14d' % (size, wall, wall / size * 1000, peak, drifted))
+        print('%6s %10s %10s %10s %10s %14s %14s %14s' % ('hosts', 'noop s', 'noop MB', 'audit s', 'audit MB', 'own ms/host',
+                                                        'own KB/host', 'hosts drifted'))
+        for size, (noop_s, noop_mb), (wall, peak), drifted in cache_bench(args.cache, args.keep):
+            print('%6d %10.2f %10.1f %10.2f %10.1f %14.2f %14.1f %14d' % (
+                size, noop_s, noop_mb, wall, peak, (wall - noop_s) / size * 1000, (peak - noop_mb) * 1024 / size, drifted))
         return
     workdir = tempfile.mkdtemp()
     naive = os.path.join(workdir, 'naive.yml')

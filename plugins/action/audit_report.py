@@ -1,10 +1,11 @@
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet audit on the controller, in one task: every host's findings from its facts (each expected
-profile resolved once, the previous report read once), then the report files."""
+profile resolved once, the previous report read once), a host at a time, with the report files
+written as it goes: memory holds the summary and the worst hosts, not the fleet's facts."""
 
-import json
 import os
+import time
 
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
@@ -12,18 +13,13 @@ from ansible.plugins.loader import cache_loader
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils.model._settings import SettingsError
 from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
-from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report_files as report_files
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
-RENDER = {
-    'report.json': lambda fleet: json.dumps(fleet, indent=2, sort_keys=True) + '\n',
-    'report.md': report.markdown,
-    'report.xml': report.junit,
-    'report.html': report.html,
-}
 SPEC = dict(
     hosts=dict(type='list', elements='str'),
     expected_profile=dict(type='str', default=''),
@@ -36,20 +32,28 @@ SPEC = dict(
     max_age=dict(type='int', default=86400),
     dest=dict(type='path', required=True),
     fail_on=dict(type='str', choices=['none', 'info', 'warning', 'critical'], default='none'),
+    query=dict(type='str', default=''),
 )
+REFRESH = 32  # hosts read through one cache plugin instance (0.1 ms to take): file caches keep every entry they read
 
 
-def cached_facts(names):
-    """{host: its facts} straight from the configured fact cache: no host is contacted, and no
-    host's other variables are worked out (hostvars would, at about 9 ms a host)."""
-    cache = cache_loader.get(C.CACHE_PLUGIN)
-    found = {}
-    for name in names:
+class CachedFacts:
+    """Each host's facts straight from the configured fact cache, one at a time: no host is contacted,
+    no host's other variables are worked out (hostvars would, at about 9 ms a host), and no more than
+    REFRESH hosts' entries are held (a file cache plugin keeps every entry it reads, so a new
+    instance is taken every REFRESH hosts)."""
+
+    def __init__(self):
+        self.cache, self.used = None, 0
+
+    def __call__(self, name):
+        if self.cache is None or self.used >= REFRESH:
+            self.cache, self.used = cache_loader.get(C.CACHE_PLUGIN), 0
+        self.used += 1
         try:
-            found[str(name)] = dict(cache.get(name) or {})
+            return dict(self.cache.get(name) or {})
         except KeyError:
-            found[str(name)] = {}
-    return found
+            return {}
 
 
 class ActionModule(ControllerAction):
@@ -59,29 +63,14 @@ class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         args, result, task_vars = self.start(tmp, task_vars)
         names = args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts', [])
+        names = sorted(set(str(name) for name in names))
         if args['source'] == 'cache':
-            facts = cached_facts(names)
+            facts_of = CachedFacts()
         else:
             hostvars = task_vars.get('hostvars', {})
-            facts = dict((str(name), dict(hostvars[name].get('ansible_facts') or {}) if name in hostvars else {})
-                         for name in names)
-        dest = os.path.abspath(args['dest'])
-        # Each report file is read once: the last report.json gives the counters of the last audit,
-        # and a file that would not change is not written again. What is there is read as untrusted.
-        directory = None
-        try:
-            directory = files.Directory.open(dest)
-            existing = dict((name, directory.read(name, errors='replace') if directory else None) for name in RENDER)
-        except OSError as exc:
-            raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
-        finally:
-            if directory:
-                directory.close()
-        try:
-            previous = json.loads(existing['report.json'] or 'null')
-        except ValueError:
-            previous = None
-        previous = previous if isinstance(previous, dict) else None
+
+            def facts_of(name):
+                return dict(hostvars[name].get('ansible_facts') or {}) if name in hostvars else {}
         resolver = profiles.Resolver(args['profile_paths'], args['profile_parameters'])
 
         def expected_for(record):
@@ -93,27 +82,47 @@ class ActionModule(ControllerAction):
 
         try:
             expected_for(None)  # the profile every host should run: an unknown one fails the audit here
-            hosts = host_audit.audit(facts, expected_for, args['thresholds'], previous, args['record_name'], args['source'],
-                                     args['max_age'] if args['source'] == 'cache' else None)
+            findings.check_thresholds(args['thresholds'])
         except SettingsError as exc:
             raise AnsibleActionFail('audit_report: the expected profile: %s' % exc)
         except ValueError as exc:
             raise AnsibleActionFail('audit_report: thresholds: %s' % exc)
-        fleet = fleet_summary.fleet(hosts)
-        changed, directory = False, None
         try:
-            for name, render in RENDER.items():  # one rendering in memory at a time
-                text = render(fleet)
-                if existing[name] == text:
-                    continue
-                if not self._task.check_mode:
-                    directory = directory or files.Directory.open(dest, create=True)
-                    directory.replace(name, text, 0o644)
-                changed = True
-        except OSError as exc:
-            raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, files.describe(exc)))
+            fleet_summary.query({}, args['query'] or '@')  # a wrong expression fails before anything is written
+        except ValueError as exc:
+            raise AnsibleActionFail('audit_report: query: %s' % exc)
+        dest = os.path.abspath(args['dest'])
+        max_age = args['max_age'] if args['source'] == 'cache' else None
+        fleet = fleet_summary.Fleet(args['fail_on'])
+        directory = out = previous = None
+        try:
+            try:
+                directory = files.Directory.open(dest, create=not self._task.check_mode)
+                # The last report.json gives the counters of the last audit, a host at a time; what is
+                # there is read as untrusted, and a file that would not change is not written again.
+                previous = report_files.Previous(directory.open_read('report.json') if directory else None)
+                out = report_files.ReportFiles(None if self._task.check_mode else directory, keep=bool(args['query']))
+            except OSError as exc:
+                raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
+            now = time.time()
+            for name in names:  # one host's facts at a time: read, judged, written, dropped
+                entry = host_audit.entry(facts_of(name), expected_for, args['thresholds'], previous.get(name),
+                                         args['record_name'], args['source'], max_age, now)
+                fleet.add(name, entry)
+                out.host(name, entry)
+            try:
+                existing = dict((name, report_files.digest_of(directory, name)) for name in report_files.NAMES[1:])
+                existing['report.json'] = previous.digest()
+                out.end(fleet)
+                if args['query']:  # over the whole report: the one step that holds every host
+                    result['query'] = fleet_summary.query(out.report(), args['query'])
+                changed = out.finish(fleet, existing)
+            except OSError as exc:
+                raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, files.describe(exc)))
         finally:
-            if directory:
-                directory.close()
-        result.update(changed=changed, dest=dest, report=fleet, failing=fleet_summary.failing(fleet, args['fail_on']))
+            for thing in (out, previous and previous.handle, directory):
+                if thing:
+                    thing.close()
+        result.update(changed=bool(changed), dest=dest, summary=fleet.summary, failing=fleet.failing,
+                      failing_count=fleet.failing_count)
         return result

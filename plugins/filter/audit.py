@@ -5,12 +5,8 @@
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
+from ansible_collections.netops.tcp.plugins.plugin_utils._fleet import query
 
-try:
-    import jmespath
-    HAS_JMESPATH = True
-except ImportError:  # pragma: no cover - a declared dependency
-    HAS_JMESPATH = False
 
 
 def tcp_findings(host, expected_profile=None, thresholds=None):
@@ -25,12 +21,10 @@ def tcp_findings(host, expected_profile=None, thresholds=None):
 
 def tcp_query(data, expression):
     """jmespath.search(expression, data): community.general.json_query's semantics, without needing that collection."""
-    if not HAS_JMESPATH:
-        raise AnsibleFilterError('tcp_query needs the jmespath Python library on the controller')
     try:
-        return jmespath.search(expression, data)
-    except jmespath.exceptions.JMESPathError as exc:
-        raise AnsibleFilterError('tcp_query: %r is not a valid jmespath expression: %s' % (expression, exc))
+        return query(data, expression)
+    except ValueError as exc:
+        raise AnsibleFilterError('tcp_query: %s' % exc)
 
 
 class FilterModule:

@@ -12,11 +12,17 @@ description:
     C(include_sources), and the record in C(ansible_facts.ansible_local)), in one task for the
     whole fleet. Each expected profile version is resolved once and the previous C(report.json)
     is read once (a counter's rise since the last audit is told from a total since boot).
-  - Writes C(report.json), C(report.md), C(report.xml) (JUnit) and a self-contained C(report.html)
-    into O(dest) on the controller (an action plugin; nothing runs on the hosts).
+  - Works a host at a time: its facts are read, judged, written to the report files and dropped, so
+    memory holds the summary and the 1,000 worst hosts, not the fleet (O(source=cache) reads each
+    host's cache entry as it comes to it).
+  - Writes C(report.json) (every host, one a line), C(report.xml) (JUnit, every host), C(report.md)
+    (the summary and the 20 worst hosts) and a self-contained C(report.html) (the summary, charts
+    over every host, and the 1,000 worst hosts) into O(dest) on the controller (an action plugin;
+    nothing runs on the hosts). A file that would not change is not written again.
   - Each host's entry names its kernel release (C(kernel), from C(ansible_facts.tcp_sysctl.kernel.release),
     else setup's C(ansible_facts.kernel)); the summary counts the hosts per kernel (C(kernels)).
-  - Returns the report and the findings at or above O(fail_on), so a play can fail on them.
+  - Returns the summary, the findings at or above O(fail_on) (so a play can fail on them) and, with
+    O(query), a jmespath query over the whole report; every host's entry is in C(report.json).
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
@@ -86,10 +92,18 @@ options:
     type: path
     required: true
   fail_on:
-    description: The least severity returned in RV(failing).
+    description: The least severity counted in RV(failing_count) and listed in RV(failing).
     type: str
     choices: [none, info, warning, critical]
     default: none
+  query:
+    description:
+      - A jmespath expression over the report (C(hosts) and C(summary), as in C(report.json)); its result
+        is RV(query). Same semantics as C(community.general.json_query) and the
+        P(netops.tcp.tcp_query#filter) filter. An invalid one fails the task before anything is written.
+      - The one part of the audit that holds every host's entry at once (a few KB a host).
+    type: str
+    default: ''
 '''
 
 EXAMPLES = r'''
@@ -112,6 +126,15 @@ EXAMPLES = r'''
     fail_on: warning
   run_once: true
   register: report
+
+- name: The same from the fact cache, with the hosts that drifted
+  netops.tcp.audit_report:
+    source: cache
+    hosts: "{{ groups['all'] }}"
+    dest: /var/tmp/tcp-audit
+    query: "keys(hosts) | [?contains(@, 'web')]"
+  run_once: true
+  delegate_to: localhost
 '''
 
 RETURN = r'''
@@ -119,45 +142,35 @@ dest:
   description: The report directory.
   returned: always
   type: str
-report:
+summary:
   description:
-    - The fleet report (as in report.json).
-    - C(hosts) maps each host to its C(record), C(expected) profile, C(kernel), C(states), C(counters) and C(findings).
-    - C(summary) counts the hosts, the C(findings) per severity and the C(kinds), names the hosts per running
-      profile (C(profiles)) and the C(hosts_with_findings), and counts the hosts per kernel release.
+    - The fleet at a glance, as in C(report.json). Every host's entry (its C(record), C(expected) profile,
+      C(kernel), C(states), C(counters) and C(findings)) is in C(report.json), not in the result.
+    - C(hosts) counts the hosts, C(findings) the findings per severity, C(kinds) per kind; C(profiles) names
+      the hosts per running profile and C(hosts_with_findings) the hosts with any.
+    - C(kernels) counts the hosts per kernel release (as C(uname -r) prints it); C(kernels_unknown) counts
+      the hosts whose facts do not name their kernel (unreachable, failed, or no facts in the cache).
   returned: always
   type: dict
-  contains:
-    hosts:
-      description: Each host's entry, by name.
-      returned: always
-      type: dict
-      sample:
-        web-1:
-          record: {profile: web_frontend, version: 2}
-          expected: web_frontend@2
-          kernel: 6.1.0-50-cloud-amd64
-          states: {ESTABLISHED: 1200, TIME_WAIT: 310}
-          counters: {ListenOverflows: 0}
-          findings: []
-    summary:
-      description:
-        - The fleet at a glance.
-        - C(kernels) counts the hosts per kernel release (as C(uname -r) prints it); C(kernels_unknown) counts
-          the hosts whose facts do not name their kernel (unreachable, failed, or no facts in the cache).
-      returned: always
-      type: dict
-      sample:
-        hosts: 15
-        findings: {critical: 0, warning: 1, info: 0}
-        kinds: {drift: 1}
-        profiles: {web_frontend@2: [web-1, web-2]}
-        kernels: {6.1.0-50-cloud-amd64: 12, 5.10.0-32-cloud-amd64: 2}
-        kernels_unknown: 1
-        hosts_with_findings: [web-2]
+  sample:
+    hosts: 15
+    findings: {critical: 0, warning: 1, info: 0}
+    kinds: {drift: 1}
+    profiles: {web_frontend@2: [web-1, web-2]}
+    kernels: {6.1.0-50-cloud-amd64: 12, 5.10.0-32-cloud-amd64: 2}
+    kernels_unknown: 1
+    hosts_with_findings: [web-2]
 failing:
-  description: Findings at or above O(fail_on), each with its C(host).
+  description: The first 100 findings at or above O(fail_on), in host name order, each with its C(host).
   returned: always
   type: list
   elements: dict
+failing_count:
+  description: How many findings are at or above O(fail_on) (0 with V(none)).
+  returned: always
+  type: int
+query:
+  description: What O(query) selects; null when it selects nothing.
+  returned: when O(query) is given
+  type: raw
 '''

@@ -1,55 +1,105 @@
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PRIVATE to netops.tcp, controller only: the fleet summary built from every host's audit (report.json),
-the findings a play fails on, and the orders the report files list hosts and kernels in."""
+"""PRIVATE to netops.tcp, controller only: the fleet summary, built host by host (``Fleet.add``) so that
+an audit of tens of thousands of hosts keeps no host's facts and only a bounded number of host entries:
+the counts, the names per profile, every host's state counts, the worst hosts and the first findings a
+play fails on."""
 
+from array import array
+
+try:
+    import jmespath
+except ImportError:  # pragma: no cover - a declared dependency
+    jmespath = None
+
+from ansible_collections.netops.tcp.plugins.module_utils.gather._inet_diag import TCP_STATES
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import SEVERITIES, rank
 
-KERNELS = 20  # kernel releases listed one a row; the rest are counted in one row
+KERNELS = 20     # kernel releases listed one a row; the rest are counted in one row
+KEPT = 1000      # the worst hosts whose entries are kept, for report.md and report.html
+FAILING = 100    # findings at or above fail_on listed in the result; all are counted
 
 
-def fleet(hosts):
-    """{'hosts': {name: host}, 'summary': {...}} from {name: {'findings', 'record', 'states', 'kernel'}}.
-    The summary counts the hosts per kernel release (``kernels``) and those whose kernel is not known
-    (``kernels_unknown``)."""
-    summary = {'hosts': len(hosts), 'findings': dict((s, 0) for s in SEVERITIES), 'kinds': {}, 'profiles': {},
-               'kernels': {}, 'kernels_unknown': 0, 'hosts_with_findings': []}
-    for name in sorted(hosts):
-        host = hosts[name]
+def badness(name, host):
+    """The sort key of a host, worst first: the most severe finding, then the most findings, then the name."""
+    found = host['findings']
+    return (-max([rank(f['severity']) for f in found] or [-1]), -len(found), name)
+
+
+class Fleet:
+    """The fleet as the report files and the play need it, from one host's entry at a time (``add``,
+    in name order). ``summary`` is report.json's summary; ``worst()`` the kept hosts, worst first;
+    ``states()`` the connection states of all hosts; ``failing`` the first findings at or
+    above ``fail_on`` (``failing_count`` counts them all)."""
+
+    def __init__(self, fail_on='none', kept=None):
+        self.summary = {'hosts': 0, 'findings': dict((s, 0) for s in SEVERITIES), 'kinds': {}, 'profiles': {},
+                        'kernels': {}, 'kernels_unknown': 0, 'hosts_with_findings': []}
+        self.fail_on, self.kept = fail_on, KEPT if kept is None else kept
+        self.failing, self.failing_count = [], 0
+        self.drifted = 0                       # hosts with at least one drift finding
+        self.failures = 0                      # warning and critical findings (JUnit failures)
+        self.testcases = 0                     # JUnit test cases: a host's findings, or one that passed
+        self._states = dict((state, array('q')) for state in TCP_STATES)
+        self._worst = []                       # [(badness, name, entry)], trimmed to ``kept``
+
+    def add(self, name, host):
+        summary = self.summary
+        summary['hosts'] += 1
         release = host.get('kernel')
         if release is None:
             summary['kernels_unknown'] += 1
         else:
             summary['kernels'][release] = summary['kernels'].get(release, 0) + 1
-        for item in host['findings']:
+        found = host['findings']
+        self.testcases += max(len(found), 1)
+        for item in found:
             summary['findings'][item['severity']] += 1
             summary['kinds'][item['kind']] = summary['kinds'].get(item['kind'], 0) + 1
+            if item['severity'] != 'info':
+                self.failures += 1
+            if self.fail_on not in (None, 'none') and rank(item['severity']) >= rank(self.fail_on):
+                self.failing_count += 1
+                if len(self.failing) < FAILING:
+                    self.failing.append(dict(item, host=name))
         summary['profiles'].setdefault(running(host), []).append(name)
-        if host['findings']:
+        if found:
             summary['hosts_with_findings'].append(name)
-    return {'hosts': dict((k, hosts[k]) for k in sorted(hosts)), 'summary': summary}
+        if any(f['kind'] == 'drift' for f in found):
+            self.drifted += 1
+        states = host.get('states') or {}
+        for state, values in self._states.items():
+            values.append(min(max(states.get(state, 0), 0), 2 ** 63 - 1))
+        self._worst.append((badness(name, host), name, host))
+        if len(self._worst) >= 2 * self.kept:
+            self._trim()
+
+    def _trim(self):
+        self._worst.sort(key=lambda item: item[0])
+        del self._worst[self.kept:]
+
+    def worst(self):
+        """[(name, entry)] of the kept hosts, worst first: all hosts when the fleet is no larger than ``kept``."""
+        self._trim()
+        return [(name, host) for _key, name, host in self._worst]
+
+    def states(self):
+        """{state: every host's count of it, sorted}: 8 bytes a host and state."""
+        return dict((state, array('q', sorted(values))) for state, values in self._states.items())
+
+
+def fleet(hosts, fail_on='none', kept=None):
+    """The ``Fleet`` of {name: entry}, added in name order."""
+    result = Fleet(fail_on, kept)
+    for name in sorted(hosts):
+        result.add(name, hosts[name])
+    return result
 
 
 def running(host):
     """``name@version`` the host's record says it runs, or "unmanaged"."""
     record = host.get('record') or {}
     return '%s@%s' % (record['profile'], record.get('version')) if record.get('profile') else 'unmanaged'
-
-
-def failing(report, fail_on):
-    """Findings at or above ``fail_on`` (none | info | warning | critical)."""
-    if fail_on in (None, 'none'):
-        return []
-    return [dict(item, host=name) for name, host in report['hosts'].items() for item in host['findings']
-            if rank(item['severity']) >= rank(fail_on)]
-
-
-def worst_first(report):
-    """Host names, the most severe findings first, then the most findings, then by name."""
-    def key(name):
-        found = report['hosts'][name]['findings']
-        return (-max([rank(f['severity']) for f in found] or [-1]), -len(found), name)
-    return sorted(report['hosts'], key=key)
 
 
 def kernel_rows(summary):
@@ -62,3 +112,14 @@ def kernel_rows(summary):
     if summary.get('kernels_unknown'):
         rows.append(('not known (no facts)', summary['kernels_unknown']))
     return rows
+
+
+def query(data, expression):
+    """jmespath.search(expression, data): community.general.json_query's semantics. ValueError names
+    an invalid expression, or the missing library."""
+    if jmespath is None:
+        raise ValueError('the query needs the jmespath Python library on the controller')
+    try:
+        return jmespath.search(expression, data)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise ValueError('%r is not a valid jmespath expression: %s' % (expression, exc))

@@ -1,13 +1,14 @@
 # Copyright: (c) 2026, netops.tcp contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to netops.tcp, controller only: the audit's report files for people and CI, rendered from the
-fleet summary (_fleet): report.md (Markdown), report.xml (JUnit XML) and report.html (one page, drawn
-with _page). All host text is escaped for the format it lands in."""
+fleet summary (_fleet.Fleet): report.md (Markdown) and report.html (one page, drawn with _page) from the
+summary and the worst hosts, report.xml (JUnit XML) a host at a time. All host text is escaped for the
+format it lands in."""
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import SEVERITIES, rank
 from ansible_collections.netops.tcp.plugins.plugin_utils import _page as page
-from ansible_collections.netops.tcp.plugins.plugin_utils._fleet import kernel_rows, running, worst_first
+from ansible_collections.netops.tcp.plugins.plugin_utils._fleet import Fleet, kernel_rows, running
 
 
 WORST = 20          # hosts report.md details
@@ -21,9 +22,9 @@ def _names(names):
     return shown + (' and %d more' % (len(names) - PROFILE_NAMES) if len(names) > PROFILE_NAMES else '')
 
 
-def markdown(report):
+def markdown(fleet):
     """A summary people read: counts, profiles, kernels, kinds, then the worst hosts in detail (kernel, findings)."""
-    summary = report['summary']
+    summary = fleet.summary
     counts = ', '.join('%d %s' % (summary['findings'][s], s) for s in reversed(SEVERITIES))
     lines = ['# TCP audit', '', '%d hosts, %d with findings; findings: %s.' % (
         summary['hosts'], len(summary['hosts_with_findings']), counts), '',
@@ -36,12 +37,9 @@ def markdown(report):
     if summary['kinds']:
         lines += ['', '| finding | count |', '| --- | ---: |']
         lines += ['| %s | %d |' % (text.markdown(kind), n) for kind, n in sorted(summary['kinds'].items(), key=lambda kv: (-kv[1], kv[0]))]
-    ordered = worst_first(report)
-    shown = ordered[:WORST]
-    if len(ordered) > WORST:
-        lines += ['', 'The %d worst hosts; every host is in report.json and report.html.' % WORST]
-    for name in shown:
-        host = report['hosts'][name]
+    if summary['hosts'] > WORST:
+        lines += ['', 'The %d worst hosts; every host is in report.json and report.xml.' % WORST]
+    for name, host in fleet.worst()[:WORST]:
         lines += ['', '## %s' % text.markdown(name), '', 'Kernel: %s' % text.markdown(host.get('kernel') or NO_KERNEL), '']
         if not host['findings']:
             lines.append('No findings.')
@@ -53,30 +51,43 @@ def markdown(report):
     return '\n'.join(lines) + '\n'
 
 
-def junit(report):
-    """One test suite per host (its kernel release a property), one failing test case per warning or
-    critical finding."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>']
-    total = sum(len(h['findings']) for h in report['hosts'].values())
-    failures = sum(1 for h in report['hosts'].values() for f in h['findings'] if f['severity'] != 'info')
-    out.append('<testsuites name="netops.tcp audit" tests="%d" failures="%d">' % (max(total, len(report['hosts'])), failures))
-    for name, host in report['hosts'].items():
-        bad = [f for f in host['findings'] if f['severity'] != 'info']
-        out.append('  <testsuite name=%s tests="%d" failures="%d">' % (text.xml_attr(name), max(len(host['findings']), 1), len(bad)))
-        if host.get('kernel') is not None:
-            out.append('    <properties><property name="kernel" value=%s/></properties>' % text.xml_attr(host['kernel']))
-        if not host['findings']:
-            out.append('    <testcase classname=%s name="no findings"/>' % text.xml_attr(name))
-        for item in host['findings']:
-            case = '%s %s' % (item['kind'], item['key'] or '')
-            out.append('    <testcase classname=%s name=%s>' % (text.xml_attr(name), text.xml_attr(case.strip())))
-            if item['severity'] != 'info':
-                out.append('      <failure type=%s message=%s>%s</failure>'
-                           % (text.xml_attr(item['severity']), text.xml_attr(item['message']), text.xml_text(item['message'])))
-            out.append('    </testcase>')
-        out.append('  </testsuite>')
-    out.append('</testsuites>')
+def junit_head(tests, failures):
+    """The JUnit document's opening: ``tests`` test cases, ``failures`` of them failed (``Fleet`` counts both)."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="netops.tcp audit" tests="%d" failures="%d">\n'
+            % (tests, failures))
+
+
+JUNIT_TAIL = '</testsuites>\n'
+
+
+def junit_suite(name, host):
+    """One host's test suite (its kernel release a property): one failing test case per warning or
+    critical finding, one passing per info finding, one named "no findings" when there is none."""
+    bad = [f for f in host['findings'] if f['severity'] != 'info']
+    out = ['  <testsuite name=%s tests="%d" failures="%d">' % (text.xml_attr(name), max(len(host['findings']), 1), len(bad))]
+    if host.get('kernel') is not None:
+        out.append('    <properties><property name="kernel" value=%s/></properties>' % text.xml_attr(host['kernel']))
+    if not host['findings']:
+        out.append('    <testcase classname=%s name="no findings"/>' % text.xml_attr(name))
+    for item in host['findings']:
+        case = '%s %s' % (item['kind'], item['key'] or '')
+        out.append('    <testcase classname=%s name=%s>' % (text.xml_attr(name), text.xml_attr(case.strip())))
+        if item['severity'] != 'info':
+            out.append('      <failure type=%s message=%s>%s</failure>'
+                       % (text.xml_attr(item['severity']), text.xml_attr(item['message']), text.xml_text(item['message'])))
+        out.append('    </testcase>')
+    out.append('  </testsuite>')
     return '\n'.join(out) + '\n'
+
+
+def junit(hosts):
+    """The whole JUnit document of {name: entry}, in name order (the audit writes it host by host)."""
+    fleet = Fleet(kept=0)
+    suites = []
+    for name in sorted(hosts):
+        fleet.add(name, hosts[name])
+        suites.append(junit_suite(name, hosts[name]))
+    return junit_head(fleet.testcases, fleet.failures) + ''.join(suites) + JUNIT_TAIL
 
 
 _h = page.escape  # host text: names, messages and values can hold anything
@@ -111,15 +122,15 @@ _FILTER_SCRIPT = """
 """
 
 
-def html(report):
+def html(fleet):
     """One self-contained page at any fleet size: summary, profiles, kernels, fleet charts (findings per kind,
-    connection states across hosts), the hosts worst first with filters, the drift matrix of the
-    drifted hosts, and a state bar per host for small fleets. All host text is escaped."""
-    summary = report['summary']
-    hosts = report['hosts']
-    ordered = worst_first(report)
-    drifted = [n for n in ordered if any(f['kind'] == 'drift' for f in hosts[n]['findings'])]
-    drift_keys = sorted(set(f['key'] for n in drifted for f in hosts[n]['findings'] if f['kind'] == 'drift'))
+    connection states across all hosts), the worst hosts (up to the ``Fleet``'s kept ones) with filters,
+    the drift matrix of the drifted ones among them, and a state bar per host for small fleets. All host
+    text is escaped."""
+    summary = fleet.summary
+    ordered = fleet.worst()
+    drifted = [(n, h) for n, h in ordered if any(f['kind'] == 'drift' for f in h['findings'])]
+    drift_keys = sorted(set(f['key'] for _n, h in drifted for f in h['findings'] if f['kind'] == 'drift'))
     kinds = sorted(summary['kinds'])
     out = page.head('TCP audit') + [
         '<p id="summary">%d hosts, %d with findings; %s.</p>' % (summary['hosts'], len(summary['hosts_with_findings']), ', '.join(
@@ -137,24 +148,28 @@ def html(report):
         out.append(page.bars(rows, lambda _label: page.SEVERITY_COLOURS['warning']))
     else:
         out.append('<p class="ok">No findings.</p>')
-    per_state = dict((state, sorted((h.get('states') or {}).get(state, 0) for h in hosts.values())) for state in page.STATE_COLOURS)
+    per_state = fleet.states()
     out.append('<h2>Connection states across hosts</h2>')
     out.append(page.bars([(state, sum(per_state[state])) for state in page.STATE_COLOURS], lambda label: page.STATE_COLOURS[label]))
     out.append('<table id="state-distribution"><tr><th>state</th><th>hosts with any</th><th>median</th><th>90th percentile</th>'
                '<th>max</th><th>total</th></tr>')
-    for state, values in per_state.items():
+    for state in page.STATE_COLOURS:
+        values = per_state[state]
         out.append('<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td></tr>' % (
             state, sum(1 for v in values if v), page.percentile(values, 0.5), page.percentile(values, 0.9),
             values[-1] if values else 0, sum(values)))
+    del per_state
     out.append('</table><h2>Hosts</h2><form id="filters">severity <select name="severity"><option value="">any</option>%s'
                '<option value="none">no findings</option></select>kind <select name="kind"><option value="">any</option>%s'
                '</select>profile <select name="profile"><option value="">any</option>%s</select><span id="shown"></span></form>' % (
                    ''.join('<option>%s</option>' % s for s in reversed(SEVERITIES)),
                    ''.join('<option>%s</option>' % _h(k) for k in kinds),
                    ''.join('<option>%s</option>' % _h(p) for p in sorted(summary['profiles']))))
+    if summary['hosts'] > len(ordered):
+        out.append('<p id="kept">The %d worst of %d hosts; every host is in report.json and report.xml.</p>'
+                   % (len(ordered), summary['hosts']))
     out.append('<table id="hosts"><thead><tr><th>host</th><th>profile</th><th>kernel</th><th>findings</th></tr></thead><tbody>')
-    for name in ordered:
-        host = hosts[name]
+    for name, host in ordered:
         found = host['findings']
         worst = SEVERITIES[max(rank(f['severity']) for f in found)] if found else 'none'
         if found:
@@ -166,20 +181,22 @@ def html(report):
             worst, _h(' '.join(sorted(set(f['kind'] for f in found)))), _h(running(host)), _h(name), _h(running(host)),
             _h(host.get('kernel') or NO_KERNEL), cells))
     out.append('</tbody></table><h2>Drift</h2>')
+    if fleet.drifted > len(drifted):
+        out.append('<p id="drift-kept">%d hosts drifted; the %d among the worst hosts are shown.</p>' % (fleet.drifted, len(drifted)))
     if drift_keys:
         out.append('<table id="drift"><tr><th>host</th>%s</tr>' % ''.join('<th>%s</th>' % _h(k) for k in drift_keys))
-        for name in drifted:
-            by_key = dict((f['key'], f) for f in hosts[name]['findings'] if f['kind'] == 'drift')
+        for name, host in drifted:
+            by_key = dict((f['key'], f) for f in host['findings'] if f['kind'] == 'drift')
             out.append('<tr><td>%s</td>%s</tr>' % (_h(name), ''.join(
                 '<td>%s</td>' % ('%s (wanted %s)' % (_h(by_key[k]['actual']), _h(by_key[k]['expected'])) if k in by_key else '')
                 for k in drift_keys)))
         out.append('</table>')
     else:
         out.append('<p class="ok">No drift.</p>')
-    if len(hosts) <= PER_HOST_BARS:
+    if summary['hosts'] <= PER_HOST_BARS:
         out.append('<h2>Connection states per host</h2>%s<table id="states">' % page.state_legend())
-        for name in ordered:
-            states = hosts[name].get('states') or {}
+        for name, host in ordered:
+            states = host.get('states') or {}
             out.append('<tr><td>%s</td><td>%s</td><td>%d</td></tr>' % (_h(name), page.state_bar(name, states), sum(states.values())))
         out.append('</table>')
     out.append(page.foot(_FILTER_SCRIPT))

@@ -24,6 +24,7 @@ import os
 import signal
 import stat
 import time
+from typing import BinaryIO
 
 LOCK_NAME = 'lock'
 _steps: list[int] = [0]
@@ -83,23 +84,34 @@ def kind(mode: int) -> str:
     return 'a file of unknown type'
 
 
-def _read(name: str, dir_fd: int | None, shown: str, errors: str, follow: bool, limit: int | None) -> str:
+def _open_regular(name: str, dir_fd: int | None, shown: str, follow: bool) -> int:
+    """A read-only descriptor of the regular file ``name``; ``Refused`` for anything else."""
     st = os.stat(name, dir_fd=dir_fd, follow_symlinks=follow)  # look before opening: opening a device can act
     if not stat.S_ISREG(st.st_mode):
         raise Refused('%s is %s, not a regular file: not read%s' % (
             shown, kind(st.st_mode), ' (links are not followed there)' if stat.S_ISLNK(st.st_mode) else ''))
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW), dir_fd=dir_fd)
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0) | (0 if follow else os.O_NOFOLLOW),
+                     dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow:  # swapped for a link since the look
             raise Refused('%s is a symbolic link, not a regular file: not read (links are not followed there)' % shown)
         raise
-    chunks: list[bytes] = []
-    size = 0
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise Refused('%s is %s, not a regular file: not read' % (shown, kind(mode)))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read(name: str, dir_fd: int | None, shown: str, errors: str, follow: bool, limit: int | None) -> str:
+    fd = _open_regular(name, dir_fd, shown, follow)
+    chunks: list[bytes] = []
+    size = 0
+    try:
         while True:  # in pieces: /proc/sys refuses one huge read (ENOMEM)
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -205,7 +217,7 @@ def remove_stale_temps(path: str) -> list[str]:
 def _create_temp(path: str, dir_fd: int | None) -> tuple[int, str]:
     """(fd, name) of a new file beside ``path`` (relative to ``dir_fd`` when given), made with
     O_EXCL and O_NOFOLLOW: never a file or link that was there before."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0)
     for _attempt in range(100):
         name = os.path.join(os.path.dirname(path), temp_prefix(path) + binascii.hexlify(os.urandom(6)).decode())
         try:
@@ -427,16 +439,54 @@ class Directory:
         """The text of the file ``name`` here, None when there is none; see ``read_text``. In a
         directory others can write (sticky), a file of another user, or a hard link to one, is not ours."""
         try:
-            if self.shared:
-                st = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
-                if not _ours(st.st_uid) or st.st_nlink > 1:
-                    raise Refused('%s belongs to uid %d%s in a directory others can write: not read as ours'
-                                  % (self.join(name), st.st_uid, ', with other links' if st.st_nlink > 1 else ''))
+            self._check_ours(name)
             return _read(name, self.fd, self.join(name), errors, False, limit)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return None
             raise
+
+    def open_read(self, name: str) -> BinaryIO | None:
+        """The regular file ``name`` here opened for reading in binary (links not followed, the checks
+        of ``read``), None when there is none: for a caller that reads it a piece at a time, with its own bounds."""
+        try:
+            self._check_ours(name)
+            return os.fdopen(_open_regular(name, self.fd, self.join(name), False), 'rb')
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise
+
+    def _check_ours(self, name: str) -> None:
+        if self.shared:
+            st = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+            if not _ours(st.st_uid) or st.st_nlink > 1:
+                raise Refused('%s belongs to uid %d%s in a directory others can write: not read as ours'
+                              % (self.join(name), st.st_uid, ', with other links' if st.st_nlink > 1 else ''))
+
+    def create_temp(self, name: str, mode: int = 0o644) -> tuple[BinaryIO, str]:
+        """(file open for writing and reading, its name) of a new temporary file beside ``name`` here, for a
+        caller that writes it a piece at a time, then puts it in place (``commit``) or removes it (``discard``)."""
+        fd, tmp = _create_temp(name, self.fd)
+        try:
+            os.fchmod(fd, mode)
+            return os.fdopen(fd, 'w+b'), tmp
+        except BaseException:
+            os.close(fd)
+            discard(tmp, self.fd)
+            raise
+
+    def commit(self, tmp: str, name: str) -> None:
+        """Put the written temporary file ``tmp`` (closed, fsynced by the caller) in place of ``name``, durably."""
+        try:
+            rename(tmp, name, self.fd, self.join(name))
+        except BaseException:
+            discard(tmp, self.fd)
+            raise
+        self.sync(name)
+
+    def discard(self, tmp: str) -> None:
+        discard(tmp, self.fd)
 
     def replace(self, name: str, text: str, mode: int = 0o644, sync: bool = True) -> None:
         replace(name, text, mode, sync, self.fd, self.join(name))

@@ -64,20 +64,27 @@ def audit(facts, expected_for, thresholds=None, previous=None, record_name='neto
     findings.check_thresholds(thresholds)
     before = (previous or {}).get('hosts') or {}
     before = before if isinstance(before, dict) else {}
-    result = {}
-    for name in sorted(facts):
-        host = facts[name] if isinstance(facts[name], dict) else {}
-        try:
-            result[name] = _host_entry(name, host, expected_for, thresholds, before.get(name), record_name, source,
-                                       max_age, now)
-        except Exception as exc:  # pylint: disable=broad-except
-            # Facts a host sent in a shape our modules never give (another version, a hand-edited cache, a
-            # hostile host: Infinity, huge numbers): that host says so, and every other host is still audited.
-            result[name] = {'record': None, 'expected': None, 'states': None, 'counters': None, 'findings': [
-                findings.finding('unaudited', 'warning', 'The TCP facts from this host are not in the shape this '
-                                 'collection gathers (%s: %s). Gather them again with netops.tcp.audit_facts.'
-                                 % (type(exc).__name__, str(exc)[:200]))]}
-        result[name]['kernel'] = kernel(host)
+    return dict((name, entry(facts[name], expected_for, thresholds, before.get(name), record_name, source, max_age, now))
+                for name in sorted(facts))
+
+
+def entry(host, expected_for, thresholds=None, before=None, record_name='netops_tcp', source='live', max_age=None,
+          now=None):
+    """One host's audit entry (see ``audit``) from its facts ``host`` and its entry in the last report
+    (``before``); the thresholds are checked by the caller (``findings.check_thresholds``)."""
+    now = time.time() if now is None else now
+    host = host if isinstance(host, dict) else {}
+    try:
+        result = _host_entry(host, expected_for, thresholds, before if isinstance(before, dict) else None, record_name,
+                             source, max_age, now)
+    except Exception as exc:  # pylint: disable=broad-except
+        # Facts a host sent in a shape our modules never give (another version, a hand-edited cache, a
+        # hostile host: Infinity, huge numbers): that host says so, and every other host is still audited.
+        result = {'record': None, 'expected': None, 'states': None, 'counters': None, 'findings': [
+            findings.finding('unaudited', 'warning', 'The TCP facts from this host are not in the shape this '
+                             'collection gathers (%s: %s). Gather them again with netops.tcp.audit_facts.'
+                             % (type(exc).__name__, str(exc)[:200]))]}
+    result['kernel'] = kernel(host)
     return result
 
 
@@ -103,7 +110,7 @@ def _numbers(table):
     return dict((k, v) for k, v in table.items() if isinstance(v, int) and not isinstance(v, bool))
 
 
-def _host_entry(name, host, expected_for, thresholds, before, record_name, source, max_age, now):
+def _host_entry(host, expected_for, thresholds, before, record_name, source, max_age, now):
     tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
     # audit_facts returns the record as tcp_record; setup's local facts as ansible_local.NAME.
     record = host['tcp_record'] if 'tcp_record' in host else (host.get('ansible_local') or {}).get(record_name)

@@ -25,11 +25,12 @@ from ansible.template import Templar, trust_as_template
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
-from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER, SPEC, ActionModule
+from ansible_collections.netops.tcp.plugins.action.audit_report import SPEC, ActionModule
+from ansible_collections.netops.tcp.plugins.plugin_utils._report_files import NAMES
 from ansible_collections.netops.tcp.tests.unit.plugins.plugin_utils.test_report import RECORD, facts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-FILES = sorted(RENDER)
+FILES = sorted(NAMES)
 DRIFT = {'kind': 'drift', 'severity': 'warning', 'key': 'net.ipv4.tcp_fin_timeout', 'expected': '30', 'actual': '45',
          'message': None}  # message: checked apart
 UNAUDITED = {'kind': 'unaudited', 'severity': 'warning', 'key': None, 'expected': None, 'actual': None,
@@ -85,13 +86,19 @@ def written(dest):
     return sorted(os.listdir(str(dest))) if dest.exists() else []
 
 
+def hosts_in(dest):
+    """Every host's entry in report.json."""
+    return json.loads((dest / 'report.json').read_text())['hosts']
+
+
 def test_the_report_files_say_each_hosts_findings_for_its_facts(fleet, tmp_path):
     dest = tmp_path / 'report'
     result = fleet.run(dest=str(dest))
     assert result['changed'] is True and result['dest'] == str(dest) and not result.get('failed')
     assert written(dest) == FILES
     report = json.loads((dest / 'report.json').read_text())
-    assert report == json.loads(json.dumps(result['report']))  # the task returns what report.json holds
+    assert report['summary'] == json.loads(json.dumps(result['summary']))  # the task returns report.json's summary
+    assert 'report' not in result and 'query' not in result  # not the hosts: they are in report.json
     hosts = report['hosts']
     assert list(hosts) == ['no-facts', 'web-1', 'web-2']  # the play's hosts: ansible_play_hosts
     assert hosts['web-1'] == {'record': RECORD, 'expected': 'web_frontend@1', 'kernel': '6.1.0-50-cloud-amd64',
@@ -123,8 +130,8 @@ def test_the_report_files_say_each_hosts_findings_for_its_facts(fleet, tmp_path)
 
 def test_the_hosts_argument_chooses_the_hosts_and_the_expected_profile_overrides_the_records(fleet, tmp_path):
     dest = tmp_path / 'report'
-    result = fleet.run(dest=str(dest), hosts=['web-2', 'unknown-host'], expected_profile='web_frontend', expected_version=2)
-    hosts = result['report']['hosts']
+    fleet.run(dest=str(dest), hosts=['web-2', 'unknown-host'], expected_profile='web_frontend', expected_version=2)
+    hosts = hosts_in(dest)
     assert list(hosts) == ['unknown-host', 'web-2']  # a name with no hostvars has no facts
     assert hosts['unknown-host']['findings'] == [UNAUDITED]
     assert hosts['web-2']['expected'] == 'web_frontend@2'
@@ -138,7 +145,7 @@ def test_a_second_run_changes_nothing_and_check_mode_writes_nothing(fleet, tmp_p
     dest = tmp_path / 'report'
     preview = fleet.run(check_mode=True, dest=str(dest))
     assert preview['changed'] is True and not dest.exists()
-    assert preview['report']['summary']['hosts'] == 3
+    assert preview['summary']['hosts'] == 3
     fleet.run(dest=str(dest))
     before = dict((name, os.stat(str(dest / name))) for name in FILES)
     again = fleet.run(dest=str(dest))
@@ -146,7 +153,7 @@ def test_a_second_run_changes_nothing_and_check_mode_writes_nothing(fleet, tmp_p
     assert dict((name, os.stat(str(dest / name))) for name in FILES) == before  # not even rewritten
     fleet.gathered('web-2', facts())  # fixed by hand
     fixed = fleet.run(dest=str(dest))
-    assert fixed['changed'] is True and fixed['report']['hosts']['web-2']['findings'] == []
+    assert fixed['changed'] is True and hosts_in(dest)['web-2']['findings'] == []
     assert json.loads((dest / 'report.json').read_text())['summary']['kinds'] == {'unaudited': 1}
 
 
@@ -154,12 +161,19 @@ def test_a_counter_rise_is_measured_against_the_last_report_in_dest(tmp_path):
     play = Controller(tmp_path, ['lb-1'])
     play.gathered('lb-1', facts(overflows=7))
     dest = tmp_path / 'report'
-    first = play.run(dest=str(dest))
-    assert [f['message'][:36] for f in first['report']['hosts']['lb-1']['findings']] == ['ListenOverflows rose by 7 since boot']
-    assert play.run(dest=str(dest))['report']['hosts']['lb-1']['findings'] == []  # no rise since report.json
+    play.run(dest=str(dest))
+    assert [f['message'][:36] for f in hosts_in(dest)['lb-1']['findings']] == ['ListenOverflows rose by 7 since boot']
+    play.run(dest=str(dest))
+    assert hosts_in(dest)['lb-1']['findings'] == []  # no rise since report.json
     (dest / 'report.json').write_text('{"hosts": [1, 2')  # damaged: as if there were none
-    again = play.run(dest=str(dest))['report']['hosts']['lb-1']['findings']
+    play.run(dest=str(dest))
+    again = hosts_in(dest)['lb-1']['findings']
     assert [(f['kind'], f['message'][:36]) for f in again] == [('listen_overflow', 'ListenOverflows rose by 7 since boot')]
+    # A report.json as earlier releases wrote it (indented JSON): its counters are read too, once.
+    (dest / 'report.json').write_text(json.dumps({'hosts': {'lb-1': {'counters': {'ListenOverflows': 7}, 'findings': []}},
+                                                  'summary': {}}, indent=2))
+    play.run(dest=str(dest))
+    assert hosts_in(dest)['lb-1']['findings'] == []
 
 
 def role_assert(result, fail_on):
@@ -184,7 +198,8 @@ def test_fail_on_returns_the_findings_at_or_above_it_and_the_role_fails_naming_t
     assert [(f['host'], f['kind'], f['severity']) for f in result['failing']] == [
         ('no-facts', 'unaudited', 'warning'), ('web-2', 'drift', 'warning')]
     assert result['failing'][0] == dict(UNAUDITED, host='no-facts')
-    assert role_assert(result, 'warning') == (False, "2 findings at or above warning: ['no-facts', 'web-2']")
+    assert result['failing_count'] == 2
+    assert role_assert(result, 'warning') == (False, "2 findings at or above warning, on ['no-facts', 'web-2']")
     assert fleet.run(dest=dest, fail_on='info')['failing'] == result['failing']
     for level in ('critical', 'none'):
         result = fleet.run(dest=dest, fail_on=level)
@@ -261,8 +276,8 @@ def test_from_the_cache_the_action_reads_the_cached_facts_and_contacts_no_host(t
     task_vars = audit.task_vars()
     assert 'web-1' not in task_vars['hostvars']
     dest = tmp_path / 'report'
-    result = audit.run(task_vars=task_vars, dest=str(dest), source='cache', hosts=['web-1', 'web-2', 'lb-1', 'ghost'])
-    hosts = result['report']['hosts']
+    audit.run(task_vars=task_vars, dest=str(dest), source='cache', hosts=['web-1', 'web-2', 'lb-1', 'ghost'])
+    hosts = hosts_in(dest)
     assert list(hosts) == ['ghost', 'lb-1', 'web-1', 'web-2']
     assert hosts['web-1']['findings'] == [] and hosts['web-1']['expected'] == 'web_frontend@1'
     assert [dict(f, message=None) for f in hosts['web-2']['findings']] == [DRIFT]
@@ -272,10 +287,9 @@ def test_from_the_cache_the_action_reads_the_cached_facts_and_contacts_no_host(t
     assert hosts['ghost']['findings'] == [dict(UNAUDITED, message=(
         'No cached TCP facts for this host: put netops.tcp.audit_facts in ansible_facts_modules (examples/inventory) '
         'and let a play gather facts, or audit it live.'))]
-    assert json.loads((dest / 'report.json').read_text())['hosts'] == json.loads(json.dumps(hosts))
     # max_age is the line: four days, and lb-1 is no longer stale.
-    later = audit.run(task_vars=task_vars, dest=str(dest), source='cache', hosts=['lb-1'], max_age=4 * 86400)
-    assert later['report']['hosts']['lb-1']['findings'] == []
+    audit.run(task_vars=task_vars, dest=str(dest), source='cache', hosts=['lb-1'], max_age=4 * 86400)
+    assert hosts_in(dest)['lb-1']['findings'] == []
     # Live, the same play audits from hostvars, where these hosts have no facts.
-    live = audit.run(task_vars=task_vars, dest=str(dest), hosts=['web-1'])
-    assert live['report']['hosts']['web-1']['findings'] == [UNAUDITED]
+    audit.run(task_vars=task_vars, dest=str(dest), hosts=['web-1'])
+    assert hosts_in(dest)['web-1']['findings'] == [UNAUDITED]

@@ -22,14 +22,27 @@ HOSTS = {
 
 def test_fleet_summary_and_failing():
     report = fleet_summary.fleet(HOSTS)
-    assert list(report['hosts']) == ['db-1', 'web-1', 'web-2']
-    assert report['summary'] == {
+    assert [name for name, _host in report.worst()] == ['db-1', 'web-2', 'web-1']  # critical, warning, none
+    assert report.summary == {
         'hosts': 3, 'findings': {'info': 0, 'warning': 1, 'critical': 1}, 'kinds': {'risky': 1, 'drift': 1},
         'profiles': {'unmanaged': ['db-1'], 'web_frontend@1': ['web-1', 'web-2']}, 'kernels': {}, 'kernels_unknown': 3,
         'hosts_with_findings': ['db-1', 'web-2']}
-    assert [f['host'] for f in fleet_summary.failing(report, 'warning')] == ['db-1', 'web-2']
-    assert [f['host'] for f in fleet_summary.failing(report, 'critical')] == ['db-1']
-    assert fleet_summary.failing(report, 'none') == []
+    assert [f['host'] for f in fleet_summary.fleet(HOSTS, 'warning').failing] == ['db-1', 'web-2']
+    assert [f['host'] for f in fleet_summary.fleet(HOSTS, 'critical').failing] == ['db-1']
+    assert report.failing == [] and report.failing_count == 0  # fail_on none
+
+
+def test_a_fleet_keeps_the_worst_hosts_and_the_first_failing_findings_counting_all():
+    hosts = dict(('h%03d' % i, {'record': None, 'states': {'TIME_WAIT': i}, 'findings': [
+        {'kind': 'drift', 'severity': 'warning' if i % 7 else 'critical', 'key': 'k', 'expected': '1', 'actual': '2',
+         'message': 'm'}] * (i % 3)}) for i in range(500))
+    fleet = fleet_summary.fleet(hosts, 'warning', kept=10)
+    everything = sorted(hosts, key=lambda name: fleet_summary.badness(name, hosts[name]))
+    assert [name for name, _host in fleet.worst()] == everything[:10]
+    assert fleet.failing_count == sum(i % 3 for i in range(500))
+    assert len(fleet.failing) == fleet_summary.FAILING and fleet.failing[0]['host'] == 'h001'
+    assert list(fleet.states()['TIME_WAIT']) == list(range(500)) and sum(fleet.states()['ESTABLISHED']) == 0
+    assert fleet.summary['hosts'] == 500 and fleet.testcases == sum(max(i % 3, 1) for i in range(500))
 
 
 def test_markdown_escapes_table_cells():
@@ -39,14 +52,14 @@ def test_markdown_escapes_table_cells():
 
 
 def test_junit_is_well_formed_and_escaped():
-    root = ET.fromstring(report_utils.junit(fleet_summary.fleet(HOSTS)))
+    root = ET.fromstring(report_utils.junit(HOSTS))
     assert (root.get('tests'), root.get('failures')) == ('3', '2')
     failure = root.find("testsuite[@name='web-2']/testcase/failure")
     assert failure.get('message') == 'drifted | by <hand> & "script"' and failure.get('type') == 'warning'
 
 
 def test_query_and_its_errors():
-    report = fleet_summary.fleet(HOSTS)
+    report = {'hosts': HOSTS, 'summary': fleet_summary.fleet(HOSTS).summary}
     assert audit.tcp_query(report, 'summary.profiles.unmanaged') == ['db-1']
     with pytest.raises(AnsibleFilterError, match="tcp_query: 'summary..x' is not a valid jmespath expression"):
         audit.tcp_query(report, 'summary..x')

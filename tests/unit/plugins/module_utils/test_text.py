@@ -17,14 +17,15 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
-from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _metrics as metrics
 from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
+from ansible_collections.netops.tcp.plugins.plugin_utils._report_files import NAMES
 from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_findings import WEB_V1, healthy_host
+from ansible_collections.netops.tcp.tests.unit.plugins.plugin_utils.test_report import written
 from ansible_collections.netops.tcp.tests.unit.plugins.plugin_utils.test_rollout import GATE, host as rollout_host, snap
 
 HOSTILE = [
@@ -39,8 +40,9 @@ def one_line(value):
     return text.visible(value).replace('\n', ' ').replace('\t', ' ')
 
 
-def hostile_fleet():
-    """A host per hostile name, named by it, whose CLOSE_WAIT holder and kernel release have the same name."""
+def hostile_hosts():
+    """{name: audit entry}: a host per hostile name, named by it, whose CLOSE_WAIT holder and kernel release
+    have the same name."""
     hosts = {}
     for number, name in enumerate(HOSTILE):
         host = healthy_host()
@@ -48,7 +50,11 @@ def hostile_fleet():
         host['tcp']['processes'] = {'CLOSE_WAIT': [{'pid': 100 + number, 'name': name, 'sockets': 1500}]}
         found = findings.host_findings(host['tcp'], host['tcp_sysctl'], host['record'], WEB_V1, True)
         hosts[name] = {'record': host['record'], 'states': host['tcp']['states'], 'findings': found, 'kernel': name}
-    return fleet_summary.fleet(hosts)
+    return hosts
+
+
+def hostile_fleet():
+    return fleet_summary.fleet(hostile_hosts())
 
 
 class Page(HTMLParser):
@@ -79,7 +85,7 @@ def test_visible_escapes_what_breaks_or_misleads_and_keeps_the_rest():
 
 
 def test_junit_parses_with_every_name():
-    root = ET.fromstring(report.junit(hostile_fleet()))
+    root = ET.fromstring(report.junit(hostile_hosts()))
     suites = dict((s.get('name'), s) for s in root.findall('testsuite'))
     assert set(suites) == set(text.visible(name) for name in HOSTILE)
     for name in HOSTILE:
@@ -147,10 +153,9 @@ def test_metrics_labels_read_back_as_the_visible_name():
         assert value == text.visible(name)
 
 
-@pytest.mark.parametrize('name', sorted(RENDER))
+@pytest.mark.parametrize('name', NAMES)
 def test_every_report_file_encodes_and_the_json_keeps_the_facts(name):
-    fleet = hostile_fleet()
-    out = RENDER[name](copy.deepcopy(fleet))
+    out = written(copy.deepcopy(hostile_hosts()))[name]
     out.encode('utf-8')  # a lone surrogate would raise here: the whole report would be lost
     if name == 'report.json':
         assert set(json.loads(out)['hosts']) == set(HOSTILE)  # the data file keeps the facts as they were

@@ -3,6 +3,7 @@
 
 import copy
 import json
+import tempfile
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -11,18 +12,37 @@ from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.netops.tcp.plugins.action.audit_report import RENDER
 from ansible_collections.netops.tcp.plugins.modules import sysctl_tune
+from ansible_collections.netops.tcp.plugins.module_utils.common import _files
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report_files as report_files
 
 from ansible_collections.netops.tcp.tests.unit.plugins.fakeproc import make_tree
 
 # The checksum web_frontend@1 has: the fuzzing below reaches the overridden finding by changing it.
 RECORD = {'profile': 'web_frontend', 'version': 1, 'applied': {'net.ipv4.tcp_fin_timeout': '30'},
           'sysctl_file': '/etc/sysctl.d/60-netops-tcp.conf', 'checksum': profiles.resolve('web_frontend', 1)['checksum']}
+
+
+def written(hosts, kept=None):
+    """{file name: text} of the report files the audit writes for {name: entry}, a host at a time as
+    audit_report writes them (into a temporary directory)."""
+    fleet = fleet_summary.Fleet(kept=kept)
+    with tempfile.TemporaryDirectory() as where:
+        with _files.Directory.open(where) as directory:
+            out = report_files.ReportFiles(directory)
+            try:
+                for name in sorted(hosts):
+                    fleet.add(name, hosts[name])
+                    out.host(name, hosts[name])
+                out.end(fleet)
+                assert out.finish(fleet, {}) == ['report.json', 'report.xml', 'report.md', 'report.html']
+            finally:
+                out.close()
+            return dict((name, directory.read(name)) for name in report_files.NAMES)
 
 
 def facts(fin_timeout='30', record='the record', overflows=0, release='6.1.0-50-cloud-amd64'):
@@ -56,7 +76,7 @@ def test_findings_for_the_fleet_with_each_profile_resolved_once():
     assert hosts['web-damaged']['findings'][0]['message'] == (
         'The netops.tcp record on this host cannot be read; re-run tune-tcp.yml to write it again.')
     assert [f['kind'] for f in hosts['no-facts']['findings']] == ['unaudited']
-    assert fleet_summary.fleet(hosts)['summary']['profiles']['unmanaged'] == ['no-facts', 'web-damaged']
+    assert fleet_summary.fleet(hosts).summary['profiles']['unmanaged'] == ['no-facts', 'web-damaged']
 
 
 def test_a_counter_rise_is_measured_against_the_previous_report():
@@ -137,7 +157,7 @@ def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
     assert hosts['long']['kernel'] == '6.' + '9' * 62
     assert hosts['broken']['kernel'] == '6.1.0-50-cloud-amd64'
     assert [f['kind'] for f in hosts['broken']['findings']] == ['unaudited']
-    summary = fleet_summary.fleet(hosts)['summary']
+    summary = fleet_summary.fleet(hosts).summary
     assert summary['kernels'] == {'6.1.0-50-cloud-amd64': 4, '5.10.0-32-cloud-amd64': 3, '6.' + '9' * 62: 1}
     assert summary['kernels_unknown'] == 3
     assert fleet_summary.kernel_rows(summary) == [('6.1.0-50-cloud-amd64', 4), ('5.10.0-32-cloud-amd64', 3),
@@ -152,7 +172,7 @@ def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
     assert '<tr><td>5.10.0-32-cloud-amd64</td><td>3</td></tr>' in page
     assert '<td>old-0</td><td>web_frontend@1</td><td>5.10.0-32-cloud-amd64</td>' in page
     assert '<td>gone</td><td>unmanaged</td><td>-</td>' in page
-    suites = dict((s.get('name'), s) for s in ET.fromstring(report.junit(rendered)).findall('testsuite'))
+    suites = dict((s.get('name'), s) for s in ET.fromstring(report.junit(hosts)).findall('testsuite'))
     assert suites['new-2'].find("properties/property[@name='kernel']").get('value') == '6.1.0-50-cloud-amd64'
     assert suites['gone'].find('properties') is None
 
@@ -160,7 +180,7 @@ def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
 def test_past_twenty_kernels_the_rest_are_one_row_and_the_most_common_come_first():
     hosts = dict(('h%02d' % i, {'record': None, 'findings': [], 'states': {}, 'kernel': '5.%02d.0' % i}) for i in range(25))
     hosts.update(('common-%d' % i, {'record': None, 'findings': [], 'states': {}, 'kernel': '5.24.0'}) for i in range(3))
-    summary = fleet_summary.fleet(hosts)['summary']
+    summary = fleet_summary.fleet(hosts).summary
     rows = fleet_summary.kernel_rows(summary)
     assert rows[0] == ('5.24.0', 4) and rows[1:3] == [('5.00.0', 1), ('5.01.0', 1)]  # then by release
     assert len(rows) == 21 and rows[-1] == ('5 other releases', 5)
@@ -205,9 +225,8 @@ def test_no_shape_of_one_hosts_facts_breaks_the_fleets_report(data):
 
     hosts = host_audit.audit({'good': facts(fin_timeout='45'), 'bad': bad}, expected_for)
     assert [(f['kind'], f['actual']) for f in hosts['good']['findings']] == [('drift', '45')]
-    fleet = fleet_summary.fleet(hosts)
-    for render in RENDER.values():
-        render(fleet).encode('utf-8')
+    for text in written(hosts).values():
+        text.encode('utf-8')
 
 
 def tune_with_sysctl_tune(tmp_path, monkeypatch, capsys, name, **resolve):
@@ -250,11 +269,11 @@ def test_a_host_tuned_with_overrides_is_reported_overridden(tmp_path, monkeypatc
     assert [(f['kind'], f['severity'], f['key'], f['expected'], f['actual']) for f in hosts['tweaked']['findings']] == [
         ('overridden', 'warning', 'net.core.somaxconn', '16384', '8192'),
         ('overridden', 'warning', 'net.ipv4.tcp_notsent_lowat', None, '131072')]
-    fleet_report = fleet_summary.fleet(hosts)
-    assert fleet_report['summary']['kinds'] == {'overridden': 2}
+    assert fleet_summary.fleet(hosts).summary['kinds'] == {'overridden': 2}
+    fleet_report = written(hosts)
     assert '| warning | overridden | net.core.somaxconn | 16384 | 8192 | net.core.somaxconn: this host runs web_frontend@2 ' \
-        'with 8192, the profile sets 16384' in RENDER['report.md'](fleet_report)
-    cases = ET.fromstring(RENDER['report.xml'](fleet_report)).findall(".//testsuite[@name='tweaked']/testcase")
+        'with 8192, the profile sets 16384' in fleet_report['report.md']
+    cases = ET.fromstring(fleet_report['report.xml']).findall(".//testsuite[@name='tweaked']/testcase")
     assert [(c.get('name'), c.find('failure').get('type')) for c in cases] == [
         ('overridden net.core.somaxconn', 'warning'), ('overridden net.ipv4.tcp_notsent_lowat', 'warning')]
-    assert 'overridden' in RENDER['report.html'](fleet_report)
+    assert 'overridden' in fleet_report['report.html']

@@ -1,0 +1,221 @@
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE to netops.tcp, controller only: the audit's report directory, written a host at a time.
+
+report.json holds one host per line (``{"hosts": {`` / ``"name": {...},`` ... / ``},`` / ``"summary": ...}``),
+so the next audit reads the last one's entries a line at a time, in name order, beside its own hosts
+(``Previous``), and neither audit holds the fleet. Each file is written into a temporary file beside
+it while hashed (``Output``) and put in place only when it differs from the file there."""
+
+import hashlib
+import json
+import os
+import tempfile
+
+from ansible_collections.netops.tcp.plugins.module_utils.common._files import READ_LIMIT
+
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
+
+NAMES = ('report.json', 'report.md', 'report.xml', 'report.html')
+HEAD = '{"hosts": {\n'
+LINE_LIMIT = 16 * 1024 * 1024   # one host's entry is a few KB; a longer line is not ours
+CHUNK = 1 << 20
+
+
+def host_line(name, entry, first):
+    """One host's line of report.json."""
+    return ('' if first else ',\n') + json.dumps(name) + ': ' + json.dumps(entry, sort_keys=True)
+
+
+def tail(summary):
+    return '\n},\n"summary": %s}\n' % json.dumps(summary, sort_keys=True)
+
+
+def digest_of(directory, name):
+    """sha256 of the file ``name`` in ``directory`` (a ``files.Directory`` or None), None when there is none."""
+    handle = directory.open_read(name) if directory else None
+    if handle is None:
+        return None
+    found = hashlib.sha256()
+    with handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b''):
+            found.update(chunk)
+    return found.hexdigest()
+
+
+class Previous:
+    """The last audit's report.json (an open binary file or None), read once: ``get(name)`` gives a
+    host's entry for names asked in ascending order, ``digest()`` the whole file's sha256. A
+    report.json of an older release (indented JSON) is read whole once and only its counters kept."""
+
+    def __init__(self, handle):
+        self.handle, self.hash = handle, hashlib.sha256()
+        self._next = None          # (name, entry) read ahead
+        self._old = None           # {name: {'counters': ...}} of an older report
+        self._done = handle is None
+        if handle is not None and self._line() != HEAD.encode():
+            self.handle.seek(0)
+            data = self.handle.read(READ_LIMIT + 1)
+            self.hash = hashlib.sha256(data)
+            self._old = self._older(data) if len(data) <= READ_LIMIT else {}
+            self._done = True
+
+    def _line(self):
+        line = self.handle.readline(LINE_LIMIT)
+        self.hash.update(line)
+        return line
+
+    @staticmethod
+    def _older(data):
+        """{name: {'counters': ...}} of a report read whole; {} when it is not one."""
+        try:
+            hosts = json.loads(data.decode('utf-8', 'replace')).get('hosts')
+        except (ValueError, AttributeError):
+            return {}
+        return dict((k, {'counters': v.get('counters')}) for k, v in hosts.items() if isinstance(v, dict)) \
+            if isinstance(hosts, dict) else {}
+
+    def _advance(self):
+        """The next host line's (name, entry), or None at the end of the hosts (or of what is ours)."""
+        while not self._done:
+            line = self._line()
+            text = line.decode('utf-8', 'replace').strip()
+            if not line.endswith(b'\n') or not text.startswith('"'):
+                self._done = True  # the hosts' end, a line too long, or not ours: no more entries
+                break
+            try:
+                item = json.loads('{%s}' % text.rstrip(','))
+            except ValueError:
+                continue
+            if len(item) == 1:
+                return next(iter(item.items()))
+        return None
+
+    def get(self, name):
+        if self._old is not None:
+            return self._old.get(name)
+        if self._next is None:
+            self._next = self._advance()
+        while self._next is not None and self._next[0] < name:
+            self._next = self._advance()
+        if self._next is not None and self._next[0] == name:
+            entry, self._next = self._next[1], None
+            return entry if isinstance(entry, dict) else None
+        return None
+
+    def digest(self):
+        if self.handle is None:
+            return None
+        for chunk in iter(lambda: self.handle.read(CHUNK), b''):
+            self.hash.update(chunk)
+        return self.hash.hexdigest()
+
+
+class Output:
+    """One report file written a piece at a time (``write``): into a new temporary file beside it in
+    ``directory``, or, when ``directory`` is None (check mode), only hashed (into an anonymous
+    temporary file too with ``keep``, for ``load``). ``finish(existing digest)`` puts it in place
+    unless it is the same, and says whether it differs."""
+
+    def __init__(self, directory, name, keep=False):
+        self.directory, self.name, self.hash, self.tmp = directory, name, hashlib.sha256(), None
+        if directory:
+            self.handle, self.tmp = directory.create_temp(name)
+        else:
+            self.handle = tempfile.TemporaryFile() if keep else None
+
+    def write(self, text):
+        self.write_bytes(text.encode('utf-8'))
+
+    def write_bytes(self, data):
+        self.hash.update(data)
+        if self.handle:
+            self.handle.write(data)
+
+    def load(self):
+        """What was written, parsed as JSON (the whole file in memory)."""
+        self.handle.seek(0)
+        try:
+            return json.load(self.handle)
+        finally:
+            self.handle.seek(0, os.SEEK_END)
+
+    def finish(self, existing):
+        changed = self.hash.hexdigest() != existing
+        if self.tmp:
+            self.handle.flush()
+            if changed:
+                os.fsync(self.handle.fileno())
+            self.handle.close()
+            self.handle = None
+            if changed:
+                self.directory.commit(self.tmp, self.name)
+            else:
+                self.directory.discard(self.tmp)
+            self.tmp = None
+        return changed
+
+    def abandon(self):
+        """Close, and remove the temporary file if it was not put in place (after a failure)."""
+        if self.handle:
+            self.handle.close()
+            self.handle = None
+        if self.tmp:
+            self.directory.discard(self.tmp)
+            self.tmp = None
+
+
+class ReportFiles:
+    """The four report files of one audit in ``directory`` (a ``files.Directory``; None in check mode or
+    when it does not exist yet and nothing is to be written). ``host(name, entry)`` appends a host to
+    report.json and report.xml; ``finish(fleet, existing)`` writes the summary, report.md and
+    report.html and returns the names of the files that changed. With ``keep``, ``report()`` gives the
+    whole report.json parsed (for a query), before ``finish`` puts it in place."""
+
+    def __init__(self, directory, keep=False):
+        self.json = Output(directory, 'report.json', keep)
+        self.xml_body = tempfile.TemporaryFile()  # the JUnit head counts the whole fleet: written last
+        self.directory, self.first = directory, True
+        self.json.write(HEAD)
+
+    def host(self, name, entry):
+        self.json.write(host_line(name, entry, self.first))
+        self.first = False
+        self.xml_body.write(report.junit_suite(name, entry).encode('utf-8'))
+
+    def end(self, fleet):
+        """report.json's end: the summary."""
+        self.json.write(tail(fleet.summary))
+
+    def report(self):
+        return self.json.load()
+
+    def finish(self, fleet, existing):
+        """``existing``: {file name: sha256 of the file there, or None}."""
+        changed = []
+        if self.json.finish(existing.get('report.json')):
+            changed.append('report.json')
+        xml = Output(self.directory, 'report.xml')
+        try:
+            xml.write(report.junit_head(fleet.testcases, fleet.failures))
+            self.xml_body.seek(0)
+            for chunk in iter(lambda: self.xml_body.read(CHUNK), b''):
+                xml.write_bytes(chunk)
+            xml.write(report.JUNIT_TAIL)
+            if xml.finish(existing.get('report.xml')):
+                changed.append('report.xml')
+        finally:
+            xml.abandon()
+        for name, render in (('report.md', report.markdown), ('report.html', report.html)):
+            out = Output(self.directory, name)
+            try:
+                out.write(render(fleet))
+                if out.finish(existing.get(name)):
+                    changed.append(name)
+            finally:
+                out.abandon()
+        return changed
+
+    def close(self):
+        self.json.abandon()
+        self.xml_body.close()
