@@ -7,9 +7,7 @@ written as it goes: memory holds the summary and the worst hosts, not the fleet'
 import os
 import time
 
-from ansible import constants as C
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.loader import cache_loader
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _audit as host_audit
@@ -18,6 +16,7 @@ from ansible_collections.netops.tcp.plugins.module_utils.model._settings import 
 from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _profiles as profiles
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report_files as report_files
+from ansible_collections.netops.tcp.plugins.plugin_utils._cache import CachedFacts, Unreadable
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
 SPEC = dict(
@@ -34,26 +33,6 @@ SPEC = dict(
     fail_on=dict(type='str', choices=['none', 'info', 'warning', 'critical'], default='none'),
     query=dict(type='str', default=''),
 )
-REFRESH = 32  # hosts read through one cache plugin instance (0.1 ms to take): file caches keep every entry they read
-
-
-class CachedFacts:
-    """Each host's facts straight from the configured fact cache, one at a time: no host is contacted,
-    no host's other variables are worked out (hostvars would, at about 9 ms a host), and no more than
-    REFRESH hosts' entries are held (a file cache plugin keeps every entry it reads, so a new
-    instance is taken every REFRESH hosts)."""
-
-    def __init__(self):
-        self.cache, self.used = None, 0
-
-    def __call__(self, name):
-        if self.cache is None or self.used >= REFRESH:
-            self.cache, self.used = cache_loader.get(C.CACHE_PLUGIN), 0
-        self.used += 1
-        try:
-            return dict(self.cache.get(name) or {})
-        except KeyError:
-            return {}
 
 
 class ActionModule(ControllerAction):
@@ -101,16 +80,22 @@ class ActionModule(ControllerAction):
                 # The last report.json gives the counters of the last audit, a host at a time; what is
                 # there is read as untrusted, and a file that would not change is not written again.
                 previous = report_files.Previous(directory.open_read('report.json') if directory else None)
-                out = report_files.ReportFiles(None if self._task.check_mode else directory, keep=bool(args['query']))
             except OSError as exc:
                 raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
-            now = time.time()
-            for name in names:  # one host's facts at a time: read, judged, written, dropped
-                entry = host_audit.entry(facts_of(name), expected_for, args['thresholds'], previous.get(name),
-                                         args['record_name'], args['source'], max_age, now)
-                fleet.add(name, entry)
-                out.host(name, entry)
             try:
+                out = report_files.ReportFiles(None if self._task.check_mode else directory, keep=bool(args['query']))
+                now = time.time()
+                for name in names:  # one host's facts at a time: read, judged, written, dropped
+                    try:
+                        facts = facts_of(name)
+                    except Unreadable as exc:
+                        entry = host_audit.unaudited('The cached facts of this host cannot be read (%s). Gather '
+                                                     'facts again.' % exc)
+                    else:
+                        entry = host_audit.entry(facts, expected_for, args['thresholds'], previous.get(name),
+                                                 args['record_name'], args['source'], max_age, now)
+                    fleet.add(name, entry)
+                    out.host(name, entry)
                 existing = dict((name, report_files.digest_of(directory, name)) for name in report_files.NAMES[1:])
                 existing['report.json'] = previous.digest()
                 out.end(fleet)

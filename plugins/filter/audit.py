@@ -8,7 +8,6 @@ from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings 
 from ansible_collections.netops.tcp.plugins.plugin_utils._fleet import query
 
 
-
 def tcp_findings(host, expected_profile=None, thresholds=None):
     """Findings of one host: ``host`` holds tcp, tcp_sysctl, record, dropin (whether the drop-in exists) and
     previous_counters (the host's counters in the last report, to tell a rise from a total since boot)."""

@@ -12,7 +12,7 @@ description:
     C(include_sources), and the record in C(ansible_facts.ansible_local)), in one task for the
     whole fleet. Each expected profile version is resolved once and the previous C(report.json)
     is read once (a counter's rise since the last audit is told from a total since boot).
-  - Works a host at a time: its facts are read, judged, written to the report files and dropped, so
+  - Works a host at a time; its facts are read, judged, written to the report files and dropped, so
     memory holds the summary and the 1,000 worst hosts, not the fleet (O(source=cache) reads each
     host's cache entry as it comes to it).
   - Writes C(report.json) (every host, one a line), C(report.xml) (JUnit, every host), C(report.md)

@@ -114,8 +114,8 @@ class Previous:
 class Output:
     """One report file written a piece at a time (``write``): into a new temporary file beside it in
     ``directory``, or, when ``directory`` is None (check mode), only hashed (into an anonymous
-    temporary file too with ``keep``, for ``load``). ``finish(existing digest)`` puts it in place
-    unless it is the same, and says whether it differs."""
+    temporary file too with ``keep``, for ``load``). ``seal`` says whether it differs from the file
+    there, ``commit`` puts it in place, ``abandon`` removes what was not put in place."""
 
     def __init__(self, directory, name, keep=False):
         self.directory, self.name, self.hash, self.tmp = directory, name, hashlib.sha256(), None
@@ -140,7 +140,9 @@ class Output:
         finally:
             self.handle.seek(0, os.SEEK_END)
 
-    def finish(self, existing):
+    def seal(self, existing):
+        """Whether what was written differs from the file there (``existing``: its sha256 or None); the
+        temporary file is then on disk (fsynced), waiting for ``commit``."""
         changed = self.hash.hexdigest() != existing
         if self.tmp:
             self.handle.flush()
@@ -148,12 +150,12 @@ class Output:
                 os.fsync(self.handle.fileno())
             self.handle.close()
             self.handle = None
-            if changed:
-                self.directory.commit(self.tmp, self.name)
-            else:
-                self.directory.discard(self.tmp)
-            self.tmp = None
         return changed
+
+    def commit(self):
+        if self.tmp:
+            self.directory.commit(self.tmp, self.name)
+            self.tmp = None
 
     def abandon(self):
         """Close, and remove the temporary file if it was not put in place (after a failure)."""
@@ -166,17 +168,23 @@ class Output:
 
 
 class ReportFiles:
-    """The four report files of one audit in ``directory`` (a ``files.Directory``; None in check mode or
-    when it does not exist yet and nothing is to be written). ``host(name, entry)`` appends a host to
-    report.json and report.xml; ``finish(fleet, existing)`` writes the summary, report.md and
-    report.html and returns the names of the files that changed. With ``keep``, ``report()`` gives the
-    whole report.json parsed (for a query), before ``finish`` puts it in place."""
+    """The four report files of one audit in ``directory`` (a ``files.Directory``; None in check mode:
+    then they are only hashed). ``host(name, entry)`` appends a host to report.json and report.xml (its
+    body: the JUnit head counts the whole fleet, so it is written last); ``end(fleet)`` ends
+    report.json with the summary; ``finish(fleet, existing)`` writes report.xml, report.md and
+    report.html, puts every file that changed in place and returns their names. With ``keep``,
+    ``report()`` gives the whole report.json parsed (for a query) between ``end`` and ``finish``."""
 
     def __init__(self, directory, keep=False):
-        self.json = Output(directory, 'report.json', keep)
-        self.xml_body = tempfile.TemporaryFile()  # the JUnit head counts the whole fleet: written last
         self.directory, self.first = directory, True
-        self.json.write(HEAD)
+        self.json = Output(directory, 'report.json', keep)
+        self.xml_body = None
+        try:
+            self.xml_body = tempfile.TemporaryFile()
+            self.json.write(HEAD)
+        except BaseException:
+            self.close()
+            raise
 
     def host(self, name, entry):
         self.json.write(host_line(name, entry, self.first))
@@ -191,31 +199,30 @@ class ReportFiles:
         return self.json.load()
 
     def finish(self, fleet, existing):
-        """``existing``: {file name: sha256 of the file there, or None}."""
-        changed = []
-        if self.json.finish(existing.get('report.json')):
-            changed.append('report.json')
-        xml = Output(self.directory, 'report.xml')
+        """``existing``: {file name: sha256 of the file there, or None}. Every file is written before any is
+        put in place: a failure on the way (a full disk) leaves the last report as it was."""
+        outputs = [self.json]
         try:
+            xml = Output(self.directory, 'report.xml')
+            outputs.append(xml)
             xml.write(report.junit_head(fleet.testcases, fleet.failures))
             self.xml_body.seek(0)
             for chunk in iter(lambda: self.xml_body.read(CHUNK), b''):
                 xml.write_bytes(chunk)
             xml.write(report.JUNIT_TAIL)
-            if xml.finish(existing.get('report.xml')):
-                changed.append('report.xml')
-        finally:
-            xml.abandon()
-        for name, render in (('report.md', report.markdown), ('report.html', report.html)):
-            out = Output(self.directory, name)
-            try:
+            for name, render in (('report.md', report.markdown), ('report.html', report.html)):
+                out = Output(self.directory, name)
+                outputs.append(out)
                 out.write(render(fleet))
-                if out.finish(existing.get(name)):
-                    changed.append(name)
-            finally:
+            changed = [out for out in outputs if out.seal(existing.get(out.name))]
+            for out in changed:
+                out.commit()
+            return [out.name for out in changed]
+        finally:
+            for out in outputs:
                 out.abandon()
-        return changed
 
     def close(self):
         self.json.abandon()
-        self.xml_body.close()
+        if self.xml_body:
+            self.xml_body.close()

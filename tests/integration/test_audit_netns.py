@@ -19,7 +19,7 @@ def test_audit_reports_exactly_the_drift(isolated_hosts, tmp_path):
         'tcp_audit_expected_profile': 'web_frontend', 'tcp_audit_report_dir': str(report_dir),
         'tcp_audit_fail_on': 'warning', 'tcp_audit_query': 'summary.hosts_with_findings'}))
     assert audit.returncode != 0  # a warning finding fails the play, as asked
-    assert '1 findings at or above warning: [\'%s\']' % drifted.name in audit.stdout
+    assert '1 findings at or above warning, on [\'%s\']' % drifted.name in audit.stdout
     report = json.loads((report_dir / 'report.json').read_text())
     assert report['hosts'][clean.name]['findings'] == []
     assert report['hosts'][drifted.name]['findings'] == [{

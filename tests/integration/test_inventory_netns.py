@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The example inventory: TCP facts in gather_facts, a jsonfile cache, constructed groups from it."""
+"""The example inventory: TCP facts in gather_facts, a jsonfile cache, the tcp_groups source's groups from it."""
 
 import os
 import pathlib
@@ -8,7 +8,7 @@ import subprocess
 from ansible_collections.netops.tcp.tests.integration.harness import cached_example_fleet
 
 
-def test_constructed_groups_from_cached_facts(isolated_hosts, tmp_path):
+def test_groups_from_cached_facts(isolated_hosts, tmp_path):
     web, lb = isolated_hosts(2)
     inventory, env = cached_example_fleet(web, lb, str(tmp_path))
     inventory = pathlib.Path(inventory)

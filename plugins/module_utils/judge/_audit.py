@@ -80,12 +80,16 @@ def entry(host, expected_for, thresholds=None, before=None, record_name='netops_
     except Exception as exc:  # pylint: disable=broad-except
         # Facts a host sent in a shape our modules never give (another version, a hand-edited cache, a
         # hostile host: Infinity, huge numbers): that host says so, and every other host is still audited.
-        result = {'record': None, 'expected': None, 'states': None, 'counters': None, 'findings': [
-            findings.finding('unaudited', 'warning', 'The TCP facts from this host are not in the shape this '
-                             'collection gathers (%s: %s). Gather them again with netops.tcp.audit_facts.'
-                             % (type(exc).__name__, str(exc)[:200]))]}
+        result = unaudited('The TCP facts from this host are not in the shape this collection gathers (%s: %s). '
+                           'Gather them again with netops.tcp.audit_facts.' % (type(exc).__name__, str(exc)[:200]))
     result['kernel'] = kernel(host)
     return result
+
+
+def unaudited(message):
+    """The entry of a host that cannot be judged, ``message`` saying why."""
+    return {'record': None, 'expected': None, 'states': None, 'counters': None, 'kernel': None,
+            'findings': [findings.finding('unaudited', 'warning', message)]}
 
 
 RELEASE_LENGTH = 64  # the longest release the kernel keeps (__NEW_UTS_LEN)
@@ -110,12 +114,18 @@ def _numbers(table):
     return dict((k, v) for k, v in table.items() if isinstance(v, int) and not isinstance(v, bool))
 
 
-def _host_entry(host, expected_for, thresholds, before, record_name, source, max_age, now):
-    tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
-    # audit_facts returns the record as tcp_record; setup's local facts as ansible_local.NAME.
+def record_of(host, record_name='netops_tcp'):
+    """(the netops.tcp record in a host's facts or None, whether one is there but cannot be read).
+    audit_facts returns it as tcp_record; setup's local facts as ansible_local.NAME (AttributeError when
+    that is not a table)."""
     record = host['tcp_record'] if 'tcp_record' in host else (host.get('ansible_local') or {}).get(record_name)
     damaged = record is not None and (not isinstance(record, dict) or set(record) == {'error'})
-    record = None if damaged else record
+    return (None if damaged else record), damaged
+
+
+def _host_entry(host, expected_for, thresholds, before, record_name, source, max_age, now):
+    tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
+    record, damaged = record_of(host, record_name)
     unresolved = None
     try:
         expected_profile = expected_for(record)

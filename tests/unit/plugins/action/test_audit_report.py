@@ -293,3 +293,47 @@ def test_from_the_cache_the_action_reads_the_cached_facts_and_contacts_no_host(t
     # Live, the same play audits from hostvars, where these hosts have no facts.
     audit.run(task_vars=task_vars, dest=str(dest), hosts=['web-1'])
     assert hosts_in(dest)['web-1']['findings'] == [UNAUDITED]
+
+
+@pytest.mark.parametrize('fail_at', ['report.json', 'report.xml', 'report.md', 'report.html'])
+def test_a_disk_that_fills_mid_report_leaves_the_last_report_as_it_was(fleet, tmp_path, monkeypatch, fail_at):
+    """ENOSPC while one file is written, host by host or at its end: the task fails naming the directory,
+    every file of the last report is byte for byte what it was, and no temporary file is left."""
+    from ansible_collections.netops.tcp.plugins.plugin_utils import _report_files as report_files
+    dest = tmp_path / 'report'
+    fleet.run(dest=str(dest))
+    before = dict((name, (dest / name).read_bytes()) for name in FILES)
+    fleet.gathered('web-2', facts())  # the next report differs in every file
+    real = report_files.Output.write_bytes
+
+    def full(self, data):
+        if self.name == fail_at and self.handle:
+            raise OSError(28, 'No space left on device')
+        return real(self, data)
+
+    monkeypatch.setattr(report_files.Output, 'write_bytes', full)
+    with pytest.raises(AnsibleActionFail) as exc:
+        fleet.run(dest=str(dest))
+    assert exc.value.message == 'audit_report: cannot write the report in %s: No space left on device' % dest
+    assert written(dest) == FILES
+    assert dict((name, (dest / name).read_bytes()) for name in FILES) == before
+
+
+def test_a_cache_entry_ansible_cannot_read_back_is_that_hosts_finding_not_the_audits_end(tmp_path, jsonfile_cache):
+    """The executor writes a host's facts with a string that is not valid UTF-8 (a process name from
+    /proc, say); ansible-core 2.19 refuses to decode it again. That host is unaudited, saying why."""
+    gathering = Controller(tmp_path, ['web-1', 'odd'])
+    web, odd = facts(), facts()
+    web['tcp']['gathered_at'] = stamp(60)
+    odd['tcp']['processes'] = {'CLOSE_WAIT': [{'pid': 1, 'name': 'bad\udcff', 'sockets': 5}]}
+    gathering.gathered('web-1', web)
+    gathering.gathered('odd', odd)
+    audit = Controller(tmp_path, ['localhost'])
+    dest = tmp_path / 'report'
+    result = audit.run(task_vars=audit.task_vars(), dest=str(dest), source='cache', hosts=['web-1', 'odd'])
+    hosts = hosts_in(dest)
+    assert hosts['web-1']['findings'] == [] and result['summary']['hosts'] == 2
+    assert [f['kind'] for f in hosts['odd']['findings']] == ['unaudited']
+    assert hosts['odd']['findings'][0]['message'].startswith(
+        'The cached facts of this host cannot be read (Refusing to deserialize an invalid UTF8 string value: ')
+    assert hosts['odd']['findings'][0]['message'].endswith('). Gather facts again.')

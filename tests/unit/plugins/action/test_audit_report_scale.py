@@ -99,8 +99,10 @@ def test_a_few_thousand_hosts_a_host_at_a_time_give_what_the_whole_fleet_at_once
     previous = json.loads((dest / 'report.json').read_text())
     audit.run(task_vars=task_vars, dest=str(dest), source='cache', hosts=names(HOSTS) + ['ghost'])
     got, want = hosts_in(dest), reference(HOSTS, previous, overflows=3)
-    rises = lambda entries: dict((n, [f['message'] for f in h['findings'] if f['kind'] == 'listen_overflow'])  # noqa: E731
-                                 for n, h in entries.items())
+
+    def rises(entries):
+        return dict((n, [f['message'] for f in h['findings'] if f['kind'] == 'listen_overflow']) for n, h in entries.items())
+
     assert rises(got) == rises(want) and rises(got)['host-00001'] == [rises(want)['host-00001'][0]]
     assert rises(got)['host-00001'][0].startswith('ListenOverflows rose by 3 since the last audit')
 
