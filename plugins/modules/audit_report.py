@@ -127,12 +127,12 @@ EXAMPLES = r'''
   run_once: true
   register: report
 
-- name: The same from the fact cache, with the hosts that drifted
+- name: The same from the fact cache, returning the keys that drifted anywhere
   netops.tcp.audit_report:
     source: cache
     hosts: "{{ groups['all'] }}"
     dest: /var/tmp/tcp-audit
-    query: "keys(hosts) | [?contains(@, 'web')]"
+    query: "hosts.* | [].findings[?kind=='drift'][].key"
   run_once: true
   delegate_to: localhost
 '''
