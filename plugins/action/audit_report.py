@@ -67,7 +67,8 @@ class ActionModule(ControllerAction):
         except ValueError as exc:
             raise AnsibleActionFail('audit_report: thresholds: %s' % exc)
         try:
-            fleet_summary.query({}, args['query'] or '@')  # a wrong expression fails before anything is written
+            if args['query']:
+                fleet_summary.check_query(args['query'])  # a wrong expression fails before anything is written
         except ValueError as exc:
             raise AnsibleActionFail('audit_report: query: %s' % exc)
         dest = os.path.abspath(args['dest'])
@@ -77,9 +78,11 @@ class ActionModule(ControllerAction):
         try:
             try:
                 directory = files.Directory.open(dest, create=not self._task.check_mode)
+                if directory and not self._task.check_mode:
+                    report_files.remove_stale_temps(directory)
                 # The last report.json gives the counters of the last audit, a host at a time; what is
                 # there is read as untrusted, and a file that would not change is not written again.
-                previous = report_files.Previous(directory.open_read('report.json') if directory else None)
+                previous = report_files.Previous.open(directory)
             except OSError as exc:
                 raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
             try:
@@ -99,11 +102,15 @@ class ActionModule(ControllerAction):
                 existing = dict((name, report_files.digest_of(directory, name)) for name in report_files.NAMES[1:])
                 existing['report.json'] = previous.digest()
                 out.end(fleet)
-                if args['query']:  # over the whole report: the one step that holds every host
-                    result['query'] = fleet_summary.query(out.report(), args['query'])
+                report = out.report() if args['query'] else None  # the one step that holds every host
                 changed = out.finish(fleet, existing)
             except OSError as exc:
                 raise AnsibleActionFail('audit_report: cannot write the report in %s: %s' % (dest, files.describe(exc)))
+            if args['query']:
+                try:
+                    result['query'] = fleet_summary.query(report, args['query'])
+                except ValueError as exc:
+                    raise AnsibleActionFail('audit_report: query: %s; the report is in %s' % (exc, dest))
         finally:
             for thing in (out, previous and previous.handle, directory):
                 if thing:

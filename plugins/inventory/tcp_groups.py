@@ -18,7 +18,7 @@ description:
     host for those groups); and no more than a few hosts' facts are held at a time.
   - Put it after the sources that add the hosts (C(inventory = hosts.yml,tcp.groups.yml)). A host without
     cached facts, or whose facts expired, is in none of these groups; so is a host whose cache entry
-    cannot be read, with a warning naming it.
+    cannot be decoded, with a warning naming it. A cache that cannot be read at all fails the source.
 options:
   plugin:
     description: The name of this plugin; it must be C(netops.tcp.tcp_groups) for the source to be read.

@@ -73,8 +73,9 @@ options:
     description:
       - V(live) when the facts were gathered in this run; V(cache) when they come from the fact cache
         (the play then runs on localhost and O(hosts) names the inventory's hosts). From the cache,
-        hosts without cached TCP facts get an C(unaudited) finding and facts older than O(max_age) a
-        C(stale) one, with their age.
+        hosts without cached TCP facts, or whose entry cannot be decoded, get an C(unaudited) finding
+        and facts older than O(max_age) a C(stale) one, with their age. A cache that cannot be read at
+        all (a backend that is down) fails the task, naming it.
     type: str
     choices: [live, cache]
     default: live
@@ -100,7 +101,8 @@ options:
     description:
       - A jmespath expression over the report (C(hosts) and C(summary), as in C(report.json)); its result
         is RV(query). Same semantics as C(community.general.json_query) and the
-        P(netops.tcp.tcp_query#filter) filter. An invalid one fails the task before anything is written.
+        P(netops.tcp.tcp_query#filter) filter. One that does not parse fails the task before anything is
+        written; one that fails on the report (a function given the wrong type) fails it once the report is written.
       - The one part of the audit that holds every host's entry at once (a few KB a host).
     type: str
     default: ''

@@ -4,6 +4,7 @@
 audit in audit_report, the groups of the tcp_groups inventory plugin)."""
 
 from ansible import constants as C
+from ansible.errors import AnsibleError
 from ansible.plugins.loader import cache_loader
 
 REFRESH = 32  # hosts read through one cache plugin instance (0.1 ms to take): file caches keep every entry they read
@@ -18,8 +19,9 @@ class CachedFacts:
     they expired). No host is contacted, no host's other variables are worked out (hostvars would, at
     about 9 ms a host), and no more than REFRESH hosts' entries are held: the file cache plugins keep
     every entry they read for the life of the instance, so a new one is taken every REFRESH hosts.
-    An entry the plugin cannot give back (ansible-core 2.19 refuses to decode a string that is not
-    valid UTF-8, which the executor wrote from a host's facts) raises ``Unreadable`` for that host."""
+    An entry the plugin cannot decode (ansible-core 2.19 refuses a string that is not valid UTF-8,
+    which the executor wrote from a host's facts; a corrupt file) raises ``Unreadable`` for that host;
+    a cache that cannot be read at all (a backend that is down) raises AnsibleError naming it."""
 
     def __init__(self):
         self.cache, self.used = None, 0
@@ -33,4 +35,16 @@ class CachedFacts:
         except KeyError:
             return {}
         except Exception as exc:  # pylint: disable=broad-except
-            raise Unreadable(' '.join(str(exc).split())[:300])
+            if _decoding(exc):
+                raise Unreadable(' '.join(str(exc).split())[:300])
+            raise AnsibleError('the fact cache (%s) cannot be read: %s' % (C.CACHE_PLUGIN, exc)) from exc
+
+
+def _decoding(exc):
+    """Whether ``exc`` or what it was raised from is a ValueError (a JSON or UTF-8 decoding error)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ValueError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False

@@ -114,12 +114,22 @@ def kernel_rows(summary):
     return rows
 
 
-def query(data, expression):
-    """jmespath.search(expression, data): community.general.json_query's semantics. ValueError names
-    an invalid expression, or the missing library."""
+def check_query(expression):
+    """ValueError naming an expression jmespath cannot parse, or the missing library."""
     if jmespath is None:
         raise ValueError('the query needs the jmespath Python library on the controller')
     try:
-        return jmespath.search(expression, data)
+        jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as exc:
         raise ValueError('%r is not a valid jmespath expression: %s' % (expression, exc))
+
+
+def query(data, expression):
+    """jmespath.search(expression, data): community.general.json_query's semantics. ValueError names
+    an invalid expression, one that fails on this data (a function given the wrong type), or the
+    missing library."""
+    check_query(expression)
+    try:
+        return jmespath.search(expression, data)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise ValueError('%r fails on this data: %s' % (expression, exc))

@@ -11,15 +11,17 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 
-from ansible_collections.netops.tcp.plugins.module_utils.common._files import READ_LIMIT
+from ansible_collections.netops.tcp.plugins.module_utils.common._files import READ_LIMIT, temp_prefix
 
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 
 NAMES = ('report.json', 'report.md', 'report.xml', 'report.html')
 HEAD = '{"hosts": {\n'
-LINE_LIMIT = 16 * 1024 * 1024   # one host's entry is a few KB; a longer line is not ours
+LINE_LIMIT = 16 * 1024 * 1024   # one host's entry is a few KB; a longer line is skipped
 CHUNK = 1 << 20
+STALE = 3600  # seconds without a write after which a temporary report file is a killed run's
 
 
 def host_line(name, entry, first):
@@ -29,6 +31,20 @@ def host_line(name, entry, first):
 
 def tail(summary):
     return '\n},\n"summary": %s}\n' % json.dumps(summary, sort_keys=True)
+
+
+def remove_stale_temps(directory):
+    """Remove the temporary report files a killed run left in ``directory`` (a ``files.Directory``): those
+    not written for STALE seconds. A running audit writes its own all along, so it keeps them."""
+    prefixes = tuple(temp_prefix(name) for name in NAMES)
+    now = time.time()
+    for entry in os.listdir(directory.fd):
+        if entry.startswith(prefixes):
+            try:
+                if now - os.stat(entry, dir_fd=directory.fd, follow_symlinks=False).st_mtime > STALE:
+                    os.remove(entry, dir_fd=directory.fd)
+            except OSError:
+                pass  # gone already, or not ours to remove: the next run tries again
 
 
 def digest_of(directory, name):
@@ -47,6 +63,17 @@ class Previous:
     """The last audit's report.json (an open binary file or None), read once: ``get(name)`` gives a
     host's entry for names asked in ascending order, ``digest()`` the whole file's sha256. A
     report.json of an older release (indented JSON) is read whole once and only its counters kept."""
+
+    @classmethod
+    def open(cls, directory):
+        """The last report.json in ``directory`` (a ``files.Directory`` or None)."""
+        handle = directory.open_read('report.json') if directory else None
+        try:
+            return cls(handle)
+        except BaseException:
+            if handle:
+                handle.close()
+            raise
 
     def __init__(self, handle):
         self.handle, self.hash = handle, hashlib.sha256()
@@ -70,7 +97,7 @@ class Previous:
         """{name: {'counters': ...}} of a report read whole; {} when it is not one."""
         try:
             hosts = json.loads(data.decode('utf-8', 'replace')).get('hosts')
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             return {}
         return dict((k, {'counters': v.get('counters')}) for k, v in hosts.items() if isinstance(v, dict)) \
             if isinstance(hosts, dict) else {}
@@ -79,13 +106,17 @@ class Previous:
         """The next host line's (name, entry), or None at the end of the hosts (or of what is ours)."""
         while not self._done:
             line = self._line()
+            if len(line) == LINE_LIMIT and not line.endswith(b'\n'):
+                while line and not line.endswith(b'\n'):  # one host's huge entry: skipped, not the rest
+                    line = self._line()
+                continue
             text = line.decode('utf-8', 'replace').strip()
             if not line.endswith(b'\n') or not text.startswith('"'):
-                self._done = True  # the hosts' end, a line too long, or not ours: no more entries
+                self._done = True  # the hosts' end, or not ours: no more entries
                 break
             try:
                 item = json.loads('{%s}' % text.rstrip(','))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if len(item) == 1:
                 return next(iter(item.items()))
@@ -200,7 +231,8 @@ class ReportFiles:
 
     def finish(self, fleet, existing):
         """``existing``: {file name: sha256 of the file there, or None}. Every file is written before any is
-        put in place: a failure on the way (a full disk) leaves the last report as it was."""
+        put in place: a failure while writing (a full disk) leaves the last report as it was; a rename
+        that fails leaves the files renamed before it new, the others as they were."""
         outputs = [self.json]
         try:
             xml = Output(self.directory, 'report.xml')

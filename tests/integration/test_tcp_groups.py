@@ -119,6 +119,18 @@ def test_a_hostile_profile_name_becomes_a_safe_group_name_and_an_unreadable_entr
     assert 'netops.tcp.tcp_groups: the cached facts of %s cannot be read (' % lone in ' '.join(listed.stderr.split())
 
 
+def test_the_record_audit_facts_returns_counts_as_the_audit_counts_it(project):
+    """audit_facts returns the record as tcp_record, which the audit reads before setup's ansible_local (the
+    constructed source read ansible_local alone, so a host gathered by audit_facts alone was unmanaged there)."""
+    alone = facts(record=None)
+    alone['tcp_record'] = facts()['ansible_local']['netops_tcp']
+    newer = facts()
+    newer['tcp_record'] = dict(newer['ansible_local']['netops_tcp'], version=2)
+    cache({'alone': alone, 'newer': newer})
+    ours = membership(project, 'plugin: netops.tcp.tcp_groups\n', ['alone', 'newer'])
+    assert ours == {'tcp_profile_web_frontend_v1': ['alone'], 'tcp_profile_web_frontend_v2': ['newer']}
+
+
 def test_options_choose_the_prefix_the_trouble_and_its_thresholds(project):
     hosts = fleet()
     cache(hosts)

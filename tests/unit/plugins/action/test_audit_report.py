@@ -337,3 +337,65 @@ def test_a_cache_entry_ansible_cannot_read_back_is_that_hosts_finding_not_the_au
     assert hosts['odd']['findings'][0]['message'].startswith(
         'The cached facts of this host cannot be read (Refusing to deserialize an invalid UTF8 string value: ')
     assert hosts['odd']['findings'][0]['message'].endswith('). Gather facts again.')
+
+
+def test_a_query_runs_over_the_whole_report_and_a_failing_one_says_so_after_writing_it(fleet, tmp_path, monkeypatch):
+    from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
+    dest = tmp_path / 'report'
+    result = fleet.run(dest=str(dest), query='length(hosts)')
+    assert result['query'] == 3
+    assert fleet.run(dest=str(dest), query="hosts.* | [].findings[?kind=='drift'][].key")['query'] == ['net.ipv4.tcp_fin_timeout']
+    (dest / 'report.md').unlink()
+    with pytest.raises(AnsibleActionFail) as exc:  # parses, then fails on the data: sum() of a table
+        fleet.run(dest=str(dest), query='sum(summary.kinds)')
+    assert exc.value.message.startswith("audit_report: query: 'sum(summary.kinds)' fails on this data: ")
+    assert exc.value.message.endswith('; the report is in %s' % dest)
+    assert written(dest) == FILES  # written before the query ran
+    monkeypatch.setattr(fleet_summary, 'jmespath', None)  # without the library: every audit without a query runs
+    assert fleet.run(dest=str(dest))['changed'] is False
+    with pytest.raises(AnsibleActionFail) as exc:
+        fleet.run(dest=str(dest), query='summary')
+    assert exc.value.message == 'audit_report: query: the query needs the jmespath Python library on the controller'
+
+
+def test_a_fact_cache_that_cannot_be_read_fails_the_audit_and_keeps_the_last_report(fleet, tmp_path, monkeypatch):
+    """A cache backend that is down is not one unaudited host after another: the task fails naming the
+    cache, and the last report, with the counters the next audit needs, stays."""
+    from ansible_collections.netops.tcp.plugins.plugin_utils import _cache
+
+    class Down:
+        def get(self, name):
+            raise ConnectionRefusedError(111, 'Connection refused')
+
+    dest = tmp_path / 'report'
+    fleet.run(dest=str(dest))
+    before = dict((name, (dest / name).read_bytes()) for name in FILES)
+    monkeypatch.setattr(_cache.cache_loader, 'get', lambda name: Down())
+    monkeypatch.setattr(C, 'CACHE_PLUGIN', 'community.general.redis')
+    with pytest.raises(Exception) as exc:
+        fleet.run(dest=str(dest), source='cache', hosts=['web-1', 'web-2'])
+    assert str(exc.value).startswith('the fact cache (community.general.redis) cannot be read: [Errno 111] Connection refused')
+    assert written(dest) == FILES and dict((name, (dest / name).read_bytes()) for name in FILES) == before
+
+
+def test_the_last_reports_counters_survive_a_huge_or_deep_entry_and_a_killed_runs_temporaries_go(tmp_path, monkeypatch):
+    from ansible_collections.netops.tcp.plugins.plugin_utils import _report_files as report_files
+    monkeypatch.setattr(report_files, 'LINE_LIMIT', 4096)
+    play = Controller(tmp_path, ['a-huge', 'b-deep', 'c-lb'])
+    for name in ('a-huge', 'b-deep', 'c-lb'):
+        play.gathered(name, facts(overflows=7))
+    dest = tmp_path / 'report'
+    dest.mkdir()
+    (dest / 'report.json').write_text(
+        '{"hosts": {\n"a-huge": {"counters": {"ListenOverflows": 7}, "record": "%s"},\n"b-deep": %s,\n'
+        '"c-lb": {"counters": {"ListenOverflows": 7}}\n},\n"summary": {}}\n' % ('x' * 10000, '[' * 100000 + ']' * 100000))
+    stale, fresh = dest / '.report.html.tmp-0123456789ab', dest / '.report.json.tmp-ba9876543210'
+    stale.write_text('left by a killed run')
+    fresh.write_text('being written by a run beside this one')
+    os.utime(str(stale), (time.time() - 7200, time.time() - 7200))
+    play.run(dest=str(dest))
+    hosts = hosts_in(dest)
+    assert hosts['c-lb']['findings'] == []  # its counters read back after both
+    assert [f['kind'] for f in hosts['b-deep']['findings']] == ['listen_overflow']  # no counters of its own
+    assert [f['kind'] for f in hosts['a-huge']['findings']] == ['listen_overflow']  # its line was skipped
+    assert not stale.exists() and fresh.exists()
