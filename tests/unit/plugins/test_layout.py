@@ -100,10 +100,10 @@ def test_host_code_has_no_import_cycle():
 
 
 def test_controller_code_lives_in_plugin_utils():
-    """What only the controller runs (profiles, the fleet report and its renderers, the rollout) is not
-    under module_utils, where every module's payload could pick it up."""
+    """What only the controller runs (profiles, the fact cache and its groups, the fleet report, its files
+    and renderers, the rollout) is not under module_utils, where every module's payload could pick it up."""
     host_side = set(_rel(path) for path in TARGET)
-    for name in ('_profile', '_profiles', '_rollout', '_controller'):
+    for name in ('_profile', '_profiles', '_rollout', '_controller', '_cache', '_groups', '_fleet', '_report_files'):
         assert 'plugin_utils/' + name in set(_rel(path) for path in _python_files('plugin_utils'))
         assert not any(path.endswith('/' + name) for path in host_side)
     renderers = [(path, node.name) for path in TARGET if not path.endswith('_text.py')
