@@ -99,8 +99,9 @@ class ActionModule(ControllerAction):
                                                  args['record_name'], args['source'], max_age, now)
                     fleet.add(name, entry)
                     out.host(name, entry)
-                existing = dict((name, report_files.digest_of(directory, name)) for name in report_files.NAMES[1:])
-                existing['report.json'] = previous.digest()
+                # report.json was hashed as the counters were read from it: not read a second time.
+                existing = dict((name, previous.digest() if name == 'report.json' else report_files.digest_of(directory, name))
+                                for name in report_files.NAMES)
                 out.end(fleet)
                 report = out.report() if args['query'] else None  # the one step that holds every host
                 changed = out.finish(fleet, existing)

@@ -84,6 +84,7 @@ class InventoryModule(BaseInventoryPlugin):
             findings.check_thresholds(thresholds)
         except ValueError as exc:
             raise AnsibleParserError('%s: %s' % (path, exc))
+        prefix, record_name = self.get_option('prefix'), self.get_option('record_name')
         facts = CachedFacts()
         for name in list(self.inventory.hosts):
             try:
@@ -92,6 +93,5 @@ class InventoryModule(BaseInventoryPlugin):
                 self.display.warning('netops.tcp.tcp_groups: the cached facts of %s cannot be read (%s): it is in '
                                      'none of the groups' % (name, exc))
                 continue
-            for group in tcp_groups.groups(found, self.get_option('prefix'), self.get_option('record_name'), trouble,
-                                           thresholds):
+            for group in tcp_groups.groups(found, prefix, record_name, trouble, thresholds):
                 self.inventory.add_host(name, group=self.inventory.add_group(to_safe_group_name(group, force=True, silent=True)))

@@ -115,11 +115,11 @@ def kernel_rows(summary):
 
 
 def check_query(expression):
-    """ValueError naming an expression jmespath cannot parse, or the missing library."""
+    """The compiled jmespath expression; ValueError naming one jmespath cannot parse, or the missing library."""
     if jmespath is None:
         raise ValueError('the query needs the jmespath Python library on the controller')
     try:
-        jmespath.compile(expression)
+        return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as exc:
         raise ValueError('%r is not a valid jmespath expression: %s' % (expression, exc))
 
@@ -128,8 +128,8 @@ def query(data, expression):
     """jmespath.search(expression, data): community.general.json_query's semantics. ValueError names
     an invalid expression, one that fails on this data (a function given the wrong type), or the
     missing library."""
-    check_query(expression)
+    compiled = check_query(expression)
     try:
-        return jmespath.search(expression, data)
+        return compiled.search(data)
     except jmespath.exceptions.JMESPathError as exc:
         raise ValueError('%r fails on this data: %s' % (expression, exc))

@@ -8,7 +8,7 @@ format it lands in."""
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import SEVERITIES, rank
 from ansible_collections.netops.tcp.plugins.plugin_utils import _page as page
-from ansible_collections.netops.tcp.plugins.plugin_utils._fleet import Fleet, kernel_rows, running
+from ansible_collections.netops.tcp.plugins.plugin_utils._fleet import kernel_rows, running
 
 
 WORST = 20          # hosts report.md details
@@ -78,16 +78,6 @@ def junit_suite(name, host):
         out.append('    </testcase>')
     out.append('  </testsuite>')
     return '\n'.join(out) + '\n'
-
-
-def junit(hosts):
-    """The whole JUnit document of {name: entry}, in name order (the audit writes it host by host)."""
-    fleet = Fleet(kept=0)
-    suites = []
-    for name in sorted(hosts):
-        fleet.add(name, hosts[name])
-        suites.append(junit_suite(name, hosts[name]))
-    return junit_head(fleet.testcases, fleet.failures) + ''.join(suites) + JUNIT_TAIL
 
 
 _h = page.escape  # host text: names, messages and values can hold anything

@@ -33,6 +33,11 @@ def tail(summary):
     return '\n},\n"summary": %s}\n' % json.dumps(summary, sort_keys=True)
 
 
+def chunks(handle):
+    """The rest of a binary file, CHUNK bytes at a time."""
+    return iter(lambda: handle.read(CHUNK), b'')
+
+
 def remove_stale_temps(directory):
     """Remove the temporary report files a killed run left in ``directory`` (a ``files.Directory``): those
     not written for STALE seconds. A running audit writes its own all along, so it keeps them."""
@@ -54,7 +59,7 @@ def digest_of(directory, name):
         return None
     found = hashlib.sha256()
     with handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b''):
+        for chunk in chunks(handle):
             found.update(chunk)
     return found.hexdigest()
 
@@ -137,7 +142,7 @@ class Previous:
     def digest(self):
         if self.handle is None:
             return None
-        for chunk in iter(lambda: self.handle.read(CHUNK), b''):
+        for chunk in chunks(self.handle):
             self.hash.update(chunk)
         return self.hash.hexdigest()
 
@@ -239,7 +244,7 @@ class ReportFiles:
             outputs.append(xml)
             xml.write(report.junit_head(fleet.testcases, fleet.failures))
             self.xml_body.seek(0)
-            for chunk in iter(lambda: self.xml_body.read(CHUNK), b''):
+            for chunk in chunks(self.xml_body):
                 xml.write_bytes(chunk)
             xml.write(report.JUNIT_TAIL)
             for name, render in (('report.md', report.markdown), ('report.html', report.html)):

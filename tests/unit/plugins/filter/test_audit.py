@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netops.tcp.plugins.filter import audit
 from ansible_collections.netops.tcp.plugins.plugin_utils import _fleet as fleet_summary
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report_utils
+from ansible_collections.netops.tcp.tests.unit.plugins.plugin_utils.test_report import written
 
 HOSTS = {
     'web-2': {'record': {'profile': 'web_frontend', 'version': 1}, 'states': {}, 'findings': [
@@ -52,7 +53,7 @@ def test_markdown_escapes_table_cells():
 
 
 def test_junit_is_well_formed_and_escaped():
-    root = ET.fromstring(report_utils.junit(HOSTS))
+    root = ET.fromstring(written(HOSTS)['report.xml'])
     assert (root.get('tests'), root.get('failures')) == ('3', '2')
     failure = root.find("testsuite[@name='web-2']/testcase/failure")
     assert failure.get('message') == 'drifted | by <hand> & "script"' and failure.get('type') == 'warning'

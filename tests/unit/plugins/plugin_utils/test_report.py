@@ -172,7 +172,7 @@ def test_each_host_names_its_kernel_and_the_summary_counts_the_fleets_kernels():
     assert '<tr><td>5.10.0-32-cloud-amd64</td><td>3</td></tr>' in page
     assert '<td>old-0</td><td>web_frontend@1</td><td>5.10.0-32-cloud-amd64</td>' in page
     assert '<td>gone</td><td>unmanaged</td><td>-</td>' in page
-    suites = dict((s.get('name'), s) for s in ET.fromstring(report.junit(hosts)).findall('testsuite'))
+    suites = dict((s.get('name'), s) for s in ET.fromstring(written(hosts)['report.xml']).findall('testsuite'))
     assert suites['new-2'].find("properties/property[@name='kernel']").get('value') == '6.1.0-50-cloud-amd64'
     assert suites['gone'].find('properties') is None
 
