@@ -14,7 +14,10 @@ description:
     trouble, C(/proc/net/sockstat), conntrack usage, ephemeral port usage per remote peer and, on
     request, the processes that hold sockets per state and the LVS (IPVS) connection census.
   - Works as a facts module in C(ansible_facts_modules) next to M(ansible.builtin.setup).
-  - Counts only the sockets of the network namespace the module runs in.
+  - Counts the sockets of the network namespace the module runs in; with O(namespaces), those of the
+    host's other network namespaces too (containers, pods, C(ip netns)), each entered from a helper
+    thread with C(setns(2)) and counted with the same dump, found through C(/proc/*/ns/net) and
+    C(/run/netns) and named after the container, pod, systemd unit or C(ip netns) name that holds it.
 author:
   - netops.tcp contributors (@netops-tcp)
 extends_documentation_fragment:
@@ -73,6 +76,20 @@ options:
         since netlink only sees the module's own network namespace.
     type: path
     default: /proc
+  namespaces:
+    description:
+      - The host's other network namespaces to count as well, under C(ansible_facts.tcp.namespaces).
+        V(all) takes every one; otherwise each entry names one by its id (C(net:[inode])) or inode, a
+        pid in it, a path that opens it (C(/run/netns/NAME), C(/proc/PID/ns/net)), its C(ip netns) name,
+        its container's name or id (12 hex digits or more), its Kubernetes pod (C(namespace/name), name
+        or uid) or its systemd unit. An entry that names nothing here gives a warning.
+      - Each namespace gets the subsets O(gather_subset) asks for, but not C(conntrack) and C(ipvs)
+        (the host's tables), with the same O(ports), O(top) and O(process_budget). Its processes are
+        the ones in it, so the V(processes) walk reads only theirs.
+      - Needs root (entering a namespace takes C(CAP_SYS_ADMIN)) and O(proc_path=/proc).
+    type: list
+    elements: str
+    default: []
 notes:
   - "What leaves the host: counts, listeners, counters, peers' addresses and, with V(processes), each
     named process's pid, name (C(comm)), executable, and the systemd unit, container (C(runtime:id))
@@ -81,7 +98,11 @@ notes:
     with C(/proc) mounted C(hidepid=invisible) they are not even listed; a warning then says so and
     counts the sockets left without a holder.
   - Counts are a snapshot taken while the kernel walks its socket tables; like C(ss), they are not atomic.
-  - In a non-initial network namespace, C(sockstat.tcp.orphan), C(alloc) and C(mem) are host-wide figures.
+  - In a non-initial network namespace, C(sockstat.tcp.orphan), C(alloc) and C(mem) are host-wide figures
+    (the census of O(namespaces) leaves them out).
+  - "Names come from the runtimes' own files, read without an API call: containers/storage's
+    C(containers.json) (podman, CRI-O), Docker's C(config.v2.json), and the CRI annotations in the
+    OCI bundle's C(config.json) (containerd, CRI-O) for the pod's namespace, name and uid."
 seealso:
   - module: netops.tcp.sysctl_facts
 '''
@@ -102,6 +123,16 @@ EXAMPLES = r'''
 - name: Census of an LVS director
   netops.tcp.tcp_facts:
     gather_subset: [min, ipvs]
+
+- name: The TCP trouble of every container and pod on the host too
+  netops.tcp.tcp_facts:
+    gather_subset: [all, processes]
+    namespaces: [all]
+
+- name: The namespaces that hold CLOSE_WAIT sockets, and who they belong to
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.tcp.namespaces['items'] | selectattr('states.CLOSE_WAIT', 'defined')
+             | selectattr('states.CLOSE_WAIT', 'gt', 0) | map(attribute='owner.label') | list }}"
 
 # In an inventory (group_vars/all.yml), to get TCP facts with every gather_facts:
 # ansible_facts_modules: [ansible.builtin.setup, netops.tcp.tcp_facts]
@@ -147,6 +178,33 @@ ansible_facts:
           CLOSE_WAIT:
             - {pid: 2211, name: java, exe: /usr/lib/jvm/java-17-openjdk-amd64/bin/java, unit: tomcat9.service,
                container: null, pod: null, sockets: 1122}
+    namespaces:
+      description:
+        - With O(namespaces), the census of the other network namespaces. C(found) counts every one
+          on the host, C(items) holds those asked for, sorted by inode, each with the keys of the host's
+          census above that apply to a namespace (no C(states_by_family), C(conntrack), C(ipvs), nor
+          sockstat's host-wide C(orphan), C(alloc), C(mem)), and C(id), C(inode), C(owner) (C(kind) pod,
+          container, unit, netns or process; C(label), a few words naming it), C(members) (its processes)
+          and, from M(netops.tcp.audit_facts), C(sysctls), the per-namespace settings of C(keys) whose value
+          there differs from the module's own namespace. A namespace that could not be read has C(error)
+          instead of the census.
+      returned: when O(namespaces) is given
+      type: dict
+      sample:
+        requested: [all]
+        found: 1
+        keys: [net.core.somaxconn, net.ipv4.ip_local_port_range, net.ipv4.tcp_tw_reuse]
+        items:
+          - id: 'net:[4026532178]'
+            inode: 4026532178
+            owner: {kind: container, label: podman container web, runtime: podman, container_id: 640d3d52ccca,
+                    containers: [web], pod: null, pod_uid: null, unit: null, netns: netns-0f7deeb0, pid: 19061}
+            members: 3
+            source: netlink
+            total: 1204
+            states: {ESTABLISHED: 2, CLOSE_WAIT: 1200, LISTEN: 2}
+            counters: {ListenOverflows: 0, TCPTimeWaitOverflow: 0}
+            sysctls: {net.core.somaxconn: 4096}
 '''
 
 from ansible_collections.netops.tcp.plugins.module_utils.gather._census import Census, EarlyDump, GatherError, parse_subsets
@@ -156,6 +214,7 @@ from ansible_collections.netops.tcp.plugins.module_utils.gather._census import C
 EARLY = EarlyDump.start() if __name__ == '__main__' else None
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netops.tcp.plugins.module_utils.gather._netns import Gathering, NamespaceError
 
 
 def main():
@@ -168,6 +227,7 @@ def main():
             proc_path=dict(type='path', default='/proc'),
             process_budget=dict(type='float', default=5.0),
             process_cmdline=dict(type='bool', default=False),
+            namespaces=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -182,12 +242,16 @@ def main():
     try:
         subsets = parse_subsets(params['gather_subset'])
         subsets.add('states')
+        gathering = Gathering(params['namespaces'], subsets, params['ports'], params['top'], params['process_budget'],
+                              params['process_cmdline'], params['proc_path']) if params['namespaces'] else None
         census = Census(params['proc_path'], params['backend'], subsets, params['ports'], params['top'],
                         params['process_budget'], params['process_cmdline'])
         facts = census.gather(EARLY)
-    except GatherError as exc:
+        if gathering:
+            facts['namespaces'] = gathering.gather()
+    except (GatherError, NamespaceError) as exc:
         module.fail_json(msg=str(exc))
-    for warning in census.warnings:
+    for warning in census.warnings + (gathering.warnings if gathering else []):
         module.warn(warning)
     module.exit_json(changed=False, ansible_facts={'tcp': facts})
 

@@ -196,8 +196,14 @@ class Census:
 
     def __init__(self, proc_path: str = '/proc', backend: str = 'auto', subsets: t.Iterable[str] = DEFAULT_SUBSETS,
                  ports: t.Iterable[int] | None = None, top: int = 10, process_budget: float = PROCESS_BUDGET,
-                 cmdline: bool = False) -> None:
+                 cmdline: bool = False, net_path: str | None = None, members: t.Sequence[int] | None = None,
+                 netns: tuple[int, int] | None = None) -> None:
         self.proc = proc_path.rstrip('/') or '/'
+        # Another namespace's census runs in a thread that entered it (gather/_netns.py): its net/
+        # files are /proc/thread-self/net's, and only its member processes can hold its sockets.
+        self.net = net_path or os.path.join(self.proc, 'net')
+        self.members = members
+        self.netns = netns
         self.backend = backend
         self.subsets = set(subsets)
         self.ports = sorted(set(ports or ()))
@@ -210,6 +216,8 @@ class Census:
 
     # -- helpers ---------------------------------------------------------
     def _read(self, rel: str) -> str | None:
+        if rel.startswith('net/'):
+            return procfs.read_text(os.path.join(self.net, rel[4:]))
         return procfs.read_text(os.path.join(self.proc, rel))
 
     def _sys_int_list(self, rel: str) -> list[int] | None:
@@ -293,9 +301,9 @@ class Census:
             text = self._read('net/' + name)
             if text is None:
                 if family == socket.AF_INET:
-                    self.warnings.append('%s/net/%s is missing: no IPv4 census' % (self.proc, name))
+                    self.warnings.append('%s/%s is missing: no IPv4 census' % (self.net, name))
             else:
-                self.warnings.extend(procfs.tcp_rows(text, family, walk.row, '%s/net/%s' % (self.proc, name)))
+                self.warnings.extend(procfs.tcp_rows(text, family, walk.row, '%s/%s' % (self.net, name)))
             results.append((label, walk))
         return results
 
@@ -328,7 +336,7 @@ class Census:
 
     # -- the whole picture -----------------------------------------------
     def gather(self, early: EarlyDump | None = None) -> dict[str, t.Any]:
-        if not os.path.isdir(os.path.join(self.proc, 'net')):
+        if not os.path.isdir(self.net):
             raise GatherError('proc_path: %s has no net/ directory; is procfs mounted there?' % self.proc)
         # When: an audit from the fact cache tells old facts from fresh ones.
         facts: dict[str, t.Any] = {'gather_subset': sorted(self.subsets), 'gathered_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
@@ -412,8 +420,8 @@ class Census:
         sockets = self.socket_table.freeze()
         # The dump is this process's network namespace (netlink, /proc/net): only processes in it hold
         # those sockets, bar one passed across or made before a setns(2). Others' are not read.
-        netns = procfs.namespace_of(self.proc) if self.proc == '/proc' else None
-        holders = procfs.ProcessWalk(self.proc, sockets, self.process_budget, netns).run()
+        netns = self.netns or (procfs.namespace_of(self.proc) if self.proc == '/proc' else None)
+        holders = procfs.ProcessWalk(self.proc, sockets, self.process_budget, netns, self.members).run()
         if holders.stopped:
             self.warnings.append('processes: %s (process_budget)' % holders.stopped)
         self._hidden(holders, sockets)
@@ -451,7 +459,7 @@ class Census:
         for rel, prefix, wanted in (('net/netstat', 'TcpExt', TCPEXT_COUNTERS), ('net/snmp', 'Tcp', TCP_COUNTERS)):
             text = self._read(rel)
             if text is None:
-                self.warnings.append('%s/%s is missing: no %s counters' % (self.proc, rel, prefix))
+                self.warnings.append('%s/%s is missing: no %s counters' % (self.net, rel[4:], prefix))
                 continue
             tables, problems = procfs.paired_counters(text, rel)
             self.warnings.extend(problems)

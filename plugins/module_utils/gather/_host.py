@@ -8,10 +8,11 @@ import json
 import typing as t
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _netns as netns
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _sysctl as sysctl
 from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
 from ansible_collections.netops.tcp.plugins.module_utils.gather._census import Census, GatherError, parse_subsets
-from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease, KernelVersionError
 
 
 # Where sysctl_tune writes the host's record (ansible_local.netops_tcp) and the audit reads it: the one
@@ -23,6 +24,7 @@ ARGUMENT_SPEC = dict(
     fact_path=dict(type='path', default=DEFAULT_FACT),
     proc_path=dict(type='path', default='/proc'),
     root=dict(type='path', default='/'),
+    namespaces=dict(type='list', elements='str', default=[]),
 )
 
 
@@ -39,16 +41,23 @@ def read_record(path: str) -> t.Any:
         return {'error': '%s: %s' % (path, files.describe(exc))}
 
 
-def gather(gather_subset: list[str] | None, fact_path: str, proc_path: str = '/proc', root: str = '/'
-           ) -> tuple[dict[str, t.Any], list[str]]:
-    """({'tcp', 'tcp_sysctl' (with sources), 'tcp_record'}, warnings); AuditError when it cannot."""
+def gather(gather_subset: list[str] | None, fact_path: str, proc_path: str = '/proc', root: str = '/',
+           namespaces: list[str] | None = None) -> tuple[dict[str, t.Any], list[str]]:
+    """({'tcp', 'tcp_sysctl' (with sources), 'tcp_record'}, warnings); AuditError when it cannot. With
+    ``namespaces``, ``tcp.namespaces`` holds the census of the other network namespaces they name."""
     try:
         subsets = parse_subsets(gather_subset)
         subsets.add('states')
+        gathering = netns.Gathering(namespaces, subsets, proc_path=proc_path) if namespaces else None
         census = Census(proc_path, 'auto', subsets)
         tcp = census.gather()
         tcp_sysctl, problems = sysctl.gather_with_sources(proc_path, root=root)
-    except (GatherError, CatalogError, KernelVersionError) as exc:
+        if gathering:
+            release = KernelRelease(tcp_sysctl['kernel']['release'])
+            gathering.settings = lambda: sysctl.namespace_settings(release)
+            tcp['namespaces'] = gathering.gather()
+            problems += gathering.warnings
+    except (GatherError, CatalogError, KernelVersionError, netns.NamespaceError) as exc:
         raise AuditError(str(exc))
     except OSError as exc:
         raise AuditError('cannot read the kernel release under %s: %s' % (proc_path, exc))
@@ -60,7 +69,7 @@ def gather_or_fail(module: t.Any) -> dict[str, t.Any]:
     warnings passed on, or the task failed with the reason."""
     p = module.params
     try:
-        facts, warnings = gather(p['gather_subset'], p['fact_path'], p['proc_path'], p['root'])
+        facts, warnings = gather(p['gather_subset'], p['fact_path'], p['proc_path'], p['root'], p['namespaces'])
     except AuditError as exc:
         module.fail_json(msg=str(exc))
     for warning in warnings:

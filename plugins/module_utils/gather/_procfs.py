@@ -231,8 +231,10 @@ class ProcessWalk:
     counts the processes whose descriptors could not be read (another user's, without root).
     """
 
-    def __init__(self, proc_path: str, sockets: SocketStates, budget: float, netns: tuple[int, int] | None = None) -> None:
+    def __init__(self, proc_path: str, sockets: SocketStates, budget: float, netns: tuple[int, int] | None = None,
+                 pids: t.Sequence[int] | None = None) -> None:
         self.proc = proc_path
+        self.pids = pids  # the processes to read (a namespace's members), or None for every one
         self.sockets = sockets
         self.budget = budget
         self.netns = netns  # (st_dev, st_ino) of the network namespace dumped: others' processes are skipped
@@ -243,7 +245,7 @@ class ProcessWalk:
     def run(self, clock: t.Callable[[], float] = time.monotonic) -> ProcessWalk:
         deadline = clock() + self.budget
         try:
-            pids = [int(p) for p in os.listdir(self.proc) if p.isdigit()]
+            pids = list(self.pids) if self.pids is not None else [int(p) for p in os.listdir(self.proc) if p.isdigit()]
         except OSError:
             return self
         self.processes = len(pids)
@@ -377,15 +379,21 @@ def belongs_to(cgroup: str | None) -> dict[str, str | None]:
     # A container's own processes may sit in a sub-group of its scope (podman's "/container").
     parts = [part for part in cgroup.split('/') if part]
     unit = next((part for part in reversed(parts) if _UNIT.match(part) and not part.endswith('.slice')), None)
-    container = None
+    found = container_of(cgroup)
+    pod = _POD.search(cgroup)
+    return {'unit': unit, 'container': '%s:%s' % (found[0], found[1][:12]) if found else None,
+            'pod': pod.group(1).replace('_', '-') if pod else None}
+
+
+def container_of(cgroup: str | None) -> tuple[str, str] | None:
+    """(runtime, the container's 64-hex id) a cgroup path names, innermost first, or None."""
+    parts = [part for part in (cgroup or '').split('/') if part]
     for index in range(len(parts), 0, -1):
         match = _CONTAINER.search('/'.join(parts[:index]))
         if match:
             runtime, ident = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
-            container = '%s:%s' % (_RUNTIMES[runtime], ident[:12])
-            break
-    pod = _POD.search(cgroup)
-    return {'unit': unit, 'container': container, 'pod': pod.group(1).replace('_', '-') if pod else None}
+            return _RUNTIMES[runtime], ident
+    return None
 
 
 _SECRET = re.compile(r'pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|'

@@ -203,6 +203,24 @@ def gather(proc_path: str, patterns: list[str] | None = None) -> dict[str, t.Any
     }
 
 
+def per_netns_keys(release: KernelRelease) -> list[str]:
+    """The catalog's settings a child network namespace has its own value of on ``release``."""
+    return sorted(key for key, entry in catalog.CATALOG.items()
+                  if catalog.per_netns(entry, release) and not catalog.readonly_in_netns(entry, release)
+                  and not entry['read_only'])
+
+
+def namespace_settings(release: KernelRelease) -> dict[str, t.Any]:
+    """{key: typed value} of the settings a child namespace has its own copy of (``per_netns_keys``), as
+    the calling thread's namespace sees them (/proc/sys follows the thread); absent ones left out."""
+    values = {}
+    for key in per_netns_keys(release):
+        info = read_key('/proc', key, release, False)
+        if info['available']:
+            values[key] = info['value']
+    return values
+
+
 def _module_name(path: str) -> str | None:
     base = os.path.basename(path.strip())
     return base.split('.ko', 1)[0].replace('-', '_') if '.ko' in base else None

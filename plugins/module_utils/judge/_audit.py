@@ -6,6 +6,7 @@
 import calendar
 import time
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _namespaces as namespaces
 from ansible_collections.netops.tcp.plugins.module_utils.model._settings import SettingsError
 
 
@@ -126,7 +127,7 @@ def record_of(host, record_name='netops_tcp'):
 def _host_entry(host, expected_for, thresholds, before, record_name, source, max_age, now):
     tcp, sysctl_facts = host.get('tcp'), host.get('tcp_sysctl')
     record, damaged = record_of(host, record_name)
-    unresolved = None
+    unresolved = remembered = None
     try:
         expected_profile = expected_for(record)
     except SettingsError as exc:  # the profile or version a host's record names is unknown here
@@ -138,6 +139,11 @@ def _host_entry(host, expected_for, thresholds, before, record_name, source, max
         dropin = None if boot is None else bool(record and record.get('sysctl_file') in boot)
         found = findings.host_findings(tcp, sysctl_facts, record, expected_profile, dropin, thresholds,
                                        _numbers((before or {}).get('counters')))
+        if 'namespaces' in tcp:
+            limits = dict(findings.DEFAULT_THRESHOLDS, **(thresholds or {}))
+            more, remembered = namespaces.judge(tcp['namespaces'], sysctl_facts.get('keys') or {}, record, limits,
+                                                (before or {}).get('namespaces'))
+            found = sorted(found + more, key=findings.order)
     if tcp and source == 'cache' and max_age is not None:
         found[:0] = _stale(host, now, max_age)
     if damaged:
@@ -147,10 +153,13 @@ def _host_entry(host, expected_for, thresholds, before, record_name, source, max
         found.insert(0, findings.finding('unmanaged', 'warning', 'The profile this host records it runs cannot be '
                                          'resolved here (%s): it is not checked against it. Give its directory in '
                                          'tcp_audit_profile_paths, or tune the host again.' % unresolved))
-    return {
+    result = {
         'record': record,
         'expected': '%s@%s' % (expected_profile['name'], expected_profile['version']) if expected_profile else None,
         'states': _numbers((tcp or {}).get('states')),
         'counters': _numbers((tcp or {}).get('counters')),
         'findings': found,
     }
+    if remembered is not None:
+        result['namespaces'] = remembered  # each namespace's counters, for the rises the next audit judges
+    return result

@@ -40,6 +40,9 @@ KINDS = (
     ('time_wait', ('info', 'warning')), ('syn_flood', ('info', 'warning', 'critical')),
     ('listen_overflow', ('info', 'warning')), ('orphans', ('warning',)), ('memory', ('info', 'warning', 'critical')),
     ('retransmits', ('warning',)), ('conntrack', ('critical',)), ('ephemeral_ports', ('warning',)),
+    # The host's other network namespaces (judge/_namespaces.py): those past the listed ones, counted, or
+    # unreadable; the profile's per-namespace settings a namespace runs without.
+    ('namespaces', ('info', 'warning', 'critical')), ('namespace_settings', ('info',)),
 )
 # Said by the fleet audit of a host it cannot judge (no facts, old or malformed ones): not a host's own.
 AUDIT_KINDS = (('unaudited', ('warning',)), ('stale', ('warning',)))
@@ -532,4 +535,9 @@ def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thre
                              (sysctl_facts or {}).get('boot_modules'), release, context)
     found += risky_findings(keys, (tcp or {}).get('listeners'), limits, release, context, record)
     found += health_findings(tcp or {}, keys, limits, previous)
-    return sorted(found, key=lambda f: (-rank(f['severity']), f['kind'], f['key'] or ''))
+    return sorted(found, key=order)
+
+
+def order(found):
+    """The sort key of findings: the most severe first, then by kind and key."""
+    return -rank(found['severity']), found['kind'], found['key'] or ''

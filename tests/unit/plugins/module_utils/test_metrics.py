@@ -7,6 +7,7 @@ import re
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings_mod
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _metrics as metrics
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _namespaces as namespaces_mod
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import host_findings
 from ansible_collections.netops.tcp.tests.unit.plugins.module_utils.test_findings import WEB_V1, healthy_host, key
 
@@ -142,8 +143,10 @@ def test_counters_read_back_make_growth_since_the_last_export():
 
 def test_every_kind_the_findings_make_on_a_host_is_exported():
     """A new finding kind in _findings without a series here would vanish from the metrics."""
-    source = open(os.path.splitext(findings_mod.__file__)[0] + '.py').read()
-    made = set(re.findall(r"finding\('(\w+)'", source))
+    made = set()
+    for module in (findings_mod, namespaces_mod):
+        source = open(os.path.splitext(module.__file__)[0] + '.py').read()
+        made |= set(re.findall(r"finding\(\s*'(\w+)'", source))
     assert made == set(kind for kind, _sevs in metrics.KINDS)
 
 

@@ -1,0 +1,318 @@
+# Copyright: (c) 2026, netops.tcp contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE to netops.tcp: the other network namespaces of a host, found, named and entered.
+
+A namespace is found through the processes in it (``/proc/<pid>/ns/net``) and the names
+``ip netns`` and podman bind-mount under ``/run/netns``; two paths with the same nsfs inode are
+one namespace. It is entered by a helper thread only: setns(2) moves the calling thread, so the
+module's own thread, and what it reads, stays where it is. Sockets opened in the thread (the
+sock_diag dump) and files it opens under /proc/thread-self/net and /proc/sys belong to the
+namespace entered.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import functools
+import os
+import threading
+import typing as t
+
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _procfs as procfs
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _runtimes as runtimes
+from ansible_collections.netops.tcp.plugins.module_utils.gather._census import Census, GatherError
+
+CLONE_NEWNET = 0x40000000  # <linux/sched.h>
+RUN_NETNS = '/run/netns'  # where ip-netns(8) and podman bind-mount named namespaces
+# The per-thread view of /proc/net (Linux 3.17+): /proc/net is the thread group leader's.
+THREAD_NET = '/proc/thread-self/net'
+OWNER_PIDS = 16  # member processes whose cgroup is read to name a namespace's owner
+
+
+class NamespaceError(Exception):
+    pass
+
+
+class Namespace:
+    """One network namespace other than the module's: its nsfs inode, the processes in it, its
+    /run/netns names, and a path that opens it."""
+
+    def __init__(self, dev: int, inode: int) -> None:
+        self.dev = dev
+        self.inode = inode
+        self.pids: list[int] = []
+        self.names: list[str] = []  # /run/netns/<name>
+
+    @property
+    def ident(self) -> str:
+        return 'net:[%d]' % self.inode
+
+    def paths(self, proc_path: str = '/proc', run_netns: str = RUN_NETNS) -> list[str]:
+        """Paths that open it: its names first (they outlive any process), then its processes'."""
+        return ([os.path.join(run_netns, name) for name in self.names]
+                + ['%s/%d/ns/net' % (proc_path, pid) for pid in self.pids[:OWNER_PIDS]])
+
+
+def discover(proc_path: str = '/proc', run_netns: str = RUN_NETNS) -> tuple[list[Namespace], int]:
+    """(every network namespace but this process's, sorted by inode; processes whose namespace could
+    not be read). Processes in this process's namespace are not listed."""
+    own = procfs.namespace_of(proc_path)
+    if own is None:
+        raise NamespaceError('cannot read %s/self/ns/net: is procfs mounted there?' % proc_path)
+    found: dict[tuple[int, int], Namespace] = {}
+    unreadable = 0
+    try:
+        pids = sorted(int(p) for p in os.listdir(proc_path) if p.isdigit())
+    except OSError as exc:
+        raise NamespaceError('cannot list %s: %s' % (proc_path, exc))
+    for pid in pids:
+        try:
+            st = os.stat('%s/%d/ns/net' % (proc_path, pid))
+        except OSError as exc:
+            if exc.errno not in (errno.ENOENT, errno.ESRCH):  # gone meanwhile, or a zombie
+                unreadable += 1
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key != own:
+            found.setdefault(key, Namespace(*key)).pids.append(pid)
+    try:
+        names = sorted(os.listdir(run_netns))
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            st = os.stat(os.path.join(run_netns, name))
+        except OSError:
+            continue
+        # A name whose mount is gone is an empty file of the tmpfs: not on nsfs, so not a namespace.
+        if st.st_dev != own[0]:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key != own:
+            found.setdefault(key, Namespace(*key)).names.append(name)
+    return sorted(found.values(), key=lambda ns: ns.inode), unreadable
+
+
+_libc: t.Any = None
+
+
+def setns(fd: int) -> None:
+    """setns(2) of the calling thread into the network namespace ``fd`` (os.setns is Python 3.12+)."""
+    if hasattr(os, 'setns'):
+        os.setns(fd, CLONE_NEWNET)  # pylint: disable=no-member
+        return
+    global _libc  # pylint: disable=global-statement
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def _open(ns: Namespace, proc_path: str, run_netns: str) -> int:
+    """A descriptor of the namespace, checked to be the one found (a pid may be reused meanwhile)."""
+    last: OSError | None = None
+    for path in ns.paths(proc_path, run_netns):
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, 'O_CLOEXEC', 0))
+        except OSError as exc:
+            last = exc
+            continue
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) == (ns.dev, ns.inode):
+            return fd
+        os.close(fd)
+    if last is not None and last.errno in (errno.EACCES, errno.EPERM):
+        raise NamespaceError('cannot open it: %s (run as root)' % os.strerror(last.errno))
+    raise NamespaceError('it is gone: no process or name holds it any more')
+
+
+T = t.TypeVar('T')
+
+
+def run_in(ns: Namespace, work: t.Callable[[], T], proc_path: str = '/proc', run_netns: str = RUN_NETNS) -> T:
+    """``work()`` run in a helper thread that entered ``ns``; its result, or its exception raised here.
+    NamespaceError when the namespace cannot be entered."""
+    outcome: dict[str, t.Any] = {}
+
+    def enter_and_work() -> None:
+        try:
+            fd = _open(ns, proc_path, run_netns)
+            try:
+                setns(fd)
+            except OSError as exc:
+                raise NamespaceError('cannot enter it: %s%s' % (
+                    os.strerror(exc.errno or 0), ' (needs CAP_SYS_ADMIN: run as root)' if exc.errno == errno.EPERM else ''))
+            finally:
+                os.close(fd)
+            outcome['value'] = work()
+        except BaseException as exc:  # pylint: disable=broad-except
+            outcome['error'] = exc
+
+    thread = threading.Thread(target=enter_and_work, name='netops-tcp-netns-%d' % ns.inode)
+    thread.daemon = True
+    thread.start()
+    thread.join()
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome['value']
+
+
+def owner(ns: Namespace, proc_path: str = '/proc', state: runtimes.State | None = None) -> dict[str, t.Any]:
+    """Who the namespace belongs to: the Kubernetes pod, the container, the systemd unit of its
+    processes, its ``ip netns`` name, else its first process. ``label`` says it in a few words."""
+    state = state or runtimes.State()
+    found: dict[str, t.Any] = {'kind': 'process', 'runtime': None, 'container_id': None,
+                               'containers': [], 'pod': None, 'pod_uid': None, 'unit': None,
+                               'netns': ns.names[0] if ns.names else None, 'pid': ns.pids[0] if ns.pids else None}
+    containers: list[str] = []  # their names, the pod's sandbox (pause) left out
+    for pid in ns.pids[:OWNER_PIDS]:
+        cgroup = procfs.cgroup_path(procfs.read_text('%s/%d/cgroup' % (proc_path, pid)))
+        where = procfs.belongs_to(cgroup)
+        found['unit'] = found['unit'] or where['unit']
+        found['pod_uid'] = found['pod_uid'] or where['pod']
+        container = procfs.container_of(cgroup)
+        if container:
+            info = state.container(*container)
+            found['runtime'] = found['runtime'] or info['runtime']
+            found['container_id'] = found['container_id'] or container[1][:12]
+            found['pod'] = found['pod'] or info.get('pod')
+            found['pod_uid'] = found['pod_uid'] or info.get('pod_uid')
+            if info.get('name') and info['name'] not in containers and not info.get('sandbox'):
+                containers.append(info['name'])
+    found['containers'] = containers[:OWNER_PIDS]
+    if found['pod_uid'] and not found['pod']:
+        found['pod'] = state.pod_name(found['pod_uid'])
+    if found['pod'] or found['pod_uid']:
+        found['kind'] = 'pod'
+        found['label'] = 'pod %s' % (found['pod'] or found['pod_uid'])
+    elif found['container_id']:
+        found['kind'] = 'container'
+        found['label'] = '%s container %s' % (found['runtime'], ', '.join(containers[:2]) or found['container_id'])
+    elif found['unit'] and ns.pids:
+        found['kind'] = 'unit'
+        found['label'] = 'unit %s' % found['unit']
+    elif found['netns']:
+        found['kind'] = 'netns'
+        found['label'] = 'netns %s' % found['netns']
+    else:
+        comm = (procfs.read_text('%s/%d/comm' % (proc_path, ns.pids[0])) or '?').strip() if ns.pids else '?'
+        found['label'] = 'pid %s (%s)' % (found['pid'], comm)
+    return found
+
+
+def matches(selector: str, ns: Namespace, who: dict[str, t.Any]) -> bool:
+    """Whether a ``namespaces`` entry names ``ns``: its id (net:[inode]) or inode, a pid in it, a path
+    that opens it, its ip netns name, its container's name or id (12 hex digits or more), its pod
+    (namespace/name, name or uid) or its systemd unit."""
+    if selector in (ns.ident, str(ns.inode)) or (selector.isdigit() and int(selector) in ns.pids):
+        return True
+    if selector.startswith('/'):
+        try:
+            st = os.stat(selector)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == (ns.dev, ns.inode)
+    if selector in ns.names or selector in (who.get('unit'), who.get('pod_uid'), who.get('pod')):
+        return True
+    pod = who.get('pod') or ''
+    if pod and selector == pod.split('/', 1)[-1]:
+        return True
+    if selector in (who.get('containers') or ()):
+        return True
+    ident = who.get('container_id') or ''
+    return len(selector) >= 12 and bool(ident) and (selector.startswith(ident) or ident.startswith(selector))
+
+
+# What a namespace's census leaves out: host-wide figures (sockstat's orphan, alloc and mem count
+# every namespace; conntrack's limit and IPVS are the host's), the host's gathering stamps, and the
+# split by family (kept small: 200 namespaces go into one host's facts).
+_HOST_WIDE_SOCKSTAT = ('orphan', 'alloc', 'mem', 'mem_bytes')
+NAMESPACE_SUBSETS = ('states', 'listeners', 'counters', 'sockstat', 'ephemeral_ports', 'processes')
+
+
+# {key: value} of the settings a namespace has its own copy of, read in the calling thread's namespace
+# (gather/_sysctl.namespace_settings, which audit_facts ships; tcp_facts stays without the catalog).
+Settings = t.Callable[[], t.Dict[str, t.Any]]
+
+
+class Gathering:
+    """The census of the namespaces ``selectors`` name ('all', or see ``matches``), each in a thread
+    that entered it, with the census options of the host's (subsets, ports, top, process budget) and,
+    given ``settings``, the namespace's settings that differ from this namespace's."""
+
+    def __init__(self, selectors: t.Sequence[str], subsets: t.Iterable[str], ports: t.Iterable[int] | None = None,
+                 top: int = 10, process_budget: float = 5.0, cmdline: bool = False, proc_path: str = '/proc',
+                 run_netns: str = RUN_NETNS, state: runtimes.State | None = None, settings: Settings | None = None) -> None:
+        if (proc_path.rstrip('/') or '/') != '/proc':
+            raise NamespaceError('namespaces: the census of other network namespaces enters those of this host\'s '
+                                 'processes; it needs proc_path=/proc, not %s' % proc_path)
+        for selector in selectors:
+            if not isinstance(selector, str) or not selector.strip() or selector != selector.strip() or '\n' in selector:
+                raise NamespaceError('namespaces: %r is not a name: give all, or namespaces by id (net:[inode]), pid, '
+                                     'path, ip netns name, container name or id, pod or systemd unit' % (selector,))
+        self.selectors = list(selectors)
+        self.subsets = set(subsets) & set(NAMESPACE_SUBSETS) | {'states'}
+        self.ports, self.top, self.process_budget, self.cmdline = ports, top, process_budget, cmdline
+        self.proc, self.run_netns = '/proc', run_netns
+        self.state = state or runtimes.State()
+        self.settings = settings
+        self.warnings: list[str] = []
+
+    def chosen(self) -> tuple[list[tuple[Namespace, dict[str, t.Any]]], int]:
+        """([(namespace, owner)] the selectors name, sorted by inode; how many were found in all)."""
+        found, unreadable = discover(self.proc, self.run_netns)
+        if unreadable:
+            self.warnings.append('namespaces: the network namespace of %d processes could not be read%s'
+                                 % (unreadable, '' if os.geteuid() == 0 else ' (run as root to see them all)'))
+        named = [(ns, owner(ns, self.proc, self.state)) for ns in found]
+        if 'all' in self.selectors:
+            return named, len(found)
+        chosen = []
+        for selector in self.selectors:
+            hits = [item for item in named if matches(selector, *item)]
+            if not hits:
+                self.warnings.append('namespaces: no network namespace on this host matches %r' % selector)
+            chosen += [item for item in hits if item not in chosen]
+        return sorted(chosen, key=lambda item: item[0].inode), len(found)
+
+    def gather(self) -> dict[str, t.Any]:
+        """``ansible_facts.tcp.namespaces``: {requested, found, items}, each item a namespace's census with
+        its id, owner and member processes and, given ``settings``, the settings whose value differs from
+        this namespace's (``sysctls``); a namespace that cannot be read has ``error`` instead."""
+        here = self.settings() if self.settings else None
+        chosen, total = self.chosen()
+        items = []
+        for ns, who in chosen:
+            item: dict[str, t.Any] = {'id': ns.ident, 'inode': ns.inode, 'owner': who, 'members': len(ns.pids)}
+            try:
+                facts, warnings = run_in(ns, functools.partial(self._census, ns), self.proc, self.run_netns)
+            except (NamespaceError, GatherError, OSError) as exc:
+                item['error'] = str(exc)
+                self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], exc))
+            else:
+                if here is not None:
+                    facts['sysctls'] = dict((k, v) for k, v in facts['sysctls'].items()
+                                            if k not in here or v != here[k])  # typed: parsed the same way
+                item.update(facts)
+                self.warnings.extend('namespaces: %s (%s): %s' % (ns.ident, who['label'], w) for w in warnings)
+            items.append(item)
+        result: dict[str, t.Any] = {'requested': self.selectors, 'found': total, 'items': items}
+        if here is not None:
+            result['keys'] = sorted(here)  # the settings compared: those this namespace has its own copy of
+        return result
+
+    def _census(self, ns: Namespace) -> tuple[dict[str, t.Any], list[str]]:
+        """The census of the namespace the calling thread entered."""
+        census = Census(self.proc, 'auto', self.subsets, self.ports, self.top, self.process_budget, self.cmdline,
+                        net_path=THREAD_NET, members=ns.pids, netns=(ns.dev, ns.inode))
+        facts = census.gather()
+        for stamp in ('gather_subset', 'gathered_at', 'states_by_family'):
+            facts.pop(stamp, None)
+        for table in (facts.get('sockstat') or {}).values():
+            for name in _HOST_WIDE_SOCKSTAT:
+                table.pop(name, None)
+        if self.settings:
+            facts['sysctls'] = self.settings()
+        return facts, census.warnings
