@@ -12,29 +12,11 @@ IMAGE=localhost/netops-tcp-deb12:latest
 IMAGE13=localhost/netops-tcp-deb13:latest
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/netops.tcp"
 
-missing=()
-for pair in podman:podman runc:runc debootstrap:debootstrap; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-done
-if ((${#missing[@]})); then
-  log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-export CONTAINERS_CONF="$ROOT/molecule/containers.conf"
+# shellcheck source=scripts/podman.sh
+source "$ROOT/scripts/podman.sh"
+podman_ready
 [[ -t 1 ]] || export NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
-# image NAME SUITE: a minimal Debian SUITE with what the targets need (python3, ip, sysctl).
-image() {
-  podman image exists "$1" && return
-  log "building $1 with debootstrap (once; a minute or three)"
-  local rootfs
-  rootfs="$(mktemp -d)"
-  debootstrap --variant=minbase --include=python3,iproute2,procps "$2" "$rootfs" >/dev/null
-  tar -C "$rootfs" -c . | podman import - "$1" >/dev/null
-  rm -rf "$rootfs"
-}
 image "$IMAGE" bookworm
 
 # containers.podman (the driver's connection and modules) from the ansible wheel: Galaxy is unreachable.

@@ -77,6 +77,11 @@ stage_molecule() {
 }
 
 stage_pytest() {
+  # The namespace tests run real podman containers beside the hosts (tests/integration/test_namespaces_netns.py).
+  # shellcheck source=scripts/podman.sh
+  source "$ROOT/scripts/podman.sh"
+  podman_ready
+  image localhost/netops-tcp-deb12:latest bookworm
   log "unit, fault-injection and integration tests"
   python -m pytest tests/unit tests/faults tests/integration -p no:cacheprovider ${pytest_args[@]+"${pytest_args[@]}"}
 }

@@ -31,26 +31,52 @@ def netns(tmp_path):
         subprocess.run(['ip', 'netns', 'del', name], check=False)
 
 
+def start_loadgen(name, procs, **counts):
+    """tools/loadgen.py started in the namespace ``name`` (appended to ``procs``); its report."""
+    argv = [sys.executable, LOADGEN]
+    for key, value in counts.items():
+        argv += ['--' + key.replace('_', '-'), str(value)]
+    proc = subprocess.Popen(['ip', 'netns', 'exec', name] + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    procs.append(proc)
+    line = proc.stdout.readline()
+    assert line, 'loadgen failed to start'
+    return json.loads(line)
+
+
+def stop_loadgens(procs):
+    for proc in procs:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
 @pytest.fixture
 def loadgen(netns):
     """Start tools/loadgen.py in the namespace; ``start(**counts)`` returns its report."""
     procs = []
+    yield lambda **counts: start_loadgen(netns.name, procs, **counts)
+    stop_loadgens(procs)
 
-    def start(**counts):
-        argv = [sys.executable, LOADGEN]
-        for key, value in counts.items():
-            argv += ['--' + key.replace('_', '-'), str(value)]
-        proc = subprocess.Popen(['ip', 'netns', 'exec', netns.name] + argv, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
-        procs.append(proc)
-        line = proc.stdout.readline()
-        assert line, 'loadgen failed to start'
-        return json.loads(line)
 
-    yield start
-    for proc in procs:
-        proc.stdin.close()
-        proc.wait(timeout=30)
+@pytest.fixture
+def guests(tmp_path):
+    """``make(**counts)`` gives another namespace (a Namespace) with tools/loadgen.py running ``counts`` in it:
+    the containers a host runs beside the namespace its modules run in."""
+    made, procs = [], []
+
+    def make(**counts):
+        name = 'netops-it-%s' % uuid.uuid4().hex[:8]
+        subprocess.run(['ip', 'netns', 'add', name], check=True)
+        guest = Namespace(name, str(tmp_path))
+        made.append(guest)
+        guest.run('ip', 'link', 'set', 'lo', 'up', check=True)
+        if counts:
+            guest.report = start_loadgen(name, procs, **counts)
+        return guest
+
+    yield make
+    stop_loadgens(procs)
+    for guest in made:
+        subprocess.run(['ip', 'netns', 'del', guest.name], check=False)
 
 
 @pytest.fixture

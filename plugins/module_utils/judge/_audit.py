@@ -141,7 +141,7 @@ def _host_entry(host, expected_for, thresholds, before, record_name, source, max
                                        _numbers((before or {}).get('counters')))
         if 'namespaces' in tcp:
             limits = dict(findings.DEFAULT_THRESHOLDS, **(thresholds or {}))
-            more, remembered = namespaces.judge(tcp['namespaces'], sysctl_facts.get('keys') or {}, record, limits,
+            more, remembered = namespaces.judge(tcp['namespaces'], sysctl_facts, record, limits,
                                                 (before or {}).get('namespaces'))
             found = sorted(found + more, key=findings.order)
     if tcp and source == 'cache' and max_age is not None:

@@ -10,6 +10,7 @@ namespaces, and one finding that counts the rest.
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
+from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease, KernelVersionError
 
 LISTED = 10  # namespaces whose findings a host's entry lists; the others are counted
 NAMED = 5  # namespaces a summary finding names
@@ -55,15 +56,55 @@ def _names(labels):
     return shown + (' and %d more' % (len(labels) - NAMED) if len(labels) > NAMED else '')
 
 
-def judge(namespaces, host_keys, record, limits, before=None):
+def _plural(count, word):
+    return '%d %s%s' % (count, word, '' if count == 1 else 's')
+
+
+def _settings_finding(names, group, record, defaults):
+    """The info finding of the namespaces ``group`` [(label, [(key, value there, profile's value)])] that run
+    without the same profile settings ``names``; ``defaults``: {key: the kernel's default as text}."""
+    parts = []
+    for index, key in enumerate(names):
+        there = sorted(set(differ[index][1] for _label, differ in group), key=lambda text: (len(text), text))
+        shown = ', '.join(there[:3]) + (' and others' if len(there) > 3 else '')
+        parts.append('%s %s there%s, %s on the host' % (
+            key, shown, ' (the kernel\'s default)' if there == [defaults.get(key)] else '', group[0][1][index][2]))
+    first = group[0][1][0]
+    return findings.finding(
+        'namespace_settings', 'info',
+        '%s (%s) %s without settings the host\'s profile %s@%s sets: %s. A new network namespace starts from the '
+        'kernel\'s defaults, not the host\'s values, and the profile tunes the host\'s namespace only: set them in the '
+        'pod spec (securityContext.sysctls) or the container\'s --sysctl, or apply the profile in the namespace.'
+        % (_plural(len(group), 'network namespace'), _names([label for label, _differ in group]),
+           'runs' if len(group) == 1 else 'run', record.get('profile'), record.get('version'), '; '.join(parts)),
+        key=first[0], expected=first[2], actual=first[1])
+
+
+def kernel_defaults(sysctl_facts, keys):
+    """{key: the running kernel's own default of ``keys`` as text} where the catalog knows it."""
+    try:
+        release = KernelRelease(((sysctl_facts or {}).get('kernel') or {}).get('version') or '')
+    except KernelVersionError:
+        return {}
+    context, found = catalog.host_context(sysctl_facts), {}
+    for key in keys:
+        entry = catalog.get(key)
+        value = catalog.kernel_default(entry, release, context) if entry else None
+        if value is not None:
+            found[key] = catalog.format_value(value, entry)
+    return found
+
+
+def judge(namespaces, sysctl_facts, record, limits, before=None):
     """(findings, {namespace id: {'label', 'counters'}} for the next audit) of the namespaces in a host's
-    TCP facts (``tcp.namespaces``); ``host_keys``: the host's sysctl facts keys; ``before``: that
-    mapping from the last audit."""
+    TCP facts (``tcp.namespaces``); ``sysctl_facts``: the host's; ``before``: that mapping from the last audit."""
     if not isinstance(namespaces, dict):
         return [], {}
+    host_keys = (sysctl_facts or {}).get('keys') or {}
     keys = [key for key in namespaces.get('keys') or [] if isinstance(key, str)]
     before = before if isinstance(before, dict) else {}
     judged, remembered, unread, unset = [], {}, [], {}
+    defaults = kernel_defaults(sysctl_facts, (record or {}).get('applied') or {})
     for item in namespaces.get('items') or []:
         if not isinstance(item, dict) or not isinstance(item.get('id'), str):
             continue
@@ -83,7 +124,7 @@ def judge(namespaces, host_keys, record, limits, before=None):
             judged.append((label, found))
         differ = _settings(item, keys, record)
         if differ:
-            unset.setdefault(tuple(differ), []).append(label)
+            unset.setdefault(tuple(key for key, _here, _want in differ), []).append((label, differ))
     judged.sort(key=lambda pair: (-max(findings.rank(f['severity']) for f in pair[1]), -len(pair[1]), pair[0]))
     result = [finding for _label, found in judged[:LISTED] for finding in found]
     rest = judged[LISTED:]
@@ -95,21 +136,13 @@ def judge(namespaces, host_keys, record, limits, before=None):
         worst = max((f for _l, found in rest for f in found), key=lambda f: findings.rank(f['severity']))
         result.append(findings.finding(
             'namespaces', worst['severity'],
-            '%d more network namespaces have findings (%s): %s. Their census is in ansible_facts.tcp.namespaces.'
-            % (len(rest), ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([label for label, _f in rest])),
+            '%s more have findings (%s): %s. Their census is in ansible_facts.tcp.namespaces.'
+            % (_plural(len(rest), 'network namespace'), ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([label for label, _f in rest])),
             actual=len(rest)))
     if unread:
-        result.append(findings.finding('namespaces', 'warning', '%d network namespaces could not be read, so they are '
-                                       'not audited: %s.' % (len(unread), '; '.join(unread[:NAMED])), actual=len(unread)))
-    for differ, labels in sorted(unset.items(), key=lambda pair: -len(pair[1])):
-        profile = '%s@%s' % (record.get('profile'), record.get('version'))
-        result.append(findings.finding(
-            'namespace_settings', 'info',
-            '%d network namespaces (%s) run their own values of settings the host\'s profile %s sets: %s. A new '
-            'namespace starts from the kernel\'s defaults, not the host\'s values, and the profile is applied to '
-            'the host\'s namespace only: set them in the pod spec (securityContext.sysctls), the container\'s '
-            '--sysctl, or apply the profile in the namespace.'
-            % (len(labels), _names(labels), profile,
-               ', '.join('%s %s here, %s on the host' % item for item in differ)),
-            key=differ[0][0], expected=differ[0][2], actual=differ[0][1]))
+        result.append(findings.finding('namespaces', 'warning', '%s could not be read, so %s not audited: %s.'
+                                       % (_plural(len(unread), 'network namespace'), 'it is' if len(unread) == 1
+                                          else 'they are', '; '.join(unread[:NAMED])), actual=len(unread)))
+    for names, group in sorted(unset.items(), key=lambda pair: (-len(pair[1]), pair[0])):
+        result.append(_settings_finding(names, group, record, defaults))
     return result, remembered
