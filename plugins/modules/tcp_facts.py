@@ -197,7 +197,7 @@ ansible_facts:
         items:
           - id: 'net:[4026532178]'
             inode: 4026532178
-            owner: {kind: container, label: podman container web, runtime: podman, container_id: 640d3d52ccca,
+            owner: {kind: container, label: podman container web, runtime: podman, container_ids: [640d3d52ccca],
                     containers: [web], pod: null, pod_uid: null, unit: null, netns: netns-0f7deeb0, pid: 19061}
             members: 3
             source: netlink

@@ -163,7 +163,7 @@ def owner(ns: Namespace, proc_path: str = '/proc', state: runtimes.State | None 
     """Who the namespace belongs to: the Kubernetes pod, the container, the systemd unit of its
     processes, its ``ip netns`` name, else its first process. ``label`` says it in a few words."""
     state = state or runtimes.State()
-    found: dict[str, t.Any] = {'kind': 'process', 'runtime': None, 'container_id': None,
+    found: dict[str, t.Any] = {'kind': 'process', 'runtime': None, 'container_ids': [],
                                'containers': [], 'pod': None, 'pod_uid': None, 'unit': None,
                                'netns': ns.names[0] if ns.names else None, 'pid': ns.pids[0] if ns.pids else None}
     containers: list[str] = []  # their names, the pod's sandbox (pause) left out
@@ -176,7 +176,8 @@ def owner(ns: Namespace, proc_path: str = '/proc', state: runtimes.State | None 
         if container:
             info = state.container(*container)
             found['runtime'] = found['runtime'] or info['runtime']
-            found['container_id'] = found['container_id'] or container[1][:12]
+            if container[1][:12] not in found['container_ids']:
+                found['container_ids'].append(container[1][:12])  # as podman ps and docker ps show them
             found['pod'] = found['pod'] or info.get('pod')
             found['pod_uid'] = found['pod_uid'] or info.get('pod_uid')
             if info.get('name') and info['name'] not in containers and not info.get('sandbox'):
@@ -187,9 +188,9 @@ def owner(ns: Namespace, proc_path: str = '/proc', state: runtimes.State | None 
     if found['pod'] or found['pod_uid']:
         found['kind'] = 'pod'
         found['label'] = 'pod %s' % (found['pod'] or found['pod_uid'])
-    elif found['container_id']:
+    elif found['container_ids']:
         found['kind'] = 'container'
-        found['label'] = '%s container %s' % (found['runtime'], ', '.join(containers[:2]) or found['container_id'])
+        found['label'] = '%s container %s' % (found['runtime'], ', '.join(containers[:2]) or found['container_ids'][0])
     elif found['unit'] and ns.pids:
         found['kind'] = 'unit'
         found['label'] = 'unit %s' % found['unit']
@@ -221,8 +222,8 @@ def matches(selector: str, ns: Namespace, who: dict[str, t.Any]) -> bool:
         return True
     if selector in (who.get('containers') or ()):
         return True
-    ident = who.get('container_id') or ''
-    return len(selector) >= 12 and bool(ident) and (selector.startswith(ident) or ident.startswith(selector))
+    return len(selector) >= 12 and any(selector.startswith(ident) or ident.startswith(selector)
+                                       for ident in who.get('container_ids') or ())
 
 
 # What a namespace's census leaves out: host-wide figures (sockstat's orphan, alloc and mem count

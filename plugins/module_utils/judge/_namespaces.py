@@ -121,23 +121,25 @@ def judge(namespaces, sysctl_facts, record, limits, before=None):
             finding['message'] = 'In %s: %s' % (label, finding['message'])
             finding['namespace'] = item['id']
         if found:
-            judged.append((label, found))
+            sockets = sum(v for v in (item.get('states') or {}).values() if isinstance(v, int))
+            judged.append((label, found, sockets))
         differ = _settings(item, keys, record)
         if differ:
             unset.setdefault(tuple(key for key, _here, _want in differ), []).append((label, differ))
-    judged.sort(key=lambda pair: (-max(findings.rank(f['severity']) for f in pair[1]), -len(pair[1]), pair[0]))
-    result = [finding for _label, found in judged[:LISTED] for finding in found]
+    # The worst first: the most severe finding, then the most findings, then the most sockets.
+    judged.sort(key=lambda one: (-max(findings.rank(f['severity']) for f in one[1]), -len(one[1]), -one[2], one[0]))
+    result = [finding for _label, found, _sockets in judged[:LISTED] for finding in found]
     rest = judged[LISTED:]
     if rest:
         kinds = {}
-        for _label, found in rest:
+        for _label, found, _sockets in rest:
             for finding in found:
                 kinds[finding['kind']] = kinds.get(finding['kind'], 0) + 1
-        worst = max((f for _l, found in rest for f in found), key=lambda f: findings.rank(f['severity']))
+        worst = max((f for _l, found, _s in rest for f in found), key=lambda f: findings.rank(f['severity']))
         result.append(findings.finding(
             'namespaces', worst['severity'],
-            '%s more have findings (%s): %s. Their census is in ansible_facts.tcp.namespaces.'
-            % (_plural(len(rest), 'network namespace'), ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([label for label, _f in rest])),
+            '%d more network %s findings (%s): %s. Their census is in ansible_facts.tcp.namespaces.'
+            % (len(rest), 'namespace has' if len(rest) == 1 else 'namespaces have', ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([one[0] for one in rest])),
             actual=len(rest)))
     if unread:
         result.append(findings.finding('namespaces', 'warning', '%s could not be read, so %s not audited: %s.'
