@@ -23,6 +23,11 @@ description:
     (C(time_wait_overflows_total), C(listen_overflows_total), C(listen_drops_total),
     C(syncookies_sent_total), C(syncookies_failed_total), C(aborts_on_memory_total),
     C(resets_sent_total), C(retransmitted_segments_total), C(sent_segments_total))."
+  - "With O(namespaces), the host's other network namespaces too: C(namespaces) (how many were read) and, for
+    the 10 with the most severe findings, then the most sockets, C(namespace_connections) by state,
+    C(namespace_findings) and C(namespace_snmp_total) by kernel counter name, each labelled
+    with the namespace's C(id) (C(net:[inode])) and C(namespace) (the pod, container, unit or C(ip netns)
+    name that holds it). Their findings count in C(findings) with the host's own."
   - Counter-based findings (TIME_WAIT overflows, listen overflows) count the rise since the file was
     last written, read back from it; without one, since boot.
   - Used by the C(netops.tcp.metrics) role, from C(metrics-tcp.yml) or from each audit.
@@ -165,7 +170,8 @@ def main():
         return None
 
     host = host_audit.audit({'host': facts}, expected_for, p['thresholds'],
-                            {'hosts': {'host': {'counters': metrics.previous_counters(old)}}})['host']
+                            {'hosts': {'host': {'counters': metrics.previous_counters(old),
+                                                'namespaces': metrics.previous_namespace_counters(old)}}})['host']
     text = metrics.render(facts['tcp'], facts['tcp_sysctl'], host['record'], host['findings'], host['expected'])
     changed = text != old
     if changed and not module.check_mode:

@@ -4,6 +4,7 @@ host, counted against ss run inside each, named, and audited with their own limi
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -178,7 +179,7 @@ def test_two_containers_leaking_and_piling_are_found_and_named(isolated_hosts, c
     report_dir = tmp_path / 'report'
     audit = host.playbook(os.path.join(ROOT, 'audit-tcp.yml'), '-e', json.dumps({
         'tcp_audit_namespaces': [leaking, piling], 'tcp_audit_thresholds': {'close_wait': 50},
-        'tcp_audit_report_dir': str(report_dir)}))
+        'tcp_audit_report_dir': str(report_dir), 'tcp_audit_metrics': True}))
     assert audit.returncode == 0, audit.stdout[-3000:]
     entry = json.loads((report_dir / 'report.json').read_text())['hosts'][host.name]
     ids = dict((name, 'net:[%d]' % os.stat('/proc/%s/ns/net' % podman_inspect(name, '{{.State.Pid}}')).st_ino)
@@ -194,6 +195,7 @@ def test_two_containers_leaking_and_piling_are_found_and_named(isolated_hosts, c
     assert mine['time_wait']['message'].startswith(
         'In podman container %s (%s): 200 timewait sockets (TIME_WAIT and orphaned FIN_WAIT2; 200 in TIME_WAIT) against '
         'tcp_max_tw_buckets=200' % (piling, ids[piling]))
+    assert mine['time_wait']['message'].endswith('TCPTimeWaitOverflow rose by 100 since the namespace was created.')
     # The containers run the kernel's defaults of the settings web_frontend sets on the host.
     settings = mine['namespace_settings']
     assert settings['severity'] == 'info' and 'namespace' not in settings
@@ -209,3 +211,16 @@ def test_two_containers_leaking_and_piling_are_found_and_named(isolated_hosts, c
     assert not [f for f in entry['findings'] if f['kind'] in ('close_wait', 'time_wait') and not f.get('namespace')]
     markdown = (report_dir / 'report.md').read_text()
     assert 'In podman container %s' % leaking in markdown and 'In podman container %s' % piling in markdown
+    # The same run wrote the host's metrics, the two namespaces among them, in a file promtool accepts.
+    prom = host.read('/var/lib/prometheus/node-exporter/netops_tcp.prom')
+    assert ('netops_tcp_namespace_connections{id="%s",namespace="podman container %s",state="CLOSE_WAIT"} 60'
+            % (ids[leaking], leaking)) in prom.splitlines()
+    assert ('netops_tcp_namespace_snmp_total{counter="TCPTimeWaitOverflow",id="%s",namespace="podman container '
+            '%s"} 100' % (ids[piling], piling)) in prom.splitlines()
+    assert 'netops_tcp_findings{kind="close_wait",severity="warning"} 1' in prom.splitlines()
+    assert 'netops_tcp_namespaces 2' in prom.splitlines()
+    promtool = shutil.which('promtool')
+    assert promtool, 'promtool is missing: scripts/bootstrap.sh extracts it from Debian\'s package'
+    check = subprocess.run([promtool, 'check', 'metrics'], input=prom, capture_output=True, text=True, check=False)
+    assert check.returncode == 0 and not (check.stdout + check.stderr).strip(), check.stdout + check.stderr
+    print(markdown)  # the closing note's excerpt (pytest -s)

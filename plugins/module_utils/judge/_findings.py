@@ -272,12 +272,13 @@ def reserved_ports(ranges):
     return taken
 
 
-def growth(counters, previous, name):
-    """(increase, since) of a counter: since the last audit when its value is known, else since boot."""
+def growth(counters, previous, name, start='since boot'):
+    """(increase, since) of a counter: since the last audit when its value is known, else since the
+    counters started (``start``: boot, or a namespace's creation, which gives it counters of its own)."""
     now = counters.get(name, 0)
     before = (previous or {}).get(name)
     if before is None or before > now:  # no earlier audit, or the host rebooted since
-        return now, 'since boot'
+        return now, start
     return now - before, 'since the last audit'
 
 
@@ -285,7 +286,7 @@ def _loopback(address):
     return address.startswith('127.') or address == '::1' or address.startswith('::ffff:127.')
 
 
-def health_findings(tcp, keys, thresholds, previous=None):
+def health_findings(tcp, keys, thresholds, previous=None, start='since boot'):
     """Live trouble from the TCP facts; ``previous`` holds the counters of the last audit. What
     happens now is judged: counter rises since the last audit (since boot they are only info),
     each listener's queues against its own limits, the live states."""
@@ -297,7 +298,7 @@ def health_findings(tcp, keys, thresholds, previous=None):
 
     def rise(name):
         """(increase, since, severity for a rise): warning since the last audit, info since boot."""
-        n, since = growth(counters, previous, name)
+        n, since = growth(counters, previous, name, start)
         return n, since, 'warning' if since == 'since the last audit' else 'info'
 
     close_wait = states.get('CLOSE_WAIT', 0)
@@ -313,7 +314,7 @@ def health_findings(tcp, keys, thresholds, previous=None):
                              expected='< %d' % thresholds['close_wait'], actual=close_wait))
     found += _closing(states, live, thresholds)
     found += _time_wait(states, sockstat, live, thresholds, rise)
-    found += _syn_flood(tcp.get('listeners') or [], counters, previous, live, thresholds)
+    found += _syn_flood(tcp.get('listeners') or [], counters, previous, live, thresholds, start)
     overflows, since, severity = rise('ListenOverflows')
     if overflows > 0:
         listeners = tcp.get('listeners') or []
@@ -338,7 +339,7 @@ def health_findings(tcp, keys, thresholds, previous=None):
                              % (orphans, max_orphans), key='net.ipv4.tcp_max_orphans',
                              expected='< %d%%' % (thresholds['orphan_ratio'] * 100), actual=orphans))
     found += _memory(sockstat, live, rise)
-    found += _retransmits(counters, previous, thresholds)
+    found += _retransmits(counters, previous, thresholds, start)
     conntrack = tcp.get('conntrack') or {}
     if conntrack.get('usage') is not None and conntrack['usage'] >= thresholds['conntrack_ratio']:
         found.append(finding('conntrack', 'critical',
@@ -390,7 +391,7 @@ def _time_wait(states, sockstat, live, thresholds, rise):
     return found
 
 
-def _syn_flood(listeners, counters, previous, live, thresholds):
+def _syn_flood(listeners, counters, previous, live, thresholds, start):
     """A SYN queue is capped by the listen() backlog (at most somaxconn), and a SYN answered with a
     cookie leaves no SYN_RECV socket (tcp_conn_request, net/ipv4/tcp_input.c): a flood shows as
     listeners at their SYN queue limit, and as cookies (TCPReqQFullDoCookies) or drops
@@ -409,8 +410,8 @@ def _syn_flood(listeners, counters, previous, live, thresholds):
     named = ', '.join('%s:%d (SYN_RECV %d, limit %d)' % (e['listeners'][0]['address'], port, e['syn_recv'], e['limit'])
                       if len(e['listeners']) == 1 else 'port %d (SYN_RECV %d, limits of its %d listeners %d)'
                       % (port, e['syn_recv'], len(e['listeners']), e['limit']) for port, e in full[:3])
-    cookies, since = growth(counters, previous, 'TCPReqQFullDoCookies')
-    dropped = growth(counters, previous, 'TCPReqQFullDrop')[0]
+    cookies, since = growth(counters, previous, 'TCPReqQFullDoCookies', start)
+    dropped = growth(counters, previous, 'TCPReqQFullDrop', start)[0]
     if mode == 2:
         cookies = 0  # mode 2 answers every SYN with a cookie: not a sign of a full queue
     events = cookies + dropped
@@ -458,11 +459,11 @@ def _memory(sockstat, live, rise):
     return found
 
 
-def _retransmits(counters, previous, thresholds):
+def _retransmits(counters, previous, thresholds, start):
     """Judged only against the previous audit: a ratio since boot says nothing about now."""
     rises = {}
     for name in ('OutSegs', 'RetransSegs', 'TCPTimeouts', 'TCPSynRetrans'):
-        n, since = growth(counters, previous, name)
+        n, since = growth(counters, previous, name, start)
         if since != 'since the last audit':
             return []
         rises[name] = n

@@ -16,6 +16,7 @@ import re
 import time
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
+from ansible_collections.netops.tcp.plugins.module_utils.judge._namespaces import RISES as NAMESPACE_COUNTERS
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.gather._census import STATES
 
@@ -49,6 +50,7 @@ COUNTERS = (
 )
 TOP_PROCESSES = 5   # CLOSE_WAIT holders written by process name
 TOP_PORTS = 10      # listening ports written, fullest accept queue first
+TOP_NAMESPACES = 10  # other network namespaces written: the most severe findings, then the most sockets
 
 
 def _escape_help(help_text):
@@ -157,10 +159,63 @@ def render(tcp, sysctl_facts, record, findings, expected=None):
     for counter, name, help_text in COUNTERS:
         if counter in counters:
             out.add(name, 'counter', help_text, counters[counter])
+    if isinstance(tcp.get('namespaces'), dict):
+        _namespaces(out, tcp['namespaces'], findings)
     return out.text()
 
 
+def worst_namespaces(namespaces, found, count=TOP_NAMESPACES):
+    """[(namespace item, its findings)] of the ``count`` namespaces read with the most severe findings, then
+    the most findings, then the most sockets."""
+    per = {}
+    for item in found:
+        if item.get('namespace'):
+            per.setdefault(item['namespace'], []).append(item)
+    read = [item for item in namespaces.get('items') or []
+            if isinstance(item, dict) and isinstance(item.get('id'), str) and not item.get('error')]
+
+    def order(item):
+        mine = per.get(item['id'], [])
+        worst = max([findings.rank(f['severity']) for f in mine] or [-1])
+        return -worst, -len(mine), -(item.get('total') if isinstance(item.get('total'), int) else 0), item['id']
+
+    return [(item, per.get(item['id'], [])) for item in sorted(read, key=order)[:count]]
+
+
+def _namespaces(out, namespaces, found):
+    read = [item for item in namespaces.get('items') or [] if isinstance(item, dict) and not item.get('error')]
+    out.add('namespaces', 'gauge', 'The host\'s other network namespaces (containers, pods, ip netns) read by the '
+            'census.', len(read))
+    for item, mine in worst_namespaces(namespaces, found):
+        labels = {'id': item['id'], 'namespace': (item.get('owner') or {}).get('label') or ''}
+        states = item.get('states') or {}
+        for state in STATES:
+            out.add('namespace_connections', 'gauge', 'TCP sockets by state in one of the host\'s other network '
+                    'namespaces (the %d with the worst findings, then the most sockets).' % TOP_NAMESPACES,
+                    states.get(state, 0), state=state, **labels)
+        out.add('namespace_findings', 'gauge', 'Audit findings in that namespace now.', len(mine), **labels)
+        counters = item.get('counters') or {}
+        for counter, _name, help_text in COUNTERS:
+            if counter in NAMESPACE_COUNTERS and isinstance(counters.get(counter), int):
+                out.add('namespace_snmp_total', 'counter', 'The trouble counters of that namespace, by '
+                        'their kernel names (TcpExt, Tcp).', counters[counter], counter=counter, **labels)
+
+
 _SAMPLE = re.compile(r'^%s(\w+_total) (\d+)$' % PREFIX)
+
+
+_NAMESPACE_SAMPLE = re.compile(r'^%snamespace_snmp_total\{counter="(\w+)",id="(net:\[\d+\])",' % PREFIX
+                               + r'namespace="[^\n]*"\} (\d+)$')
+
+
+def previous_namespace_counters(old):
+    """{namespace id: {'counters': {kernel counter: value}}} from an earlier file of ours."""
+    found = {}
+    for line in (old or '').splitlines():
+        match = _NAMESPACE_SAMPLE.match(line)
+        if match:
+            found.setdefault(match.group(2), {'counters': {}})['counters'][match.group(1)] = int(match.group(3))
+    return found
 
 
 def previous_counters(old):

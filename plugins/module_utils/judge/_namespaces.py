@@ -116,7 +116,8 @@ def judge(namespaces, sysctl_facts, record, limits, before=None):
         counters = item.get('counters') or {}
         remembered[item['id']] = {'label': label, 'counters': dict((k, counters[k]) for k in RISES if k in counters)}
         previous = (before.get(item['id']) or {}).get('counters')
-        found = findings.health_findings(item, _keys(item, keys, host_keys), limits, previous)
+        found = findings.health_findings(item, _keys(item, keys, host_keys), limits, previous,
+                                         'since the namespace was created')
         for finding in found:
             finding['message'] = 'In %s: %s' % (label, finding['message'])
             finding['namespace'] = item['id']

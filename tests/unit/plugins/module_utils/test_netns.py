@@ -5,11 +5,13 @@ tests/integration/test_namespaces_netns.py."""
 
 import json
 import os
+import re
 
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _netns as netns
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _runtimes as runtimes
+from ansible_collections.netops.tcp.plugins.module_utils.judge import _metrics as metrics
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _namespaces as judge
 from ansible_collections.netops.tcp.plugins.module_utils.gather._census import STATES
 from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import DEFAULT_THRESHOLDS
@@ -258,3 +260,23 @@ def test_namespaces_without_the_profile_settings_get_one_info_finding():
 def test_facts_of_another_shape_judge_nothing():
     assert judge.judge(None, SYSCTL_FACTS, RECORD, DEFAULT_THRESHOLDS) == ([], {})
     assert judge.judge({'items': ['x', {'id': 3}]}, SYSCTL_FACTS, RECORD, DEFAULT_THRESHOLDS) == ([], {})
+
+
+def test_metrics_write_the_worst_namespaces_only_with_their_counters_read_back():
+    items = [item(300 + n, 'pod shop/web-%02d' % n, {'ESTABLISHED': n}, {'TCPTimeWaitOverflow': n, 'OutSegs': 7},
+                  total=n) for n in range(15)]
+    items.append(item(400, 'podman container "odd"\nname', {'CLOSE_WAIT': 2}, {}, total=2))
+    found = [{'kind': 'close_wait', 'severity': 'warning', 'namespace': 'net:[400]'}]
+    text = metrics.render({'namespaces': {'items': items + [{'id': 'net:[9]', 'error': 'it is gone'}]}}, {}, None, found)
+    series = [line for line in text.splitlines() if line.startswith('netops_tcp_namespace_')]
+    written = sorted(set(re.search(r'id="(net:\[\d+\])"', line).group(1) for line in series))
+    # the one with a finding, then the nine with the most sockets
+    assert written == sorted(['net:[400]'] + ['net:[%d]' % (300 + n) for n in range(6, 15)])
+    assert 'netops_tcp_namespaces 16' in text.splitlines()
+    assert ('netops_tcp_namespace_connections{id="net:[400]",namespace="podman container \\"odd\\"\\nname",'
+            'state="CLOSE_WAIT"} 2') in series
+    assert 'netops_tcp_namespace_findings{id="net:[400]",namespace="podman container \\"odd\\"\\nname"} 1' in series
+    assert len([line for line in series if 'namespace_connections' in line]) == 10 * len(STATES)
+    previous = metrics.previous_namespace_counters(text)
+    assert previous['net:[314]'] == {'counters': {'TCPTimeWaitOverflow': 14, 'OutSegs': 7}}
+    assert 'net:[300]' not in previous and 'net:[400]' not in previous  # not written; no counters of its own
