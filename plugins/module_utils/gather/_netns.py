@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import functools
 import os
 import threading
 import typing as t
@@ -131,32 +130,46 @@ def _open(ns: Namespace, proc_path: str, run_netns: str) -> int:
 T = t.TypeVar('T')
 
 
-def run_in(ns: Namespace, work: t.Callable[[], T], proc_path: str = '/proc', run_netns: str = RUN_NETNS) -> T:
-    """``work()`` run in a helper thread that entered ``ns``; its result, or its exception raised here.
-    NamespaceError when the namespace cannot be entered."""
+def enter(ns: Namespace, proc_path: str = '/proc', run_netns: str = RUN_NETNS) -> None:
+    """Move the calling thread (never the module's own: see in_thread) into ``ns``; NamespaceError
+    when it cannot, the thread then left where it was."""
+    fd = _open(ns, proc_path, run_netns)
+    try:
+        setns(fd)
+    except OSError as exc:
+        raise NamespaceError('cannot enter it: %s%s' % (
+            os.strerror(exc.errno or 0), ' (needs CAP_SYS_ADMIN: run as root)' if exc.errno == errno.EPERM else ''))
+    finally:
+        os.close(fd)
+
+
+def in_thread(work: t.Callable[[], T]) -> T:
+    """``work()`` run in a helper thread, so that what it enters is left with the thread; its result, or
+    its exception raised here."""
     outcome: dict[str, t.Any] = {}
 
-    def enter_and_work() -> None:
+    def run() -> None:
         try:
-            fd = _open(ns, proc_path, run_netns)
-            try:
-                setns(fd)
-            except OSError as exc:
-                raise NamespaceError('cannot enter it: %s%s' % (
-                    os.strerror(exc.errno or 0), ' (needs CAP_SYS_ADMIN: run as root)' if exc.errno == errno.EPERM else ''))
-            finally:
-                os.close(fd)
             outcome['value'] = work()
         except BaseException as exc:  # pylint: disable=broad-except
             outcome['error'] = exc
 
-    thread = threading.Thread(target=enter_and_work, name='netops-tcp-netns-%d' % ns.inode)
+    thread = threading.Thread(target=run, name='netops-tcp-netns')
     thread.daemon = True
     thread.start()
     thread.join()
     if 'error' in outcome:
         raise outcome['error']
     return outcome['value']
+
+
+def run_in(ns: Namespace, work: t.Callable[[], T], proc_path: str = '/proc', run_netns: str = RUN_NETNS) -> T:
+    """``work()`` run in a helper thread that entered ``ns``; its result, or its exception raised here.
+    NamespaceError when the namespace cannot be entered."""
+    def enter_and_work() -> T:
+        enter(ns, proc_path, run_netns)
+        return work()
+    return in_thread(enter_and_work)
 
 
 def owner(ns: Namespace, proc_path: str = '/proc', state: runtimes.State | None = None) -> dict[str, t.Any]:
@@ -284,25 +297,30 @@ class Gathering:
         this namespace's (``sysctls``); a namespace that cannot be read has ``error`` instead."""
         here = self.settings() if self.settings else None
         chosen, total = self.chosen()
-        items = []
-        for ns, who in chosen:
-            item: dict[str, t.Any] = {'id': ns.ident, 'inode': ns.inode, 'owner': who, 'members': len(ns.pids)}
-            try:
-                facts, warnings = run_in(ns, functools.partial(self._census, ns), self.proc, self.run_netns)
-            except (NamespaceError, GatherError, OSError) as exc:
-                item['error'] = str(exc)
-                self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], exc))
-            else:
-                if here is not None:
-                    facts['sysctls'] = dict((k, v) for k, v in facts['sysctls'].items()
-                                            if k not in here or v != here[k])  # typed: parsed the same way
-                item.update(facts)
-                self.warnings.extend('namespaces: %s (%s): %s' % (ns.ident, who['label'], w) for w in warnings)
-            items.append(item)
+        # One helper thread goes from namespace to namespace (setns from one to the next): a thread each
+        # would cost as much again as the census of an idle namespace.
+        items = in_thread(lambda: [self._item(ns, who, here) for ns, who in chosen])
         result: dict[str, t.Any] = {'requested': self.selectors, 'found': total, 'items': items}
         if here is not None:
             result['keys'] = sorted(here)  # the settings compared: those this namespace has its own copy of
         return result
+
+    def _item(self, ns: Namespace, who: dict[str, t.Any], here: dict[str, t.Any] | None) -> dict[str, t.Any]:
+        """One namespace's item, gathered by the helper thread after it entered it."""
+        item: dict[str, t.Any] = {'id': ns.ident, 'inode': ns.inode, 'owner': who, 'members': len(ns.pids)}
+        try:
+            enter(ns, self.proc, self.run_netns)
+            facts, warnings = self._census(ns)
+        except (NamespaceError, GatherError, OSError) as exc:
+            item['error'] = str(exc)
+            self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], exc))
+            return item
+        if here is not None:
+            facts['sysctls'] = dict((k, v) for k, v in facts['sysctls'].items()
+                                    if k not in here or v != here[k])  # typed: parsed the same way
+        item.update(facts)
+        self.warnings.extend('namespaces: %s (%s): %s' % (ns.ident, who['label'], w) for w in warnings)
+        return item
 
     def _census(self, ns: Namespace) -> tuple[dict[str, t.Any], list[str]]:
         """The census of the namespace the calling thread entered."""
