@@ -137,6 +137,20 @@ options:
     description: Where procfs is mounted (a fixture tree in tests).
     type: path
     default: /proc
+  namespace:
+    description:
+      - Tune another network namespace of the host instead of the module's own, named as
+        M(netops.tcp.tcp_facts#module:namespaces) names them (a container or pod name, a container id,
+        an C(ip netns) name, a pid in it, a path such as C(/run/netns/NAME), or C(net:[inode])); it must
+        name exactly one. The module enters it from a helper thread (C(setns(2)), needs root).
+      - The same guards, validation, transaction, read-back and undo as for the host. Keys a namespace does
+        not have of its own (host-global, such as C(net.core.netdev_max_backlog)) are skipped with that
+        reason; V(absent) and V(previous) put its values back.
+      - Its originals, lock and record are kept apart, in C(<state_dir>/netns/net-<inode>/) (the record as
+        C(netops_tcp.fact) there). Nothing is persisted, so O(persist), O(sysctl_file) and O(modules_file) are not
+        used. A namespace's settings end with it, and a restarted container gets a new one. Set them in the
+        container's or pod's own configuration to keep them.
+    type: str
 seealso:
   - module: netops.tcp.sysctl_facts
 '''
@@ -163,9 +177,24 @@ EXAMPLES = r'''
 - name: Undo the last change (for example the upgrade to a profile version that hurt)
   netops.tcp.sysctl_tune:
     state: previous
+
+- name: Apply the profile's per-namespace settings inside the container named web (live only)
+  netops.tcp.sysctl_tune:
+    settings: "{{ lookup('netops.tcp.tcp_profile', 'web_frontend').settings }}"
+    namespace: web
+
+- name: Put the container's values back as they were
+  netops.tcp.sysctl_tune:
+    state: absent
+    namespace: web
 '''
 
 RETURN = r'''
+namespace:
+  description: With O(namespace), the namespace tuned, its C(id) (C(net:[inode])) and C(owner) (as in tcp_facts).
+  returned: when O(namespace) is given
+  type: dict
+  sample: {id: 'net:[4026532178]', owner: {kind: container, label: podman container web, containers: [web]}}
 applied:
   description: Keys written now, with the live value before and after.
   returned: always
@@ -241,6 +270,7 @@ from ansible_collections.netops.tcp.plugins.module_utils.apply import _dropin as
 from ansible_collections.netops.tcp.plugins.module_utils.apply import _plan as planning
 from ansible_collections.netops.tcp.plugins.module_utils.apply import _state as statefile
 from ansible_collections.netops.tcp.plugins.module_utils.apply import _transaction as transaction
+from ansible_collections.netops.tcp.plugins.module_utils.gather import _netns as netns
 from ansible_collections.netops.tcp.plugins.module_utils.model._catalog import CatalogError
 from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelVersionError
 from ansible_collections.netops.tcp.plugins.module_utils.common._version import COLLECTION_VERSION
@@ -296,11 +326,24 @@ def main():
             lock_timeout=dict(type='int', default=60),
             reset_state=dict(type='bool', default=False),
             proc_path=dict(type='path', default='/proc'),
+            namespace=dict(type='str'),
         ),
         supports_check_mode=True,
     )
     p = module.params
     started = now()
+    target = None
+    if p['namespace']:
+        # Another network namespace: its own state directory and record, nothing persisted (see DOCUMENTATION).
+        try:
+            if (p['proc_path'].rstrip('/') or '/') != '/proc':
+                raise netns.NamespaceError('namespace: entering a namespace needs proc_path=/proc, not %s' % p['proc_path'])
+            target, who = netns.find(p['namespace'])
+        except netns.NamespaceError as exc:
+            module.fail_json(msg=str(exc))
+        p['state_dir'] = os.path.join(p['state_dir'], 'netns', 'net-%d' % target.inode)
+        p['fact_path'] = os.path.join(p['state_dir'], 'netops_tcp.fact')
+        p['persist'] = False
     for option in ('sysctl_file', 'modules_file', 'state_dir', 'fact_path'):
         if (p[option] or option != 'modules_file') and not os.path.isabs(p[option]):
             module.fail_json(msg='%s: %r must be an absolute path' % (option, p[option]))
@@ -343,7 +386,16 @@ def main():
             for path in (p['sysctl_file'], p['modules_file'], p['fact_path'], state_file):
                 if path:
                     files.remove_stale_temps(path)  # a crashed run's; we hold the lock
-        result = run(module, p, host, settings, state_file, started)
+        if target is None:
+            result = run(module, p, host, settings, state_file, started)
+        else:
+            def inside():
+                netns.enter(target)
+                return dict(run(module, p, planning.Host(p['proc_path']), settings, state_file, started),
+                            namespace={'id': target.ident, 'owner': who})
+            result = netns.in_thread(inside)
+    except netns.NamespaceError as exc:
+        error = '%s: %s; nothing was changed' % (p['namespace'], exc)
     except OSError as exc:
         # A file of ours that cannot be read (not one that is absent): nothing was written yet.
         error = 'cannot read %s: %s; nothing was changed' % (exc.filename, files.describe(exc))

@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _netns as netns_mod
+from ansible_collections.netops.tcp.plugins.module_utils.gather._host import DEFAULT_FACT
 from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 IMAGE = 'localhost/netops-tcp-deb12:latest'
@@ -224,3 +225,48 @@ def test_two_containers_leaking_and_piling_are_found_and_named(isolated_hosts, c
     check = subprocess.run([promtool, 'check', 'metrics'], input=prom, capture_output=True, text=True, check=False)
     assert check.returncode == 0 and not (check.stdout + check.stderr).strip(), check.stdout + check.stderr
     print(markdown)  # the closing note's excerpt (pytest -s)
+
+
+def test_sysctl_tune_in_a_container_applies_skips_and_puts_back(isolated_hosts, containers):
+    host = isolated_hosts()[0]
+    name = containers('tuned', 'print("ready", flush=True)\nimport time\ntime.sleep(600)')
+    pid = podman_inspect(name, '{{.State.Pid}}')
+    ident = 'net:[%d]' % os.stat('/proc/%s/ns/net' % pid).st_ino
+
+    def inside(key):
+        return subprocess.run(['nsenter', '-t', pid, '-n', 'sysctl', '-n', key], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    keys = ('net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.core.netdev_max_backlog')
+    host_before = [host.sysctl(k) for k in keys[:2]]  # a child namespace: no netdev_max_backlog of its own
+    machine_before = [open('/proc/sys/' + k.replace('.', '/')).read() for k in keys]
+    before = [inside(k) for k in keys[:2]]
+    settings = {'net.core.somaxconn': 8192, 'net.ipv4.tcp_fin_timeout': 30, 'net.core.netdev_max_backlog': 5000}
+    missing = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': 'no-such-container'},
+                           expect_failure=True)
+    assert missing['msg'] == ("namespace: 'no-such-container' names no network namespace on this host (other than the "
+                              "module's own)")
+    checked = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': name}, extra=['--check'])
+    assert checked['changed'] and [inside(k) for k in keys[:2]] == before  # check mode: nothing written
+    assert host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]) is None
+    result = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': name})
+    assert result['changed'] and result['namespace']['id'] == ident
+    assert result['namespace']['owner']['label'] == 'podman container ' + name
+    assert sorted(a['key'] for a in result['applied']) == ['net.core.somaxconn', 'net.ipv4.tcp_fin_timeout']
+    assert result['skipped_keys'] == {
+        'net.core.netdev_max_backlog': 'host-global: set it on the host, not inside a network namespace'}
+    assert [inside(k) for k in keys[:2]] == ['8192', '30'] and result['mismatches'] == []
+    # The host's namespace and the machine are as they were; nothing was persisted.
+    assert [host.sysctl(k) for k in keys[:2]] == host_before
+    assert [open('/proc/sys/' + k.replace('.', '/')).read() for k in keys] == machine_before
+    assert host.read('/etc/sysctl.d/60-netops-tcp.conf') is None and result['sysctl_file'] is None
+    state = json.loads(host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]))
+    assert state['originals'] == {'net.core.somaxconn': before[0], 'net.ipv4.tcp_fin_timeout': before[1]}
+    record = json.loads(host.read('/var/lib/netops-tcp/netns/net-%s/netops_tcp.fact' % ident[5:-1]))
+    assert record['applied'] == {'net.core.somaxconn': '8192', 'net.ipv4.tcp_fin_timeout': '30'}
+    assert host.read(DEFAULT_FACT) is None  # the host's own record is not the namespace's
+    again = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': ident})
+    assert not again['changed'] and again['applied'] == []
+    undo = host.ansible('netops.tcp.sysctl_tune', {'state': 'absent', 'namespace': name})
+    assert undo['changed'] and [inside(k) for k in keys[:2]] == before
+    assert host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]) is None

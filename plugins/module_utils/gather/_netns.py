@@ -251,6 +251,31 @@ NAMESPACE_SUBSETS = ('states', 'listeners', 'counters', 'sockstat', 'ephemeral_p
 Settings = t.Callable[[], t.Dict[str, t.Any]]
 
 
+def check_selector(selector: object, option: str = 'namespaces') -> str:
+    """``selector`` when it can name a namespace (see ``matches``); NamespaceError saying why not."""
+    if not isinstance(selector, str) or not selector.strip() or selector != selector.strip() or '\n' in selector:
+        raise NamespaceError('%s: %r is not a name: give %s by id (net:[inode]), pid, path, ip netns name, container '
+                             'name or id, pod or systemd unit' % (option, selector, 'all, or namespaces'
+                                                                  if option == 'namespaces' else 'a namespace'))
+    return selector
+
+
+def find(selector: str, proc_path: str = '/proc', run_netns: str = RUN_NETNS,
+         state: runtimes.State | None = None) -> tuple[Namespace, dict[str, t.Any]]:
+    """(the one namespace ``selector`` names, its owner); NamespaceError when it names none or several."""
+    check_selector(selector, 'namespace')
+    state = state or runtimes.State()
+    found = [(ns, owner(ns, proc_path, state)) for ns in discover(proc_path, run_netns)[0]]
+    hits = [(ns, who) for ns, who in found if matches(selector, ns, who)]
+    if not hits:
+        raise NamespaceError('namespace: %r names no network namespace on this host (other than the module\'s own)'
+                             % selector)
+    if len(hits) > 1:
+        raise NamespaceError('namespace: %r names %d network namespaces (%s): give one by its id'
+                             % (selector, len(hits), ', '.join('%s %s' % (who['label'], ns.ident) for ns, who in hits)))
+    return hits[0]
+
+
 class Gathering:
     """The census of the namespaces ``selectors`` name ('all', or see ``matches``), each in a thread
     that entered it, with the census options of the host's (subsets, ports, top, process budget) and,
@@ -262,11 +287,7 @@ class Gathering:
         if (proc_path.rstrip('/') or '/') != '/proc':
             raise NamespaceError('namespaces: the census of other network namespaces enters those of this host\'s '
                                  'processes; it needs proc_path=/proc, not %s' % proc_path)
-        for selector in selectors:
-            if not isinstance(selector, str) or not selector.strip() or selector != selector.strip() or '\n' in selector:
-                raise NamespaceError('namespaces: %r is not a name: give all, or namespaces by id (net:[inode]), pid, '
-                                     'path, ip netns name, container name or id, pod or systemd unit' % (selector,))
-        self.selectors = list(selectors)
+        self.selectors = [check_selector(selector) for selector in selectors]
         self.subsets = set(subsets) & set(NAMESPACE_SUBSETS) | {'states'}
         self.ports, self.top, self.process_budget, self.cmdline = ports, top, process_budget, cmdline
         self.proc, self.run_netns = '/proc', run_netns

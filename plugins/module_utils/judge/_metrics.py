@@ -195,8 +195,8 @@ def _namespaces(out, namespaces, found):
                     states.get(state, 0), state=state, **labels)
         out.add('namespace_findings', 'gauge', 'Audit findings in that namespace now.', len(mine), **labels)
         counters = item.get('counters') or {}
-        for counter, _name, help_text in COUNTERS:
-            if counter in NAMESPACE_COUNTERS and isinstance(counters.get(counter), int):
+        for counter in NAMESPACE_COUNTERS:
+            if isinstance(counters.get(counter), int):
                 out.add('namespace_snmp_total', 'counter', 'The trouble counters of that namespace, by '
                         'their kernel names (TcpExt, Tcp).', counters[counter], counter=counter, **labels)
 

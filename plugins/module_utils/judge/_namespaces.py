@@ -140,7 +140,8 @@ def judge(namespaces, sysctl_facts, record, limits, before=None):
         result.append(findings.finding(
             'namespaces', worst['severity'],
             '%d more network %s findings (%s): %s. Their census is in ansible_facts.tcp.namespaces.'
-            % (len(rest), 'namespace has' if len(rest) == 1 else 'namespaces have', ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([one[0] for one in rest])),
+            % (len(rest), 'namespace has' if len(rest) == 1 else 'namespaces have',
+               ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([one[0] for one in rest])),
             actual=len(rest)))
     if unread:
         result.append(findings.finding('namespaces', 'warning', '%s could not be read, so %s not audited: %s.'

@@ -105,7 +105,8 @@ def test_runtime_files_that_are_not_what_they_should_be_name_nothing(tmp_path):
     os.symlink(real, listing)  # links are not followed in the runtimes' directories
     assert runtimes.State(str(root)).container('podman', PODMAN_ID)['name'] is None
     os.remove(listing)
-    write(root, '/var/lib/containers/storage/overlay-containers/containers.json', [{'id': PODMAN_ID, 'names': ['x' * 1000 + '\n']}])
+    write(root, '/var/lib/containers/storage/overlay-containers/containers.json',
+          [{'id': PODMAN_ID, 'names': ['x' * 1000 + '\n']}])
     assert runtimes.State(str(root)).container('podman', PODMAN_ID)['name'] == 'x' * runtimes.NAME_LENGTH
     assert runtimes.State(str(root)).container('podman', '../../etc')['name'] is None  # ids are 64 hex digits
 
