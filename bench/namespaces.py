@@ -53,7 +53,7 @@ def module(name, args, path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--namespaces', type=int, default=200)
     parser.add_argument('--runs', type=int, default=3)
     opts = parser.parse_args()

@@ -22,7 +22,7 @@ options:
   namespaces:
     description:
       - The other network namespaces of the host to look into as well (containers, pods, C(ip netns)), as
-        for M(netops.tcp.tcp_facts#module:namespaces); their census goes to C(ansible_facts.tcp.namespaces)
+        for O(netops.tcp.tcp_facts#module:namespaces); their census goes to C(ansible_facts.tcp.namespaces)
         and the audit judges each with the host's rules. Empty looks at the module's own namespace only.
     type: list
     elements: str

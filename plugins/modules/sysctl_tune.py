@@ -140,7 +140,7 @@ options:
   namespace:
     description:
       - Tune another network namespace of the host instead of the module's own, named as
-        M(netops.tcp.tcp_facts#module:namespaces) names them (a container or pod name, a container id,
+        O(netops.tcp.tcp_facts#module:namespaces) names them (a container or pod name, a container id,
         an C(ip netns) name, a pid in it, a path such as C(/run/netns/NAME), or C(net:[inode])); it must
         name exactly one. The module enters it from a helper thread (C(setns(2)), needs root).
       - The same guards, validation, transaction, read-back and undo as for the host. Keys a namespace does

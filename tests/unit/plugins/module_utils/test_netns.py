@@ -186,7 +186,8 @@ def item(inode, label, states=None, counters=None, sysctls=None, **extra):
     return found
 
 
-def judged(items, record=RECORD, before=None, thresholds=None):
+def judged(items, record='web_frontend@2', before=None, thresholds=None):
+    record = RECORD if record == 'web_frontend@2' else record
     limits = dict(DEFAULT_THRESHOLDS, **(thresholds or {}))
     return judge.judge({'keys': NS_KEYS, 'items': items}, SYSCTL_FACTS, record, limits, before)
 
