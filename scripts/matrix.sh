@@ -86,7 +86,7 @@ for core in "${CORES[@]}"; do
   log "ansible-core $core (Python 3.13, Debian 13): ansible-test sanity"
   in_root "$sanity" sh -c "cd /sanity/ansible_collections/netops/tcp && PATH=$venv/bin:\$PATH \
     ansible-test sanity --venv --python 3.13 --color no"
-  log "ansible-core $core (Python 3.13, Debian 13): unit tests, tune lifecycle, audit and metrics in namespace hosts"
+  log "ansible-core $core (Python 3.13, Debian 13): unit tests, tune lifecycle, audit, metrics and other namespaces in namespace hosts"
   in_root "$sanity" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit \
     tests/integration/test_tune_netns.py::test_check_mode_changes_nothing_then_absent_restores \
     tests/integration/test_tune_netns.py::test_upgrade_v1_to_v2_restores_dropped_keys \
@@ -95,5 +95,7 @@ for core in "${CORES[@]}"; do
     tests/integration/test_metrics_netns.py::test_an_audit_writes_the_same_findings_as_metrics \
     tests/integration/test_hostile_netns.py::test_no_command_line_leaves_the_host \
     tests/integration/test_hostile_netns.py::test_what_the_exporter_account_plants_is_refused \
-    tests/integration/test_hostile_netns.py::test_the_audit_report_destination
+    tests/integration/test_hostile_netns.py::test_the_audit_report_destination \
+    tests/integration/test_namespaces_netns.py::test_each_namespace_is_counted_as_ss_counts_it_inside \
+    tests/integration/test_namespaces_netns.py::test_the_thread_enters_and_the_process_stays
 done

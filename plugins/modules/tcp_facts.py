@@ -84,8 +84,9 @@ options:
         its container's name or id (12 hex digits or more), its Kubernetes pod (C(namespace/name), name
         or uid) or its systemd unit. An entry that names nothing here gives a warning.
       - Each namespace gets the subsets O(gather_subset) asks for, but not C(conntrack) and C(ipvs)
-        (the host's tables), with the same O(ports), O(top) and O(process_budget). Its processes are
-        the ones in it, so the V(processes) walk reads only theirs.
+        (the host's tables), with the same O(ports) and O(top). Its processes are the ones in it, so the
+        V(processes) walk reads only theirs; O(process_budget) holds for the walks of all the namespaces
+        together (past it, the rest are counted without naming their processes, with a warning).
       - Needs root (entering a namespace takes C(CAP_SYS_ADMIN)) and O(proc_path=/proc).
     type: list
     elements: str

@@ -16,6 +16,7 @@ import ctypes
 import errno
 import os
 import threading
+import time
 import typing as t
 
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _procfs as procfs
@@ -294,6 +295,7 @@ class Gathering:
         self.state = state or runtimes.State()
         self.settings = settings
         self.warnings: list[str] = []
+        self.deadline, self.unwalked = 0.0, 0  # set by gather
 
     def chosen(self) -> tuple[list[tuple[Namespace, dict[str, t.Any]]], int]:
         """([(namespace, owner)] the selectors name, sorted by inode; how many were found in all)."""
@@ -318,9 +320,15 @@ class Gathering:
         this namespace's (``sysctls``); a namespace that cannot be read has ``error`` instead."""
         here = self.settings() if self.settings else None
         chosen, total = self.chosen()
+        # process_budget holds for the walks of every namespace together, as for the host's one walk.
+        self.deadline = time.monotonic() + self.process_budget
+        self.unwalked = 0
         # One helper thread goes from namespace to namespace (setns from one to the next): a thread each
         # would cost as much again as the census of an idle namespace.
         items = in_thread(lambda: [self._item(ns, who, here) for ns, who in chosen])
+        if self.unwalked:
+            self.warnings.append('namespaces: processes: the %s s budget ran out; the processes of %d namespaces '
+                                 'were not read (process_budget)' % (self.process_budget, self.unwalked))
         result: dict[str, t.Any] = {'requested': self.selectors, 'found': total, 'items': items}
         if here is not None:
             result['keys'] = sorted(here)  # the settings compared: those this namespace has its own copy of
@@ -345,7 +353,10 @@ class Gathering:
 
     def _census(self, ns: Namespace) -> tuple[dict[str, t.Any], list[str]]:
         """The census of the namespace the calling thread entered."""
-        census = Census(self.proc, 'auto', self.subsets, self.ports, self.top, self.process_budget, self.cmdline,
+        subsets, left = self.subsets, self.deadline - time.monotonic()
+        if 'processes' in subsets and left <= 0:
+            subsets, self.unwalked = subsets - {'processes'}, self.unwalked + 1
+        census = Census(self.proc, 'auto', subsets, self.ports, self.top, left, self.cmdline,
                         net_path=THREAD_NET, members=ns.pids, netns=(ns.dev, ns.inode))
         facts = census.gather()
         for stamp in ('gather_subset', 'gathered_at', 'states_by_family'):

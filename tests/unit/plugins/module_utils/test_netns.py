@@ -282,3 +282,28 @@ def test_metrics_write_the_worst_namespaces_only_with_their_counters_read_back()
     previous = metrics.previous_namespace_counters(text)
     assert previous['net:[314]'] == {'counters': {'TCPTimeWaitOverflow': 14, 'OutSegs': 7}}
     assert 'net:[300]' not in previous and 'net:[400]' not in previous  # not written; no counters of its own
+
+
+def test_the_process_budget_holds_for_every_namespace_together(monkeypatch):
+    """The namespaces' process walks share process_budget: past it, the rest are counted without one."""
+    gathering = netns.Gathering(['all'], ['states', 'processes'], process_budget=0.5)
+    asked = []
+
+    class Census:  # what the census is asked for, in place of the real one (which needs a real namespace)
+        def __init__(self, _proc, _backend, subsets, _ports, _top, budget, *_args, **_kw):
+            asked.append(('processes' in subsets, round(budget, 1)))
+            self.warnings = []
+
+        def gather(self):
+            return {}
+
+    clock = iter([100.0, 100.2, 100.6, 100.9])
+    monkeypatch.setattr(netns, 'Census', Census)
+    monkeypatch.setattr(netns.time, 'monotonic', lambda: next(clock))
+    monkeypatch.setattr(netns, 'in_thread', lambda work: work())
+    monkeypatch.setattr(netns, 'enter', lambda *_args: None)
+    monkeypatch.setattr(gathering, 'chosen', lambda: ([(namespace(n), {'label': 'pod a/%d' % n}) for n in (1, 2, 3)], 3))
+    gathering.gather()
+    assert asked == [(True, 0.3), (False, -0.1), (False, -0.4)]
+    assert gathering.warnings == ['namespaces: processes: the 0.5 s budget ran out; the processes of 2 namespaces were '
+                                  'not read (process_budget)']
