@@ -343,14 +343,17 @@ def main():
             module.fail_json(msg=str(exc))
         p['state_dir'] = os.path.join(p['state_dir'], 'netns', 'net-%d' % target.inode)
         p['fact_path'] = os.path.join(p['state_dir'], 'netops_tcp.fact')
-        p['persist'] = False
+        # The host's drop-in and modules file are the host's: never written, removed or cleaned from here.
+        p['persist'], p['sysctl_file'], p['modules_file'] = False, None, None
     for option in ('sysctl_file', 'modules_file', 'state_dir', 'fact_path'):
+        if p[option] is None:
+            continue  # not used with namespace
         if (p[option] or option != 'modules_file') and not os.path.isabs(p[option]):
             module.fail_json(msg='%s: %r must be an absolute path' % (option, p[option]))
     if p['lock_timeout'] < 0:
         module.fail_json(msg='lock_timeout: %d must be 0 or more seconds' % p['lock_timeout'])
     # Where root writes must be a place nobody else can redirect (a link, a file of theirs).
-    for option, directory in (('sysctl_file', os.path.dirname(p['sysctl_file'])),
+    for option, directory in (('sysctl_file', os.path.dirname(p['sysctl_file'] or '')),
                               ('modules_file', os.path.dirname(p['modules_file'] or '')), ('state_dir', p['state_dir']),
                               ('fact_path', os.path.dirname(p['fact_path']))):
         if not directory:
@@ -391,7 +394,7 @@ def main():
         else:
             def inside():
                 netns.enter(target)
-                return dict(run(module, p, planning.Host(p['proc_path']), settings, state_file, started),
+                return dict(run(module, p, planning.Host(p['proc_path'], netns.THREAD_NET), settings, state_file, started),
                             namespace={'id': target.ident, 'owner': who})
             result = netns.in_thread(inside)
     except netns.NamespaceError as exc:

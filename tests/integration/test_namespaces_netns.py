@@ -229,6 +229,11 @@ def test_two_containers_leaking_and_piling_are_found_and_named(isolated_hosts, c
 
 def test_sysctl_tune_in_a_container_applies_skips_and_puts_back(isolated_hosts, containers):
     host = isolated_hosts()[0]
+    tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', 'tcp_tune_profile=web_frontend')
+    assert tune.returncode == 0, tune.stdout[-3000:]
+    host_files = dict((path, host.read(path)) for path in ('/etc/sysctl.d/60-netops-tcp.conf', DEFAULT_FACT,
+                                                            '/var/lib/netops-tcp/state.json'))
+    assert all(host_files.values())
     name = containers('tuned', 'print("ready", flush=True)\nimport time\ntime.sleep(600)')
     pid = podman_inspect(name, '{{.State.Pid}}')
     ident = 'net:[%d]' % os.stat('/proc/%s/ns/net' % pid).st_ino
@@ -259,14 +264,16 @@ def test_sysctl_tune_in_a_container_applies_skips_and_puts_back(isolated_hosts, 
     # The host's namespace and the machine are as they were; nothing was persisted.
     assert [host.sysctl(k) for k in keys[:2]] == host_before
     assert [open('/proc/sys/' + k.replace('.', '/')).read() for k in keys] == machine_before
-    assert host.read('/etc/sysctl.d/60-netops-tcp.conf') is None and result['sysctl_file'] is None
+    assert result['sysctl_file'] is None
     state = json.loads(host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]))
     assert state['originals'] == {'net.core.somaxconn': before[0], 'net.ipv4.tcp_fin_timeout': before[1]}
     record = json.loads(host.read('/var/lib/netops-tcp/netns/net-%s/netops_tcp.fact' % ident[5:-1]))
     assert record['applied'] == {'net.core.somaxconn': '8192', 'net.ipv4.tcp_fin_timeout': '30'}
-    assert host.read(DEFAULT_FACT) is None  # the host's own record is not the namespace's
     again = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': ident})
     assert not again['changed'] and again['applied'] == []
     undo = host.ansible('netops.tcp.sysctl_tune', {'state': 'absent', 'namespace': name})
     assert undo['changed'] and [inside(k) for k in keys[:2]] == before
     assert host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]) is None
+    # The host's own drop-in, record and originals are untouched, byte for byte, and so are its values.
+    assert dict((path, host.read(path)) for path in host_files) == host_files
+    assert [host.sysctl(k) for k in keys[:2]] == host_before

@@ -32,17 +32,25 @@ class TuneError(Exception):
 
 
 class Host:
-    """Reads and writes /proc/sys under ``proc_path`` (a fixture tree in tests)."""
+    """Reads and writes /proc/sys under ``proc_path`` (a fixture tree in tests). ``net_path``: the
+    /proc/net of another network namespace the calling thread entered (sysctl_tune's ``namespace``)."""
 
-    def __init__(self, proc_path='/proc'):
+    def __init__(self, proc_path='/proc', net_path=None):
         self.proc = proc_path
+        self.net = net_path
         self.release_text = read_release(proc_path)
         self.release = KernelRelease(self.release_text)
         self.initial_netns = sysctl.initial_netns(proc_path)
 
     def read(self, key, entry=None):
         """What sysctl_facts says about ``key``, plus ``path``: the file a write goes to."""
+        entry = entry if entry is not None else catalog.get(key)
         info, path = sysctl.read_key_at(self.proc, key, self.release, self.initial_netns, entry)
+        if not self.initial_netns and info['writable'] and entry and entry['netns_readonly_since']:
+            # A global the kernel shows every namespace (nf_conntrack_max): before it was made read-only
+            # there, a write from a container (or from sysctl_tune's namespace) changed it for the whole host.
+            info = dict(info, writable=False, reason='its value is the host\'s in every network namespace (read-only '
+                        'in a namespace since Linux %s): set it on the host' % entry['netns_readonly_since'])
         return dict(info, path=path)
 
     def context(self):
@@ -60,7 +68,7 @@ class Host:
         sysctl.write_key(step['path'], text)
 
     def listening_ports(self):
-        return census.listening_ports(self.proc)
+        return census.listening_ports(self.proc, self.net)
 
 
 def write_order(steps):

@@ -168,9 +168,10 @@ def dump_listeners(visit: t.Callable[..., object]) -> None:
         diag.dump(family, 1 << diag.LISTEN, diag.Decoder(visit))
 
 
-def listening_ports(proc_path: str = '/proc') -> set[int]:
+def listening_ports(proc_path: str = '/proc', net_path: str | None = None) -> set[int]:
     """The ports this network namespace listens on: a netlink LISTEN dump, or the LISTEN rows of
-    /proc/net/tcp{,6} under another proc_path (or without netlink). sysctl_tune reserves them."""
+    /proc/net/tcp{,6} under another proc_path (or without netlink; ``net_path``: the /proc/net of
+    the namespace the calling thread entered). sysctl_tune reserves them."""
     ports: set[int] = set()
 
     def visit(_family: int, state: int, sport: int, *_rest: object) -> None:
@@ -185,7 +186,7 @@ def listening_ports(proc_path: str = '/proc') -> set[int]:
         except diag.NetlinkUnavailable:
             ports.clear()
     for family, _label, name in FAMILIES:
-        text = procfs.read_text(os.path.join(proc, 'net', name))
+        text = procfs.read_text(os.path.join(net_path or os.path.join(proc, 'net'), name))
         if text:
             procfs.tcp_rows(text, family, visit, name)
     return ports

@@ -186,3 +186,17 @@ def test_allow_lower_is_for_capacity_limits_only():
         settings.normalise({'net.ipv4.tcp_fin_timeout': {'value': 30, 'guards': {'allow_lower': True}}})
     assert str(exc.value).startswith('settings: net.ipv4.tcp_fin_timeout: allow_lower is true or false, on a capacity '
                                      'limit only (net.core.netdev_max_backlog, net.core.rmem_max, net.core.somaxconn, ')
+
+
+@pytest.mark.parametrize('release', ['4.19.0-26-amd64', '5.4.0-150-generic'])
+def test_a_global_a_child_namespace_can_still_write_is_left_to_the_host(tmp_path, release):
+    # Before 5.13 (and early 5.10 releases) nf_conntrack_max is writable in every namespace and writes the
+    # host's one limit (commit 2671fa4dc010): a tuning run in a container must not change the host.
+    host = planning.Host(make_tree(tmp_path, release, False))
+    assert host.read('net.netfilter.nf_conntrack_max')['raw'] is not None
+    plan = planning.decide(host, incident(1))
+    assert plan.skipped['net.netfilter.nf_conntrack_max'] == (
+        "its value is the host's in every network namespace (read-only in a namespace since Linux 5.13): set it on "
+        "the host")
+    assert 'net.netfilter.nf_conntrack_max' in planning.decide(
+        planning.Host(make_tree(tmp_path / 'initial', release, True)), incident(1)).apply
