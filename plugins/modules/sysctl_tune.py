@@ -146,8 +146,11 @@ options:
       - The same guards, validation, transaction, read-back and undo as for the host. Keys a namespace does
         not have of its own (host-global, such as C(net.core.netdev_max_backlog)) are skipped with that
         reason; V(absent) and V(previous) put its values back.
-      - Its originals, lock and record are kept apart, in C(<state_dir>/netns/net-<inode>/) (the record as
-        C(netops_tcp.fact) there). Nothing is persisted, so O(persist), O(sysctl_file) and O(modules_file) are not
+      - Its originals, lock and record are kept apart, in C(<state_dir>/netns/cookie-<cookie>/) (Linux 5.14
+        and later, where the kernel numbers each namespace once for the boot) or C(<state_dir>/netns/net-<inode>/)
+        (before; the kernel gives a freed inode to the next namespace, so a container started after a tuned one
+        ended may find its state), the record as C(netops_tcp.fact) there. Those of namespaces that are gone are
+        not removed. Nothing is persisted, so O(persist), O(sysctl_file) and O(modules_file) are not
         used. A namespace's settings end with it, and a restarted container gets a new one. Set them in the
         container's or pod's own configuration to keep them.
     type: str
@@ -191,10 +194,13 @@ EXAMPLES = r'''
 
 RETURN = r'''
 namespace:
-  description: With O(namespace), the namespace tuned, its C(id) (C(net:[inode])) and C(owner) (as in tcp_facts).
+  description:
+    - With O(namespace), the namespace tuned, its C(id) (C(net:[inode])), C(cookie) (null before Linux 5.14),
+      C(owner) (as in tcp_facts) and C(state_dir), where its originals and record are kept.
   returned: when O(namespace) is given
   type: dict
-  sample: {id: 'net:[4026532178]', owner: {kind: container, label: podman container web, containers: [web]}}
+  sample: {id: 'net:[4026532178]', cookie: 4097, state_dir: /var/lib/netops-tcp/netns/cookie-4097,
+           owner: {kind: container, label: podman container web, containers: [web]}}
 applied:
   description: Keys written now, with the live value before and after.
   returned: always
@@ -339,9 +345,12 @@ def main():
             if (p['proc_path'].rstrip('/') or '/') != '/proc':
                 raise netns.NamespaceError('namespace: entering a namespace needs proc_path=/proc, not %s' % p['proc_path'])
             target, who = netns.find(p['namespace'])
+            number = netns.in_thread(lambda: (netns.enter(target), netns.cookie())[1])
         except netns.NamespaceError as exc:
             module.fail_json(msg=str(exc))
-        p['state_dir'] = os.path.join(p['state_dir'], 'netns', 'net-%d' % target.inode)
+        # By its cookie (never given again) where the kernel has one: a freed inode goes to the next namespace.
+        p['state_dir'] = os.path.join(p['state_dir'], 'netns', 'cookie-%d' % number if number is not None
+                                      else 'net-%d' % target.inode)
         p['fact_path'] = os.path.join(p['state_dir'], 'netops_tcp.fact')
         # The host's drop-in and modules file are the host's: never written, removed or cleaned from here.
         p['persist'], p['sysctl_file'], p['modules_file'] = False, None, None
@@ -395,7 +404,7 @@ def main():
             def inside():
                 netns.enter(target)
                 return dict(run(module, p, planning.Host(p['proc_path'], netns.THREAD_NET), settings, state_file, started),
-                            namespace={'id': target.ident, 'owner': who})
+                            namespace={'id': target.ident, 'cookie': number, 'owner': who, 'state_dir': p['state_dir']})
             result = netns.in_thread(inside)
     except netns.NamespaceError as exc:
         error = '%s: %s; nothing was changed' % (p['namespace'], exc)

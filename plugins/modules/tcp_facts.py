@@ -83,8 +83,8 @@ options:
         pid in it, a path that opens it (C(/run/netns/NAME), C(/proc/PID/ns/net)), its C(ip netns) name,
         its container's name or id (12 hex digits or more), its Kubernetes pod (C(namespace/name), name
         or uid) or its systemd unit. An entry that names nothing here gives a warning.
-      - Each namespace gets the subsets O(gather_subset) asks for, but not C(conntrack) and C(ipvs)
-        (the host's tables), with the same O(ports) and O(top). Its processes are the ones in it, so the
+      - Each namespace gets the subsets O(gather_subset) asks for but C(conntrack) and C(ipvs), with the
+        same O(ports) and O(top), always from netlink (O(backend) is the host's). Its processes are the ones in it, so the
         V(processes) walk reads only theirs; O(process_budget) holds for the walks of all the namespaces
         together (past it, the rest are counted without naming their processes, with a warning).
       - Needs root (entering a namespace takes C(CAP_SYS_ADMIN)) and O(proc_path=/proc).
@@ -184,7 +184,8 @@ ansible_facts:
         - With O(namespaces), the census of the other network namespaces. C(found) counts every one
           on the host, C(items) holds those asked for, sorted by inode, each with the keys of the host's
           census above that apply to a namespace (no C(states_by_family), C(conntrack), C(ipvs), nor
-          sockstat's host-wide C(orphan), C(alloc), C(mem)), and C(id), C(inode), C(owner) (C(kind) pod,
+          sockstat's host-wide C(orphan), C(alloc), C(mem)), and C(id), C(inode), C(cookie) (the kernel's
+          number for the namespace, never given to another, Linux 5.14 and later; else null), C(owner) (C(kind) pod,
           container, unit, netns or process; C(label), a few words naming it), C(members) (its processes)
           and, from M(netops.tcp.audit_facts), C(sysctls), the per-namespace settings of C(keys) whose value
           there differs from the module's own namespace. A namespace that could not be read has C(error)

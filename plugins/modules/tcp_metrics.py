@@ -26,8 +26,10 @@ description:
   - "With O(namespaces), the host's other network namespaces too: C(namespaces) (how many were read) and, for
     the 10 with the most severe findings, then the most sockets, C(namespace_connections) by state,
     C(namespace_findings) and C(namespace_snmp_total) by kernel counter name, each labelled
-    with the namespace's C(id) (C(net:[inode])) and C(namespace) (the pod, container, unit or C(ip netns)
-    name that holds it). Their findings count in C(findings) with the host's own."
+    with the namespace's C(id) (C(net:[inode])), C(namespace) (the pod, container, unit or C(ip netns)
+    name that holds it) and, on Linux 5.14 and later, C(cookie). Their findings count in C(findings) with
+    the host's own. The rises of a namespace's counters are judged since the last file for those 10; for
+    the others, since the namespace was created (info)."
   - Counter-based findings (TIME_WAIT overflows, listen overflows) count the rise since the file was
     last written, read back from it; without one, since boot.
   - Used by the C(netops.tcp.metrics) role, from C(metrics-tcp.yml) or from each audit.

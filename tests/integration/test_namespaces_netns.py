@@ -4,6 +4,7 @@ host, counted against ss run inside each, named, and audited with their own limi
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,12 @@ def run_module(namespace, module, args):
     return result
 
 
+def nstat(namespace):
+    """{counter: value} as nstat prints them inside ``namespace`` (Tcp and TcpExt prefixed)."""
+    out = namespace.run('nstat', '-asz', check=True).stdout
+    return dict((k, int(v)) for k, v in re.findall(r'^(\w+)\s+(\d+)', out, re.M))
+
+
 def sysctl_text(namespace, key):
     return ' '.join(namespace.run('sysctl', '-n', key, check=True).stdout.split())
 
@@ -53,8 +60,9 @@ def test_each_namespace_is_counted_as_ss_counts_it_inside(netns, guests):
     args = {'gather_subset': ['all', 'processes'], 'namespaces': [piling.name, leaking.name, 'no-such-namespace']}
     for _attempt in range(3):
         before = [guest.ss_states() for guest in (piling, leaking)]
+        counters = nstat(piling)
         result = run_module(netns, 'audit_facts', args)
-        if [guest.ss_states() for guest in (piling, leaking)] == before:
+        if [guest.ss_states() for guest in (piling, leaking)] == before and nstat(piling) == counters:
             break
     else:
         pytest.fail('the namespaces kept changing while facts were gathered')
@@ -64,6 +72,10 @@ def test_each_namespace_is_counted_as_ss_counts_it_inside(netns, guests):
     assert [items[piling.name]['states'], items[leaking.name]['states']] == before
     assert before[0]['TIME_WAIT'] == 150 and before[1]['CLOSE_WAIT'] == 40
     assert tcp['states'] == netns.ss_states()  # the module's own namespace holds none of theirs
+    # Each namespace's own counters, as nstat reads them inside it (and not the host's).
+    mine = items[piling.name]['counters']
+    assert mine['ActiveOpens'] == counters['TcpActiveOpens'] >= 150 and mine['TW'] == counters['TcpExtTW']
+    assert mine['ActiveOpens'] != tcp['counters']['ActiveOpens']
     leak = items[leaking.name]
     assert leak['id'] == 'net:[%d]' % inode_of(leaking) and leak['inode'] == inode_of(leaking)
     assert leak['owner']['kind'] == 'netns' and leak['owner']['label'] == 'netns ' + leaking.name
@@ -214,10 +226,10 @@ def test_two_containers_leaking_and_piling_are_found_and_named(isolated_hosts, c
     assert 'In podman container %s' % leaking in markdown and 'In podman container %s' % piling in markdown
     # The same run wrote the host's metrics, the two namespaces among them, in a file promtool accepts.
     prom = host.read('/var/lib/prometheus/node-exporter/netops_tcp.prom')
-    assert ('netops_tcp_namespace_connections{id="%s",namespace="podman container %s",state="CLOSE_WAIT"} 60'
-            % (ids[leaking], leaking)) in prom.splitlines()
-    assert ('netops_tcp_namespace_snmp_total{counter="TCPTimeWaitOverflow",id="%s",namespace="podman container '
-            '%s"} 100' % (ids[piling], piling)) in prom.splitlines()
+    assert re.search(r'^netops_tcp_namespace_connections\{cookie="\d+",id="%s",namespace="podman container %s",'
+                     r'state="CLOSE_WAIT"\} 60$' % (re.escape(ids[leaking]), leaking), prom, re.M)
+    assert re.search(r'^netops_tcp_namespace_snmp_total\{cookie="\d+",counter="TCPTimeWaitOverflow",id="%s",'
+                     r'namespace="podman container %s"\} 100$' % (re.escape(ids[piling]), piling), prom, re.M)
     assert 'netops_tcp_findings{kind="close_wait",severity="warning"} 1' in prom.splitlines()
     assert 'netops_tcp_namespaces 2' in prom.splitlines()
     promtool = shutil.which('promtool')
@@ -253,7 +265,7 @@ def test_sysctl_tune_in_a_container_applies_skips_and_puts_back(isolated_hosts, 
                               "module's own)")
     checked = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': name}, extra=['--check'])
     assert checked['changed'] and [inside(k) for k in keys[:2]] == before  # check mode: nothing written
-    assert host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]) is None
+    assert host.read(checked['namespace']['state_dir'] + '/state.json') is None
     result = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': name})
     assert result['changed'] and result['namespace']['id'] == ident
     assert result['namespace']['owner']['label'] == 'podman container ' + name
@@ -265,15 +277,17 @@ def test_sysctl_tune_in_a_container_applies_skips_and_puts_back(isolated_hosts, 
     assert [host.sysctl(k) for k in keys[:2]] == host_before
     assert [open('/proc/sys/' + k.replace('.', '/')).read() for k in keys] == machine_before
     assert result['sysctl_file'] is None
-    state = json.loads(host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]))
+    kept = result['namespace']['state_dir']
+    assert kept == '/var/lib/netops-tcp/netns/cookie-%d' % result['namespace']['cookie']  # Linux 5.14+: a cookie
+    state = json.loads(host.read(kept + '/state.json'))
     assert state['originals'] == {'net.core.somaxconn': before[0], 'net.ipv4.tcp_fin_timeout': before[1]}
-    record = json.loads(host.read('/var/lib/netops-tcp/netns/net-%s/netops_tcp.fact' % ident[5:-1]))
+    record = json.loads(host.read(kept + '/netops_tcp.fact'))
     assert record['applied'] == {'net.core.somaxconn': '8192', 'net.ipv4.tcp_fin_timeout': '30'}
     again = host.ansible('netops.tcp.sysctl_tune', {'settings': settings, 'namespace': ident})
     assert not again['changed'] and again['applied'] == []
     undo = host.ansible('netops.tcp.sysctl_tune', {'state': 'absent', 'namespace': name})
     assert undo['changed'] and [inside(k) for k in keys[:2]] == before
-    assert host.read('/var/lib/netops-tcp/netns/net-%s/state.json' % ident[5:-1]) is None
+    assert host.read(kept + '/state.json') is None
     # The host's own drop-in, record and originals are untouched, byte for byte, and so are its values.
     assert dict((path, host.read(path)) for path in host_files) == host_files
     assert [host.sysctl(k) for k in keys[:2]] == host_before

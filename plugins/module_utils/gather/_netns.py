@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
+import re
+import socket
+import stat
+import struct
 import threading
 import time
 import typing as t
 
+from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _procfs as procfs
 from ansible_collections.netops.tcp.plugins.module_utils.gather import _runtimes as runtimes
 from ansible_collections.netops.tcp.plugins.module_utils.gather._census import Census, GatherError
@@ -30,8 +36,31 @@ THREAD_NET = '/proc/thread-self/net'
 OWNER_PIDS = 16  # member processes whose cgroup is read to name a namespace's owner
 
 
+# getsockopt(SO_NETNS_COOKIE) (asm-generic/socket.h; Linux 5.14, commit e8b9eab99232): a namespace's number
+# for the boot, never given to another. Its nsfs inode is given again once it is freed, so on its own
+# it cannot tell a container from the one started after it.
+SO_NETNS_COOKIE = 71
+
+
 class NamespaceError(Exception):
     pass
+
+
+def cookie() -> int | None:
+    """The cookie of the calling thread's network namespace, or None before Linux 5.14."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            return int(struct.unpack('=Q', sock.getsockopt(socket.SOL_SOCKET, SO_NETNS_COOKIE, 8))[0])
+    except (OSError, struct.error):
+        return None
+
+
+def fresh_threads(release: str | None = None) -> bool:
+    """Whether each namespace needs a thread of its own: before Linux 5.2 a thread's /proc/<tid>/net could
+    keep showing the namespace it was in before a setns(2) (fixed by commit 1fde6f21d90f, "proc: fix
+    /proc/net/* after setns(2)")."""
+    found = re.match(r'(\d+)\.(\d+)', release or os.uname().release)
+    return not found or (int(found.group(1)), int(found.group(2))) < (5, 2)
 
 
 class Namespace:
@@ -214,7 +243,26 @@ def owner(ns: Namespace, proc_path: str = '/proc', state: runtimes.State | None 
     else:
         comm = (procfs.read_text('%s/%d/comm' % (proc_path, ns.pids[0])) or '?').strip() if ns.pids else '?'
         found['label'] = 'pid %s (%s)' % (found['pid'], comm)
+    # Any local user can name a process, and root a unit or a netns: shown, never acted on by a terminal.
+    found['label'] = text.visible(found['label'])
     return found
+
+
+def resolve(selector: str) -> str:
+    """A path selector as the id of the namespace it opens (stat once, not once a namespace), or as
+    a name nothing matches; other selectors as they are."""
+    if not selector.startswith('/'):
+        return selector
+    try:
+        st = os.stat(selector)
+    except OSError:
+        return '/'
+    return 'net:[%d]' % st.st_ino if stat.S_ISREG(st.st_mode) and st.st_dev == _nsfs_dev() else '/'
+
+
+def _nsfs_dev() -> int | None:
+    own = procfs.namespace_of('/proc')
+    return own[0] if own else None
 
 
 def matches(selector: str, ns: Namespace, who: dict[str, t.Any]) -> bool:
@@ -224,11 +272,7 @@ def matches(selector: str, ns: Namespace, who: dict[str, t.Any]) -> bool:
     if selector in (ns.ident, str(ns.inode)) or (selector.isdigit() and int(selector) in ns.pids):
         return True
     if selector.startswith('/'):
-        try:
-            st = os.stat(selector)
-        except OSError:
-            return False
-        return (st.st_dev, st.st_ino) == (ns.dev, ns.inode)
+        return False  # resolved to its id first (``resolve``)
     if selector in ns.names or selector in (who.get('unit'), who.get('pod_uid'), who.get('pod')):
         return True
     pod = who.get('pod') or ''
@@ -267,7 +311,7 @@ def find(selector: str, proc_path: str = '/proc', run_netns: str = RUN_NETNS,
     check_selector(selector, 'namespace')
     state = state or runtimes.State()
     found = [(ns, owner(ns, proc_path, state)) for ns in discover(proc_path, run_netns)[0]]
-    hits = [(ns, who) for ns, who in found if matches(selector, ns, who)]
+    hits = [(ns, who) for ns, who in found if matches(resolve(selector), ns, who)]
     if not hits:
         raise NamespaceError('namespace: %r names no network namespace on this host (other than the module\'s own)'
                              % selector)
@@ -308,7 +352,7 @@ class Gathering:
             return named, len(found)
         chosen = []
         for selector in self.selectors:
-            hits = [item for item in named if matches(selector, *item)]
+            hits = [item for item in named if matches(resolve(selector), *item)]
             if not hits:
                 self.warnings.append('namespaces: no network namespace on this host matches %r' % selector)
             chosen += [item for item in hits if item not in chosen]
@@ -325,7 +369,10 @@ class Gathering:
         self.unwalked = 0
         # One helper thread goes from namespace to namespace (setns from one to the next): a thread each
         # would cost as much again as the census of an idle namespace.
-        items = in_thread(lambda: [self._item(ns, who, here) for ns, who in chosen])
+        if fresh_threads():
+            items = [in_thread(functools.partial(self._item, ns, who, here)) for ns, who in chosen]
+        else:
+            items = in_thread(lambda: [self._item(ns, who, here) for ns, who in chosen])
         if self.unwalked:
             self.warnings.append('namespaces: processes: the %s s budget ran out; the processes of %d namespaces '
                                  'were not read (process_budget)' % (self.process_budget, self.unwalked))
@@ -336,12 +383,20 @@ class Gathering:
 
     def _item(self, ns: Namespace, who: dict[str, t.Any], here: dict[str, t.Any] | None) -> dict[str, t.Any]:
         """One namespace's item, gathered by the helper thread after it entered it."""
-        item: dict[str, t.Any] = {'id': ns.ident, 'inode': ns.inode, 'owner': who, 'members': len(ns.pids)}
+        item: dict[str, t.Any] = {'id': ns.ident, 'inode': ns.inode, 'cookie': None, 'owner': who,
+                                  'members': len(ns.pids)}
         try:
             enter(ns, self.proc, self.run_netns)
+            item['cookie'] = cookie()
             facts, warnings = self._census(ns)
         except (NamespaceError, GatherError, OSError) as exc:
             item['error'] = str(exc)
+            self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], exc))
+            return item
+        except Exception as exc:  # pylint: disable=broad-except
+            # Whatever one namespace meets (a dump the kernel cut short, a file of another shape), the
+            # others are still counted.
+            item['error'] = '%s: %s' % (type(exc).__name__, exc)
             self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], exc))
             return item
         if here is not None:

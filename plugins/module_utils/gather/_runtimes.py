@@ -15,6 +15,7 @@ import re
 import typing as t
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
+from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 
 STATE_LIMIT = 64 * 1024 * 1024  # containers.json lists every container of the host
 CONFIG_LIMIT = 4 * 1024 * 1024
@@ -47,8 +48,8 @@ _STORAGE_SETTING = re.compile(r'^\s*(graphroot|runroot)\s*=\s*"([^"]+)"', re.M)
 
 
 def _text(value: object) -> str | None:
-    """Host text kept as a name: a non-empty string cut to NAME_LENGTH."""
-    return value[:NAME_LENGTH] if isinstance(value, str) and value else None
+    """Host text kept as a name: a non-empty string cut to NAME_LENGTH, every character visible."""
+    return text.visible(value[:NAME_LENGTH]) if isinstance(value, str) and value else None
 
 
 def _json(path: str, limit: int = CONFIG_LIMIT) -> t.Any:
@@ -121,7 +122,9 @@ class State:
                 for name in LISTS:
                     listed = _json(self._path(os.path.join(directory, name)), STATE_LIMIT)
                     for item in listed if isinstance(listed, list) else []:
-                        names = item.get('names') if isinstance(item, dict) else None
+                        if not isinstance(item, dict):
+                            continue
+                        names = item.get('names')
                         if isinstance(item.get('id'), str) and isinstance(names, list) and names and _text(names[0]):
                             self._names[item['id']] = _text(names[0])  # type: ignore[assignment]
         return self._names
@@ -142,10 +145,16 @@ class State:
 
     def container(self, runtime: str, ident: str) -> dict[str, t.Any]:
         """{'runtime', 'name', 'pod', 'pod_uid', 'sandbox'} of a container (64 hex digits), each None or
-        False when its runtime's files do not say."""
+        False when its runtime's files do not say (or say it in a shape they never have)."""
         found: dict[str, t.Any] = {'runtime': runtime, 'name': None, 'pod': None, 'pod_uid': None, 'sandbox': False}
         if not re.match(r'^[0-9a-f]{64}$', ident):
             return found
+        try:
+            return self._container(dict(found), runtime, ident)
+        except Exception:  # pylint: disable=broad-except
+            return found  # a runtime's file of another shape: the container stays unnamed, the census goes on
+
+    def _container(self, found: dict[str, t.Any], runtime: str, ident: str) -> dict[str, t.Any]:
         if runtime in ('podman', 'cri-o'):
             found['name'] = self.storage_names().get(ident)
             for directory in self.storage():

@@ -16,7 +16,7 @@ import re
 import time
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
-from ansible_collections.netops.tcp.plugins.module_utils.judge._namespaces import RISES as NAMESPACE_COUNTERS
+from ansible_collections.netops.tcp.plugins.module_utils.judge._namespaces import RISES as NAMESPACE_COUNTERS, worst_first
 from ansible_collections.netops.tcp.plugins.module_utils.common import _text as text
 from ansible_collections.netops.tcp.plugins.module_utils.gather._census import STATES
 
@@ -165,21 +165,16 @@ def render(tcp, sysctl_facts, record, findings, expected=None):
 
 
 def worst_namespaces(namespaces, found, count=TOP_NAMESPACES):
-    """[(namespace item, its findings)] of the ``count`` namespaces read with the most severe findings, then
-    the most findings, then the most sockets."""
+    """[(namespace item, its findings)] of the ``count`` namespaces read that come first in the report's
+    order (judge/_namespaces.worst_first)."""
     per = {}
     for item in found:
         if item.get('namespace'):
             per.setdefault(item['namespace'], []).append(item)
     read = [item for item in namespaces.get('items') or []
             if isinstance(item, dict) and isinstance(item.get('id'), str) and not item.get('error')]
-
-    def order(item):
-        mine = per.get(item['id'], [])
-        worst = max([findings.rank(f['severity']) for f in mine] or [-1])
-        return -worst, -len(mine), -(item.get('total') if isinstance(item.get('total'), int) else 0), item['id']
-
-    return [(item, per.get(item['id'], [])) for item in sorted(read, key=order)[:count]]
+    read.sort(key=lambda item: worst_first(per.get(item['id'], []), item))
+    return [(item, per.get(item['id'], [])) for item in read[:count]]
 
 
 def _namespaces(out, namespaces, found):
@@ -188,6 +183,8 @@ def _namespaces(out, namespaces, found):
             'census.', len(read))
     for item, mine in worst_namespaces(namespaces, found):
         labels = {'id': item['id'], 'namespace': (item.get('owner') or {}).get('label') or ''}
+        if isinstance(item.get('cookie'), int):
+            labels['cookie'] = item['cookie']  # one per id: tells the next run's counters from another namespace's
         states = item.get('states') or {}
         for state in STATES:
             out.add('namespace_connections', 'gauge', 'TCP sockets by state in one of the host\'s other network '
@@ -204,17 +201,19 @@ def _namespaces(out, namespaces, found):
 _SAMPLE = re.compile(r'^%s(\w+_total) (\d+)$' % PREFIX)
 
 
-_NAMESPACE_SAMPLE = re.compile(r'^%snamespace_snmp_total\{counter="(\w+)",id="(net:\[\d+\])",' % PREFIX
-                               + r'namespace="[^\n]*"\} (\d+)$')
+_NAMESPACE_SAMPLE = re.compile(r'^%snamespace_snmp_total\{(?:cookie="(\d+)",)?counter="(\w+)",id="(net:\[\d+\])",'
+                               % PREFIX + r'namespace="[^\n]*"\} (\d+)$')
 
 
 def previous_namespace_counters(old):
-    """{namespace id: {'counters': {kernel counter: value}}} from an earlier file of ours."""
+    """{namespace id: {'cookie', 'counters': {kernel counter: value}}} from an earlier file of ours."""
     found = {}
     for line in (old or '').splitlines():
         match = _NAMESPACE_SAMPLE.match(line)
         if match:
-            found.setdefault(match.group(2), {'counters': {}})['counters'][match.group(1)] = int(match.group(3))
+            entry = found.setdefault(match.group(3), {'cookie': int(match.group(1)) if match.group(1) else None,
+                                                      'counters': {}})
+            entry['counters'][match.group(2)] = int(match.group(4))
     return found
 
 

@@ -56,6 +56,27 @@ def _names(labels):
     return shown + (' and %d more' % (len(labels) - NAMED) if len(labels) > NAMED else '')
 
 
+def same(old, cookie, label):
+    """Whether ``old``, the last audit's entry under a namespace's id, is that namespace: by its cookie when
+    both have one (the kernel gives a freed inode to the next namespace), else by its label, if known."""
+    if not isinstance(old, dict):
+        return False
+    if old.get('cookie') is not None and cookie is not None:
+        return old['cookie'] == cookie
+    return old.get('label') in (None, label)
+
+
+def sockets(item):
+    """A namespace's sockets, all states."""
+    return sum(v for v in (item.get('states') or {}).values() if isinstance(v, int) and not isinstance(v, bool))
+
+
+def worst_first(found, item):
+    """The sort key that puts the worst namespace first (the report's and the metrics' order): the most
+    severe finding, then the most findings, then the most sockets, then the id."""
+    return -max([findings.rank(f['severity']) for f in found] or [-1]), -len(found), -sockets(item), item.get('id') or ''
+
+
 def _plural(count, word):
     return '%d %s%s' % (count, word, '' if count == 1 else 's')
 
@@ -73,8 +94,10 @@ def _settings_finding(names, group, record, defaults):
     return findings.finding(
         'namespace_settings', 'info',
         '%s (%s) %s without settings the host\'s profile %s@%s sets: %s. A new network namespace starts from the '
-        'kernel\'s defaults, not the host\'s values, and the profile tunes the host\'s namespace only: set them in the '
-        'pod spec (securityContext.sysctls) or the container\'s --sysctl, or apply the profile in the namespace.'
+        'kernel\'s defaults for most settings (tcp_rmem, tcp_wmem and the congestion control are copied from the '
+        'host), and the profile tunes the host\'s namespace only: set them in the pod spec (securityContext.sysctls; '
+        'the kubelet must allow those Kubernetes calls unsafe, such as somaxconn, with --allowed-unsafe-sysctls), the '
+        'container\'s --sysctl, or apply the profile in the namespace (sysctl_tune namespace).'
         % (_plural(len(group), 'network namespace'), _names([label for label, _differ in group]),
            'runs' if len(group) == 1 else 'run', record.get('profile'), record.get('version'), '; '.join(parts)),
         key=first[0], expected=first[2], actual=first[1])
@@ -114,34 +137,34 @@ def judge(namespaces, sysctl_facts, record, limits, before=None):
                 unread.append('%s: %s' % (label, item['error']))
             continue
         counters = item.get('counters') or {}
-        remembered[item['id']] = {'label': label, 'counters': dict((k, counters[k]) for k in RISES if k in counters)}
-        previous = (before.get(item['id']) or {}).get('counters')
+        remembered[item['id']] = {'label': label, 'cookie': item.get('cookie'),
+                                  'counters': dict((k, counters[k]) for k in RISES if k in counters)}
+        old = before.get(item['id'])
+        previous = old.get('counters') if same(old, item.get('cookie'), label) else None
         found = findings.health_findings(item, _keys(item, keys, host_keys), limits, previous,
                                          'since the namespace was created')
         for finding in found:
             finding['message'] = 'In %s: %s' % (label, finding['message'])
             finding['namespace'] = item['id']
         if found:
-            sockets = sum(v for v in (item.get('states') or {}).values() if isinstance(v, int))
-            judged.append((label, found, sockets))
+            judged.append((worst_first(found, item), label, found))
         differ = _settings(item, keys, record)
         if differ:
             unset.setdefault(tuple(key for key, _here, _want in differ), []).append((label, differ))
-    # The worst first: the most severe finding, then the most findings, then the most sockets.
-    judged.sort(key=lambda one: (-max(findings.rank(f['severity']) for f in one[1]), -len(one[1]), -one[2], one[0]))
-    result = [finding for _label, found, _sockets in judged[:LISTED] for finding in found]
+    judged.sort(key=lambda one: one[0])
+    result = [finding for _order, _label, found in judged[:LISTED] for finding in found]
     rest = judged[LISTED:]
     if rest:
         kinds = {}
-        for _label, found, _sockets in rest:
+        for _order, _label, found in rest:
             for finding in found:
                 kinds[finding['kind']] = kinds.get(finding['kind'], 0) + 1
-        worst = max((f for _l, found, _s in rest for f in found), key=lambda f: findings.rank(f['severity']))
+        worst = max((f for _o, _l, found in rest for f in found), key=lambda f: findings.rank(f['severity']))
         result.append(findings.finding(
             'namespaces', worst['severity'],
             '%d more network %s findings (%s): %s. Their census is in ansible_facts.tcp.namespaces.'
             % (len(rest), 'namespace has' if len(rest) == 1 else 'namespaces have',
-               ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([one[0] for one in rest])),
+               ', '.join('%s %d' % kv for kv in sorted(kinds.items())), _names([one[1] for one in rest])),
             actual=len(rest)))
     if unread:
         result.append(findings.finding('namespaces', 'warning', '%s could not be read, so %s not audited: %s.'

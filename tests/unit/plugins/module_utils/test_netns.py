@@ -109,6 +109,15 @@ def test_runtime_files_that_are_not_what_they_should_be_name_nothing(tmp_path):
           [{'id': PODMAN_ID, 'names': ['x' * 1000 + '\n']}])
     assert runtimes.State(str(root)).container('podman', PODMAN_ID)['name'] == 'x' * runtimes.NAME_LENGTH
     assert runtimes.State(str(root)).container('podman', '../../etc')['name'] is None  # ids are 64 hex digits
+    write(root, '/var/lib/containers/storage/overlay-containers/containers.json',
+          [1, None, [], {'id': 5}, {'id': PODMAN_ID, 'names': 'web'}, {'id': PODMAN_ID, 'names': ['a\x1b[2Jb']}])
+    assert runtimes.State(str(root)).container('podman', PODMAN_ID)['name'] == 'a\\x1b[2Jb'  # shown, not obeyed
+    write(root, '/var/lib/docker/containers/%s/config.v2.json' % DOCKER_ID, {'Name': ['x'], 'Config': 'labels'})
+    assert runtimes.State(str(root)).container('docker', DOCKER_ID) == {
+        'runtime': 'docker', 'name': None, 'pod': None, 'pod_uid': None, 'sandbox': False}
+    write(root, '/run/containerd/io.containerd.runtime.v2.task/k8s.io/%s/config.json' % APP_ID,
+          {'annotations': {'io.kubernetes.cri.sandbox-name': {'nested': 1}}})
+    assert runtimes.State(str(root)).container('containerd', APP_ID)['pod'] is None
 
 
 def test_storage_conf_moves_the_graphroot_and_rm_containers_are_listed_too(tmp_path):
@@ -204,8 +213,23 @@ def test_each_namespace_is_judged_against_its_own_limits():
         'TIME_WAIT) against tcp_max_tw_buckets=200: past it the kernel destroys them at once. Use keep-alive or '
         'connection pools on the side that closes first, or raise the limit. TCPTimeWaitOverflow rose by 3 since the '
         'last audit.')
-    assert remembered == {'net:[1]': {'label': 'podman container piling (net:[1])', 'counters': {'TCPTimeWaitOverflow': 4}},
-                          'net:[2]': {'label': 'podman container calm (net:[2])', 'counters': {'TCPTimeWaitOverflow': 0}}}
+    assert remembered == {
+        'net:[1]': {'label': 'podman container piling (net:[1])', 'cookie': None, 'counters': {'TCPTimeWaitOverflow': 4}},
+        'net:[2]': {'label': 'podman container calm (net:[2])', 'cookie': None, 'counters': {'TCPTimeWaitOverflow': 0}}}
+
+
+def test_a_reused_inode_is_another_namespace():
+    # The kernel gives a freed nsfs inode to the next namespace: the last audit's counters under the same id
+    # are that namespace's only when the cookies (Linux 5.14+), or without them the labels, agree.
+    now = item(1, 'podman container piling', {'TIME_WAIT': 190}, {'TCPTimeWaitOverflow': 4},
+               sysctls={'net.ipv4.tcp_max_tw_buckets': 200}, cookie=8)
+    for old, since in (({'cookie': 8, 'counters': {'TCPTimeWaitOverflow': 1}}, 'rose by 3 since the last audit'),
+                       ({'cookie': 7, 'counters': {'TCPTimeWaitOverflow': 1}}, 'rose by 4 since the namespace was created'),
+                       ({'label': 'pod a/b (net:[1])', 'counters': {'TCPTimeWaitOverflow': 1}},
+                        'rose by 4 since the namespace was created'),
+                       ({'counters': {'TCPTimeWaitOverflow': 1}}, 'rose by 3 since the last audit')):
+        found, _remembered = judged([dict(now)], before={'net:[1]': old})
+        assert found[0]['message'].endswith('TCPTimeWaitOverflow %s.' % since), old
 
 
 def test_host_wide_settings_are_not_judged_in_a_namespace():
@@ -253,9 +277,11 @@ def test_namespaces_without_the_profile_settings_get_one_info_finding():
         'message': "7 network namespaces (pod shop/web-1 (net:[1]), pod shop/web-2 (net:[2]), pod shop/web-3 (net:[3]), "
                    "pod shop/web-4 (net:[4]), pod shop/web-5 (net:[5]) and 2 more) run without settings the host's "
                    "profile web_frontend@2 sets: net.core.somaxconn 4096 there (the kernel's default), 16384 on the "
-                   "host. A new network namespace starts from the kernel's defaults, not the host's values, and the "
-                   "profile tunes the host's namespace only: set them in the pod spec (securityContext.sysctls) or the "
-                   "container's --sysctl, or apply the profile in the namespace."}]
+                   "host. A new network namespace starts from the kernel's defaults for most settings (tcp_rmem, "
+                   "tcp_wmem and the congestion control are copied from the host), and the profile tunes the host's "
+                   "namespace only: set them in the pod spec (securityContext.sysctls; the kubelet must allow those "
+                   "Kubernetes calls unsafe, such as somaxconn, with --allowed-unsafe-sysctls), the container's "
+                   "--sysctl, or apply the profile in the namespace (sysctl_tune namespace)."}]
     assert judged([item(1, 'pod a/b')], record=None)[0] == []  # no profile on the host: nothing to compare
 
 
@@ -280,7 +306,10 @@ def test_metrics_write_the_worst_namespaces_only_with_their_counters_read_back()
     assert 'netops_tcp_namespace_findings{id="net:[400]",namespace="podman container \\"odd\\"\\nname"} 1' in series
     assert len([line for line in series if 'namespace_connections' in line]) == 10 * len(STATES)
     previous = metrics.previous_namespace_counters(text)
-    assert previous['net:[314]'] == {'counters': {'TCPTimeWaitOverflow': 14, 'OutSegs': 7}}
+    assert previous['net:[314]'] == {'cookie': None, 'counters': {'TCPTimeWaitOverflow': 14, 'OutSegs': 7}}
+    items[14]['cookie'] = 99
+    text = metrics.render({'namespaces': {'items': items}}, {}, None, found)
+    assert metrics.previous_namespace_counters(text)['net:[314]']['cookie'] == 99
     assert 'net:[300]' not in previous and 'net:[400]' not in previous  # not written; no counters of its own
 
 
@@ -307,3 +336,35 @@ def test_the_process_budget_holds_for_every_namespace_together(monkeypatch):
     assert asked == [(True, 0.3), (False, -0.1), (False, -0.4)]
     assert gathering.warnings == ['namespaces: processes: the 0.5 s budget ran out; the processes of 2 namespaces were '
                                   'not read (process_budget)']
+
+
+def test_one_namespace_that_fails_does_not_stop_the_others(monkeypatch):
+    """A namespace that cannot be entered, or whose census meets anything at all, has its error; the helper
+    thread enters the next one before counting it, so no census runs where the last one left it."""
+    gathering = netns.Gathering(['all'], ['states'])
+    entered, counted = [], []
+
+    def enter(ns, *_args):
+        if ns.inode == 2:
+            raise netns.NamespaceError('cannot enter it: Operation not permitted')
+        entered.append(ns.inode)
+
+    class Census:
+        def __init__(self, *_args, **kw):
+            self.netns, self.warnings = kw['netns'], []
+
+        def gather(self):
+            counted.append((self.netns[1], entered[-1]))
+            if self.netns[1] == 3:
+                raise KeyError('state')
+            return {'states': {}}
+
+    monkeypatch.setattr(netns, 'Census', Census)
+    monkeypatch.setattr(netns, 'enter', enter)
+    monkeypatch.setattr(netns, 'cookie', lambda: 42)
+    monkeypatch.setattr(gathering, 'chosen', lambda: ([(namespace(n), {'label': 'pod a/%d' % n}) for n in (1, 2, 3, 4)], 4))
+    items = gathering.gather()['items']
+    assert [item.get('error') for item in items] == [None, 'cannot enter it: Operation not permitted', "KeyError: 'state'",
+                                                      None]
+    assert counted == [(1, 1), (3, 3), (4, 4)]  # each census in the namespace entered just before it
+    assert [item['cookie'] for item in items] == [42, None, 42, 42]
