@@ -285,8 +285,9 @@ def matches(selector: str, ns: Namespace, who: dict[str, t.Any]) -> bool:
 
 
 # What a namespace's census leaves out: host-wide figures (sockstat's orphan, alloc and mem count
-# every namespace; conntrack's limit and IPVS are the host's), the host's gathering stamps, and the
-# split by family (kept small: 200 namespaces go into one host's facts).
+# every namespace), conntrack (its count is the namespace's but its limit the host's, which the host's
+# facts judge) and IPVS (a director is a host), the host's gathering stamps, and the split by family
+# (kept small: 200 namespaces go into one host's facts).
 _HOST_WIDE_SOCKSTAT = ('orphan', 'alloc', 'mem', 'mem_bytes')
 NAMESPACE_SUBSETS = ('states', 'listeners', 'counters', 'sockstat', 'ephemeral_ports', 'processes')
 
@@ -368,7 +369,7 @@ class Gathering:
         self.deadline = time.monotonic() + self.process_budget
         self.unwalked = 0
         # One helper thread goes from namespace to namespace (setns from one to the next): a thread each
-        # would cost as much again as the census of an idle namespace.
+        # would cost as much again as the census of an idle namespace. Older kernels need one each.
         if fresh_threads():
             items = [in_thread(functools.partial(self._item, ns, who, here)) for ns, who in chosen]
         else:
@@ -389,15 +390,12 @@ class Gathering:
             enter(ns, self.proc, self.run_netns)
             item['cookie'] = cookie()
             facts, warnings = self._census(ns)
-        except (NamespaceError, GatherError, OSError) as exc:
-            item['error'] = str(exc)
-            self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], exc))
-            return item
         except Exception as exc:  # pylint: disable=broad-except
-            # Whatever one namespace meets (a dump the kernel cut short, a file of another shape), the
-            # others are still counted.
-            item['error'] = '%s: %s' % (type(exc).__name__, exc)
-            self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], exc))
+            # Whatever one namespace meets (gone, refused, a dump the kernel cut short, a file of another
+            # shape), the others are still counted.
+            known = isinstance(exc, (NamespaceError, GatherError, OSError))
+            item['error'] = str(exc) if known else '%s: %s' % (type(exc).__name__, exc)
+            self.warnings.append('namespaces: %s (%s) not gathered: %s' % (ns.ident, who['label'], item['error']))
             return item
         if here is not None:
             facts['sysctls'] = dict((k, v) for k, v in facts['sysctls'].items()

@@ -98,11 +98,11 @@ class State:
             roots = {'graphroot': GRAPHROOT, 'runroot': RUNROOT}
             for conf in STORAGE_CONFS:
                 try:
-                    text = files.read_text(self._path(conf), errors='replace', follow=False, limit=CONFIG_LIMIT)
+                    settings = files.read_text(self._path(conf), errors='replace', follow=False, limit=CONFIG_LIMIT)
                 except OSError:
-                    text = None
-                if text is not None:
-                    roots.update(_STORAGE_SETTING.findall(text))
+                    settings = None
+                if settings is not None:
+                    roots.update(_STORAGE_SETTING.findall(settings))
                     break
             found: list[str] = []
             for root in (roots['graphroot'], roots['runroot']):
