@@ -407,7 +407,7 @@ def main():
                             namespace={'id': target.ident, 'cookie': number, 'owner': who, 'state_dir': p['state_dir']})
             result = netns.in_thread(inside)
     except netns.NamespaceError as exc:
-        error = '%s: %s; nothing was changed' % (p['namespace'], exc)
+        error = 'namespace %s: %s; nothing was changed' % (p['namespace'], exc)
     except OSError as exc:
         # A file of ours that cannot be read (not one that is absent): nothing was written yet.
         error = 'cannot read %s: %s; nothing was changed' % (exc.filename, files.describe(exc))

@@ -291,3 +291,18 @@ def test_sysctl_tune_in_a_container_applies_skips_and_puts_back(isolated_hosts, 
     # The host's own drop-in, record and originals are untouched, byte for byte, and so are its values.
     assert dict((path, host.read(path)) for path in host_files) == host_files
     assert [host.sysctl(k) for k in keys[:2]] == host_before
+
+
+def test_the_tune_role_tunes_a_container_by_name(isolated_hosts, containers):
+    host = isolated_hosts()[0]
+    name = containers('roled', 'print("ready", flush=True)\nimport time\ntime.sleep(600)')
+    pid = podman_inspect(name, '{{.State.Pid}}')
+    before = host.sysctl('net.core.somaxconn')
+    tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', json.dumps({
+        'tcp_tune_profile': 'web_frontend', 'tcp_tune_namespace': name}))
+    assert tune.returncode == 0, tune.stdout[-3000:]
+    inside = subprocess.run(['nsenter', '-t', pid, '-n', 'sysctl', '-n', 'net.core.somaxconn', 'net.ipv4.tcp_fin_timeout'],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert inside == ['16384', '30']  # web_frontend@2's values, in the container
+    assert host.sysctl('net.core.somaxconn') == before and host.read('/etc/sysctl.d/60-netops-tcp.conf') is None
+    assert '"net.core.netdev_max_backlog": "host-global: set it on the host, not inside a network namespace"' in tune.stdout
