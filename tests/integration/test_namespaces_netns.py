@@ -243,8 +243,8 @@ def test_sysctl_tune_in_a_container_applies_skips_and_puts_back(isolated_hosts, 
     host = isolated_hosts()[0]
     tune = host.playbook(os.path.join(ROOT, 'tune-tcp.yml'), '-e', 'tcp_tune_profile=web_frontend')
     assert tune.returncode == 0, tune.stdout[-3000:]
-    host_files = dict((path, host.read(path)) for path in ('/etc/sysctl.d/60-netops-tcp.conf', DEFAULT_FACT,
-                                                            '/var/lib/netops-tcp/state.json'))
+    paths = ('/etc/sysctl.d/60-netops-tcp.conf', DEFAULT_FACT, '/var/lib/netops-tcp/state.json')
+    host_files = dict((path, host.read(path)) for path in paths)
     assert all(host_files.values())
     name = containers('tuned', 'print("ready", flush=True)\nimport time\ntime.sleep(600)')
     pid = podman_inspect(name, '{{.State.Pid}}')

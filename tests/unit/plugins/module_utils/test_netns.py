@@ -364,7 +364,7 @@ def test_one_namespace_that_fails_does_not_stop_the_others(monkeypatch):
     monkeypatch.setattr(netns, 'cookie', lambda: 42)
     monkeypatch.setattr(gathering, 'chosen', lambda: ([(namespace(n), {'label': 'pod a/%d' % n}) for n in (1, 2, 3, 4)], 4))
     items = gathering.gather()['items']
-    assert [item.get('error') for item in items] == [None, 'cannot enter it: Operation not permitted', "KeyError: 'state'",
-                                                      None]
+    errors = [item.get('error') for item in items]
+    assert errors == [None, 'cannot enter it: Operation not permitted', "KeyError: 'state'", None]
     assert counted == [(1, 1), (3, 3), (4, 4)]  # each census in the namespace entered just before it
     assert [item['cookie'] for item in items] == [42, None, 42, 42]
