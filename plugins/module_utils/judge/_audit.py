@@ -140,8 +140,7 @@ def _host_entry(host, expected_for, thresholds, before, record_name, source, max
         found = findings.host_findings(tcp, sysctl_facts, record, expected_profile, dropin, thresholds,
                                        _numbers((before or {}).get('counters')))
         if 'namespaces' in tcp:
-            limits = dict(findings.DEFAULT_THRESHOLDS, **(thresholds or {}))
-            more, remembered = namespaces.judge(tcp['namespaces'], sysctl_facts, record, limits,
+            more, remembered = namespaces.judge(tcp['namespaces'], sysctl_facts, record, findings.limits_of(thresholds),
                                                 (before or {}).get('namespaces'))
             found = sorted(found + more, key=findings.order)
     if tcp and source == 'cache' and max_age is not None:

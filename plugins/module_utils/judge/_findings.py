@@ -521,16 +521,25 @@ def check_thresholds(thresholds):
             raise ValueError('threshold %s: %r is not a number of zero or more' % (name, value))
 
 
+def limits_of(thresholds):
+    """The thresholds in effect: the defaults, with ``thresholds`` (checked by the caller) over them."""
+    return dict(DEFAULT_THRESHOLDS, **(thresholds or {}))
+
+
+def release_of(sysctl_facts):
+    """The kernel release a host's sysctl facts name, or None when they name none that parses."""
+    try:
+        return KernelRelease(((sysctl_facts or {}).get('kernel') or {}).get('version') or '')
+    except KernelVersionError:
+        return None
+
+
 def host_findings(tcp, sysctl_facts, record, expected_profile, dropin=None, thresholds=None, previous=None):
     """Every finding for one host, the most severe first; ``previous``: counters of the last audit."""
     check_thresholds(thresholds)
-    limits = dict(DEFAULT_THRESHOLDS)
-    limits.update(thresholds or {})
+    limits = limits_of(thresholds)
     keys = (sysctl_facts or {}).get('keys') or {}
-    try:
-        release = KernelRelease(((sysctl_facts or {}).get('kernel') or {}).get('version') or '')
-    except KernelVersionError:
-        release = None
+    release = release_of(sysctl_facts)
     context = catalog.host_context(sysctl_facts)
     found = profile_findings(record, expected_profile, keys, (sysctl_facts or {}).get('sources'), dropin,
                              (sysctl_facts or {}).get('boot_modules'), release, context)

@@ -164,24 +164,23 @@ def render(tcp, sysctl_facts, record, findings, expected=None):
     return out.text()
 
 
-def worst_namespaces(namespaces, found, count=TOP_NAMESPACES):
-    """[(namespace item, its findings)] of the ``count`` namespaces read that come first in the report's
-    order (judge/_namespaces.worst_first)."""
+def worst_namespaces(read, found, count=TOP_NAMESPACES):
+    """[(namespace item, its findings)] of the ``count`` namespaces of ``read`` (items the census read)
+    that come first in the report's order (judge/_namespaces.worst_first)."""
     per = {}
     for item in found:
         if item.get('namespace'):
             per.setdefault(item['namespace'], []).append(item)
-    read = [item for item in namespaces.get('items') or []
-            if isinstance(item, dict) and isinstance(item.get('id'), str) and not item.get('error')]
-    read.sort(key=lambda item: worst_first(per.get(item['id'], []), item))
-    return [(item, per.get(item['id'], [])) for item in read[:count]]
+    ordered = sorted(read, key=lambda item: worst_first(per.get(item['id'], []), item))
+    return [(item, per.get(item['id'], [])) for item in ordered[:count]]
 
 
 def _namespaces(out, namespaces, found):
-    read = [item for item in namespaces.get('items') or [] if isinstance(item, dict) and not item.get('error')]
+    read = [item for item in namespaces.get('items') or []
+            if isinstance(item, dict) and isinstance(item.get('id'), str) and not item.get('error')]
     out.add('namespaces', 'gauge', 'The host\'s other network namespaces (containers, pods, ip netns) read by the '
             'census.', len(read))
-    for item, mine in worst_namespaces(namespaces, found):
+    for item, mine in worst_namespaces(read, found):
         labels = {'id': item['id'], 'namespace': (item.get('owner') or {}).get('label') or ''}
         if isinstance(item.get('cookie'), int):
             labels['cookie'] = item['cookie']  # one per id: tells the next run's counters from another namespace's

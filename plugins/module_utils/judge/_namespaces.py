@@ -10,7 +10,6 @@ namespaces, and one finding that counts the rest.
 
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _findings as findings
 from ansible_collections.netops.tcp.plugins.module_utils.model import _catalog as catalog
-from ansible_collections.netops.tcp.plugins.module_utils.model._kernel import KernelRelease, KernelVersionError
 
 LISTED = 10  # namespaces whose findings a host's entry lists; the others are counted
 NAMED = 5  # namespaces a summary finding names
@@ -105,9 +104,8 @@ def _settings_finding(names, group, record, defaults):
 
 def kernel_defaults(sysctl_facts, keys):
     """{key: the running kernel's own default of ``keys`` as text} where the catalog knows it."""
-    try:
-        release = KernelRelease(((sysctl_facts or {}).get('kernel') or {}).get('version') or '')
-    except KernelVersionError:
+    release = findings.release_of(sysctl_facts)
+    if release is None:
         return {}
     context, found = catalog.host_context(sysctl_facts), {}
     for key in keys:
