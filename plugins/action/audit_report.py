@@ -2,8 +2,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet audit on the controller, in one task: every host's findings from its facts (each expected
 profile resolved once, the previous report read once), a host at a time, with the report files
-written as it goes: memory holds the summary and the worst hosts, not the fleet's facts."""
+written as it goes: memory holds the summary and the worst hosts, not the fleet's facts. With ``merge``
+the entries come from the report.json of audits run in slices instead, read side by side in name
+order: the merged report is the one a single run over all their hosts writes."""
 
+import heapq
 import os
 import time
 
@@ -32,7 +35,27 @@ SPEC = dict(
     dest=dict(type='path', required=True),
     fail_on=dict(type='str', choices=['none', 'info', 'warning', 'critical'], default='none'),
     query=dict(type='str', default=''),
+    merge=dict(type='list', elements='path', default=[]),
+    stats_hosts=dict(type='int', default=20),
 )
+
+
+def _tagged(index, handle, shown):
+    for name, entry in report_files.partial_entries(handle, shown + '/report.json'):
+        yield name, index, entry
+
+
+def _merged(handles, shown):
+    """(name, entry) of every host of the partial reports (open report.json files of the directories
+    ``shown``), in name order; a host in two of them fails, naming both."""
+    streams = [_tagged(index, handle, shown[index]) for index, handle in enumerate(handles)]
+    last = None
+    for name, index, entry in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
+        if last is not None and name == last[0]:
+            raise ValueError('host %s is in two partial reports, %s and %s: merge the reports of one sliced '
+                             'audit, each host in one slice' % (name, shown[last[1]], shown[index]))
+        last = (name, index)
+        yield name, entry
 
 
 class ActionModule(ControllerAction):
@@ -41,6 +64,12 @@ class ActionModule(ControllerAction):
 
     def run(self, tmp=None, task_vars=None):
         args, result, task_vars = self.start(tmp, task_vars)
+        if args['merge'] and args['hosts'] is not None:
+            raise AnsibleActionFail('audit_report: merge and hosts are exclusive: the merged report holds the hosts '
+                                    'of the partial reports')
+        if not 0 <= args['stats_hosts'] <= fleet_summary.KEPT:
+            raise AnsibleActionFail('audit_report: stats_hosts: %d is not between 0 and %d'
+                                    % (args['stats_hosts'], fleet_summary.KEPT))
         names = args['hosts'] if args['hosts'] is not None else task_vars.get('ansible_play_hosts', [])
         names = sorted(set(str(name) for name in names))
         if args['source'] == 'cache':
@@ -75,6 +104,7 @@ class ActionModule(ControllerAction):
         max_age = args['max_age'] if args['source'] == 'cache' else None
         fleet = fleet_summary.Fleet(args['fail_on'])
         directory = out = previous = None
+        parts = []  # the partial reports' directories and files, closed at the end
         try:
             try:
                 directory = files.Directory.open(dest, create=not self._task.check_mode)
@@ -88,21 +118,29 @@ class ActionModule(ControllerAction):
             try:
                 out = report_files.ReportFiles(None if self._task.check_mode else directory, keep=bool(args['query']))
                 now = time.time()
-                for name in names:  # one host's facts at a time: read, judged, written, dropped
-                    try:
-                        facts = facts_of(name)
-                    except Unreadable as exc:
-                        entry = host_audit.unaudited('The cached facts of this host cannot be read (%s). Gather '
-                                                     'facts again.' % exc)
-                    else:
-                        entry = host_audit.entry(facts, expected_for, args['thresholds'], previous.get(name),
-                                                 args['record_name'], args['source'], max_age, now)
-                    fleet.add(name, entry)
-                    out.host(name, entry)
+
+                def judged():
+                    for name in names:  # one host's facts at a time: read, judged, written, dropped
+                        try:
+                            facts = facts_of(name)
+                        except Unreadable as exc:
+                            yield name, host_audit.unaudited('The cached facts of this host cannot be read (%s). '
+                                                             'Gather facts again.' % exc)
+                        else:
+                            yield name, host_audit.entry(facts, expected_for, args['thresholds'], previous.get(name),
+                                                         args['record_name'], args['source'], max_age, now)
+                partials = self._open_partials(args['merge'], parts) if args['merge'] else None
+                try:
+                    for name, entry in _merged(partials, [os.path.abspath(p) for p in args['merge']]) if partials else judged():
+                        fleet.add(name, entry)
+                        out.host(name, entry)
+                except ValueError as exc:
+                    raise AnsibleActionFail('audit_report: merge: %s; nothing was written' % exc)
                 # report.json was hashed as the counters were read from it: not read a second time.
                 existing = dict((name, previous.digest() if name == 'report.json' else report_files.digest_of(directory, name))
                                 for name in report_files.NAMES)
                 out.end(fleet)
+                checksum = out.digest()
                 report = out.report() if args['query'] else None  # the one step that holds every host
                 changed = out.finish(fleet, existing)
             except OSError as exc:
@@ -113,9 +151,31 @@ class ActionModule(ControllerAction):
                 except ValueError as exc:
                     raise AnsibleActionFail('audit_report: query: %s; the report is in %s' % (exc, dest))
         finally:
-            for thing in (out, previous and previous.handle, directory):
+            for thing in [out, previous and previous.handle, directory] + parts:
                 if thing:
                     thing.close()
         result.update(changed=bool(changed), dest=dest, summary=fleet.summary, failing=fleet.failing,
-                      failing_count=fleet.failing_count)
+                      failing_count=fleet.failing_count,
+                      stats=fleet_summary.stats(fleet, args['stats_hosts'], {'dest': dest, 'sha256': checksum}))
         return result
+
+    @staticmethod
+    def _open_partials(paths, parts):
+        """The report.json of each partial report directory, opened as ``dest``'s last report is (no link
+        followed, a regular file only); each opened thing is added to ``parts``."""
+        handles = []
+        for path in paths:
+            where = os.path.abspath(path)
+            try:
+                directory = files.Directory.open(where)
+                if directory:
+                    parts.append(directory)
+                handle = directory.open_read('report.json') if directory else None
+            except OSError as exc:
+                raise AnsibleActionFail('audit_report: merge: %s: %s' % (where, files.describe(exc)))
+            if handle is None:
+                raise AnsibleActionFail('audit_report: merge: %s has no report.json: every slice must have '
+                                        'finished its audit' % where)
+            parts.append(handle)
+            handles.append(handle)
+        return handles

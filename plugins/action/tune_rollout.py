@@ -9,7 +9,9 @@ it, or a host without one of its keys, fails the gate naming the host and what i
 tests/unit/plugins/action/test_tune_rollout.py checks the role's tasks against the names here.
 """
 
+import contextlib
 import datetime
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -31,13 +33,17 @@ WAVE_KEYS = ('wave', 'hosts', 'worse', 'put_back', 'msg')
 # ... and after a put back, sysctl_tune state=previous's result on the host.
 PUT_BACK = 'put_back'
 SNAPSHOTS = 4  # the baseline window's two ends, then the after window's
+# phase=summary also reads each host's sysctl_tune result, as the role registers it ("Apply the profile").
+RESULT = '__tcp_tune_result'
+LISTED = 20    # hosts named per list in the summary; the rest are counted
 RENDER = {
     'rollout.json': lambda rep: json.dumps(rep, indent=2, sort_keys=True) + '\n',
     'rollout.md': rollout.markdown,
     'rollout.html': rollout.html,
 }
 SPEC = dict(
-    phase=dict(type='str', choices=['gate', 'report'], required=True),
+    phase=dict(type='str', choices=['gate', 'report', 'summary'], required=True),
+    profile=dict(type='str', default=''),
     gate=dict(type='dict', default={}),
     soak=dict(type='int', default=0),
     dest=dict(type='path'),
@@ -116,6 +122,10 @@ class ActionModule(ControllerAction):
         if args['phase'] == 'report' and not args['dest']:
             raise AnsibleActionFail('dest: needed with phase=report')
         hostvars = task_vars.get('hostvars', {})
+        if args['phase'] == 'summary':
+            result['stats'] = self._summary(hostvars, task_vars, args)
+            result['changed'] = False
+            return result
         try:
             gate = health.check_gate(args['gate'])
         except health.GateError as exc:
@@ -178,3 +188,58 @@ class ActionModule(ControllerAction):
         except OSError as exc:
             raise AnsibleActionFail('cannot write the rollout report in %s: %s' % (dest, files.describe(exc)))
         return {'dest': dest, 'rollout': rep}
+
+    def _summary(self, hostvars, task_vars, args):
+        """The run so far in a few hundred bytes, for set_stats (the job's artifacts in AWX): the hosts
+        changed, unchanged, failed and not reached, the keys applied, and the rollout's waves with its
+        report's checksum when the run measured."""
+        everyone = list(task_vars.get('ansible_play_hosts_all', []))
+        running = set(task_vars.get('ansible_play_hosts', []))
+        changed, unchanged, mismatched, failed, keys = [], [], [], [], {}
+        for name in everyone:
+            values = hostvars[name] if name in hostvars else {}
+            outcome = values[RESULT] if RESULT in values else None
+            if name not in running:
+                failed.append(name)  # failed or unreachable: Ansible left it out of the play
+            elif isinstance(outcome, Mapping) and not outcome.get('failed'):
+                (changed if outcome.get('changed') else unchanged).append(name)
+                if outcome.get('mismatches'):
+                    mismatched.append(name)
+                for setting in outcome.get('applied') or []:
+                    key = setting.get('key') if isinstance(setting, Mapping) else None
+                    if isinstance(key, str):
+                        keys[key] = keys.get(key, 0) + 1
+        stats = {
+            'profile': args['profile'], 'check_mode': bool(self._task.check_mode), 'hosts': len(everyone),
+            'changed': len(changed), 'unchanged': len(unchanged), 'failed': len(failed),
+            'not_reached': len(everyone) - len(changed) - len(unchanged) - len(failed),
+            'changed_hosts': changed[:LISTED], 'failed_hosts': failed[:LISTED], 'mismatched_hosts': mismatched[:LISTED],
+            'applied_keys': keys, 'rollout': None,
+        }
+        try:
+            waves, put_back = self._collect(hostvars, everyone)
+        except AnsibleActionFail:
+            waves, put_back = {}, {}  # the gate already failed on this; the summary still tells the hosts
+        if waves:
+            worse = sorted(set(name for wave in waves.values() for name in wave['worse']))
+            stats['rollout'] = {'waves': len(waves), 'stopped_at': min([n for n, w in waves.items() if w['worse']] or [None]),
+                                'worse_hosts': worse[:LISTED], 'put_back': len(put_back),
+                                'report': self._checksum(args['dest'])}
+        return stats
+
+    @staticmethod
+    def _checksum(dest):
+        """{dest, sha256 of rollout.json there} (sha256 null when it cannot be read)."""
+        if not dest:
+            return None
+        where = os.path.abspath(dest)
+        try:
+            directory = files.Directory.open(where)
+            with directory or contextlib.nullcontext():
+                handle = directory.open_read('rollout.json') if directory else None
+                if handle is None:
+                    return {'dest': where, 'sha256': None}
+                with handle:
+                    return {'dest': where, 'sha256': hashlib.sha256(handle.read()).hexdigest()}
+        except OSError:
+            return {'dest': where, 'sha256': None}

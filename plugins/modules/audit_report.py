@@ -106,6 +106,22 @@ options:
       - The one part of the audit that holds every host's entry at once (a few KB a host).
     type: str
     default: ''
+  merge:
+    description:
+      - Report directories of an audit run in slices (AWX job slicing splits the inventory into N jobs, each
+        writing its own report), merged into one report in O(dest) instead of auditing any host. Each
+        C(report.json) is read a line at a time beside the others, so the merged files are the ones a single
+        run over all their hosts writes, byte for byte; the slices' findings and counter rises are kept as judged.
+      - A host in two reports, a report without its summary (cut short), or a line that is not a host's entry
+        fails the task naming the file and the line, and nothing is written.
+      - Exclusive with O(hosts); O(source), O(expected_profile) and the thresholds are not used.
+    type: list
+    elements: path
+    default: []
+  stats_hosts:
+    description: How many of the worst hosts with findings RV(stats) lists (0 to 1000); the others are counted.
+    type: int
+    default: 20
 '''
 
 EXAMPLES = r'''
@@ -137,6 +153,20 @@ EXAMPLES = r'''
     query: "hosts.* | [].findings[?kind=='drift'][].key"
   run_once: true
   delegate_to: localhost
+
+- name: One fleet report from the reports of three slices of a sliced job
+  netops.tcp.audit_report:
+    merge: [/srv/tcp-audit/slice-0, /srv/tcp-audit/slice-1, /srv/tcp-audit/slice-2]
+    dest: /srv/tcp-audit/fleet
+  run_once: true
+  delegate_to: localhost
+  register: merged
+
+- name: The summary as the job's artifacts (AWX shows them; workflows branch on them)
+  ansible.builtin.set_stats:
+    aggregate: false
+    data:
+      netops_tcp_audit: "{{ merged.stats }}"
 '''
 
 RETURN = r'''
@@ -171,6 +201,27 @@ failing_count:
   description: How many findings are at or above O(fail_on) (0 with V(none)).
   returned: always
   type: int
+stats:
+  description:
+    - The audit in a few hundred bytes, for C(ansible.builtin.set_stats) (the audit role hands it on as
+      C(netops_tcp_audit)). C(findings) and C(kinds) count the findings per severity and kind, C(profiles)
+      the hosts per running profile; C(worst) lists the O(stats_hosts) worst hosts with findings (most
+      severe, then most findings), each with its worst C(severity), its number of C(findings) and their
+      C(kinds), and C(worst_not_listed) counts the others; C(report) gives O(dest) and the C(sha256) of
+      C(report.json).
+  returned: always
+  type: dict
+  sample:
+    hosts: 3
+    hosts_with_findings: 1
+    findings: {critical: 0, warning: 1, info: 0}
+    kinds: {drift: 1}
+    profiles: {web_frontend@2: 3}
+    fail_on: none
+    failing_count: 0
+    worst: [{host: web-2, severity: warning, findings: 1, kinds: [drift]}]
+    worst_not_listed: 0
+    report: {dest: /var/tmp/tcp-audit, sha256: 9f2c...}
 query:
   description: What O(query) selects; null when it selects nothing.
   returned: when O(query) is given

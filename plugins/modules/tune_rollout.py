@@ -27,6 +27,9 @@ description:
   - After the gate the role adds C(wave), this action's O(phase=gate) result for the host's wave (C(wave), C(hosts),
     C(worse), C(put_back), C(msg)); the report of later waves reads every wave from it. After a put back it adds
     C(put_back), M(netops.tcp.sysctl_tune)'s C(state=previous) result on the host (also when it failed).
+  - With O(phase=summary), sums the run up so far for C(ansible.builtin.set_stats) (RV(stats)); it reads each play host's
+    M(netops.tcp.sysctl_tune) result as the role registers it, C(__tcp_tune_result), and the waves from
+    C(__tcp_tune_rollout); it runs in check mode too and writes nothing.
   - A host of the wave without C(__tcp_tune_rollout) ran none of the rollout's steps (its C(tcp_tune_soak), C(tcp_tune_gate)
     or C(tcp_tune_state) differ, or the role did not run on it); it is V(not gated), with that reason, and never put back.
     A wave where no host has it (role and action disagree on its name), or a host whose C(__tcp_tune_rollout) lacks one
@@ -38,16 +41,21 @@ extends_documentation_fragment:
   - netops.tcp._attributes.controller
 attributes:
   check_mode:
-    support: none
-    details: The role skips the gate and the report in check mode.
+    support: partial
+    details: The role skips the gate and the report in check mode; O(phase=summary) runs in check mode.
   platform:
     platforms: all
 options:
   phase:
-    description: V(gate) judges the current wave; V(report) writes the report of every wave so far.
+    description:
+      - V(gate) judges the current wave; V(report) writes the report of every wave so far; V(summary) returns RV(stats).
     type: str
-    choices: [gate, report]
+    choices: [gate, report, summary]
     required: true
+  profile:
+    description: With O(phase=summary), the profile applied (C(name@version)) or the state, as RV(stats) names it.
+    type: str
+    default: ''
   gate:
     description:
       - Counter to C({ratio, floor}); floors are per second, except C(retransmit_ratio) (retransmitted segments over
@@ -134,4 +142,28 @@ rollout:
   description: The report (as in rollout.json).
   returned: with phase=report
   type: dict
+stats:
+  description:
+    - The run so far in a few hundred bytes (O(phase=summary)). C(hosts) counts the play's hosts; C(changed),
+      C(unchanged), C(failed) (failed or unreachable) and C(not_reached) split them; C(changed_hosts),
+      C(failed_hosts) and C(mismatched_hosts) (the kernel reported other values than were written) name the
+      first 20 of each; C(applied_keys) counts per key the hosts it was applied on.
+    - C(rollout) is null when the run measured nothing; else C(waves) judged, C(stopped_at) (the wave that got
+      worse, or null), C(worse_hosts), C(put_back) (hosts put back) and C(report) (its C(dest) and the C(sha256)
+      of C(rollout.json)).
+  returned: with phase=summary
+  type: dict
+  sample:
+    profile: web_frontend@2
+    check_mode: false
+    hosts: 3
+    changed: 2
+    unchanged: 1
+    failed: 0
+    not_reached: 0
+    changed_hosts: [web-1, web-2]
+    failed_hosts: []
+    mismatched_hosts: []
+    applied_keys: {net.ipv4.tcp_fin_timeout: 2}
+    rollout: {waves: 2, stopped_at: null, worse_hosts: [], put_back: 0, report: {dest: /srv/tcp-tune, sha256: 4be1...}}
 '''

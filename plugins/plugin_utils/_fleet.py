@@ -88,6 +88,25 @@ class Fleet:
         return dict((state, array('q', sorted(values))) for state, values in self._states.items())
 
 
+def stats(fleet, limit, report):
+    """The audit in a few hundred bytes, for set_stats (AWX shows it as the job's artifacts and a
+    workflow branches on it): the counts, the ``limit`` worst hosts with findings and ``report``
+    (where the report is and its checksum); the full report stays in report.json."""
+    summary = fleet.summary
+    worst = []
+    for name, host in fleet.worst():
+        found = host['findings']
+        if not found or len(worst) == limit:
+            break
+        worst.append({'host': name, 'severity': max((f['severity'] for f in found), key=rank), 'findings': len(found),
+                      'kinds': sorted(set(f['kind'] for f in found))})
+    flagged = len(summary['hosts_with_findings'])
+    return {'hosts': summary['hosts'], 'hosts_with_findings': flagged, 'findings': dict(summary['findings']),
+            'kinds': dict(summary['kinds']), 'profiles': dict((k, len(v)) for k, v in summary['profiles'].items()),
+            'fail_on': fleet.fail_on, 'failing_count': fleet.failing_count, 'worst': worst,
+            'worst_not_listed': flagged - len(worst), 'report': report}
+
+
 def fleet(hosts, fail_on='none', kept=None):
     """The ``Fleet`` of {name: entry}, added in name order."""
     result = Fleet(fail_on, kept)

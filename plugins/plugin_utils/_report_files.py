@@ -5,7 +5,9 @@
 report.json holds one host per line (``{"hosts": {`` / ``"name": {...},`` ... / ``},`` / ``"summary": ...}``),
 so the next audit reads the last one's entries a line at a time, in name order, beside its own hosts
 (``Previous``), and neither audit holds the fleet. Each file is written into a temporary file beside
-it while hashed (``Output``) and put in place only when it differs from the file there."""
+it while hashed (``Output``) and put in place only when it differs from the file there. The reports of
+an audit run in slices (AWX job slicing) are merged back into one by reading their report.json files
+side by side, a host at a time (``partial_entries``)."""
 
 import hashlib
 import json
@@ -14,6 +16,7 @@ import tempfile
 import time
 
 from ansible_collections.netops.tcp.plugins.module_utils.common._files import READ_LIMIT, temp_prefix
+from ansible_collections.netops.tcp.plugins.module_utils.judge._findings import SEVERITIES
 
 from ansible_collections.netops.tcp.plugins.plugin_utils import _report as report
 
@@ -62,6 +65,53 @@ def digest_of(directory, name):
         for chunk in chunks(handle):
             found.update(chunk)
     return found.hexdigest()
+
+
+def _bad_entry(entry):
+    """What keeps ``entry`` from being a host's entry the fleet summary can count, or None."""
+    if not isinstance(entry, dict) or not isinstance(entry.get('findings'), list):
+        return 'the entry is not a mapping with a list of findings'
+    for item in entry['findings']:
+        if not isinstance(item, dict) or item.get('severity') not in SEVERITIES or not isinstance(item.get('kind'), str):
+            return 'a finding without a kind or with a severity other than %s' % ', '.join(SEVERITIES)
+    return None
+
+
+def partial_entries(handle, shown):
+    """(name, entry) of every host in an open report.json (binary), a line at a time, in name order.
+    A merged report must hold every host of the slices exactly as judged there, so nothing is skipped:
+    ValueError names ``shown``, the line and the rule a line breaks (also a report cut short)."""
+    number = 1
+    if handle.readline(LINE_LIMIT) != HEAD.encode():
+        raise ValueError('%s: not a report.json of netops.tcp.audit_report (its first line is not %r)' % (shown, HEAD.strip()))
+    last = None
+    while True:
+        line = handle.readline(LINE_LIMIT)
+        number += 1
+        if not line.endswith(b'\n'):
+            raise ValueError('%s line %d: cut short or longer than %d bytes' % (shown, number, LINE_LIMIT))
+        text = line.decode('utf-8', 'replace').strip()
+        if text in ('', '},'):
+            if text == '},':
+                break
+            continue
+        try:
+            item = json.loads('{%s}' % text.rstrip(','))
+        except (ValueError, RecursionError):
+            item = None
+        if not isinstance(item, dict) or len(item) != 1:
+            raise ValueError('%s line %d: not one host\'s entry ("name": {...})' % (shown, number))
+        name, entry = next(iter(item.items()))
+        problem = _bad_entry(entry)
+        if problem:
+            raise ValueError('%s line %d: host %s: %s' % (shown, number, name, problem))
+        if last is not None and name <= last:
+            raise ValueError('%s line %d: host %s comes after %s: the hosts are not in name order' % (shown, number, name, last))
+        last = name
+        yield name, entry
+    rest = handle.readline(LINE_LIMIT)
+    if not (rest.startswith(b'"summary": ') and rest.endswith(b'}\n')):
+        raise ValueError('%s line %d: no summary after the hosts (a report cut short)' % (shown, number + 1))
 
 
 class Previous:
@@ -233,6 +283,10 @@ class ReportFiles:
 
     def report(self):
         return self.json.load()
+
+    def digest(self):
+        """sha256 of report.json as written (after ``end``): the checksum the job's artifacts carry."""
+        return self.json.hash.hexdigest()
 
     def finish(self, fleet, existing):
         """``existing``: {file name: sha256 of the file there, or None}. Every file is written before any is

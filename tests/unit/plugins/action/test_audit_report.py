@@ -184,7 +184,8 @@ def role_assert(result, fail_on):
     task = [t for t in tasks if 'ansible.builtin.assert' in t and t['ansible.builtin.assert']['that'].startswith('__tcp_audit_report')]
     assert len(task) == 1
     args = task[0]['ansible.builtin.assert']
-    variables = {'__tcp_audit_report': result, 'tcp_audit_fail_on': fail_on, 'tcp_audit_query': ''}
+    variables = {'__tcp_audit_report': result, 'tcp_audit_fail_on': fail_on, 'tcp_audit_query': '',
+                 '__tcp_audit_remote': False}
     variables['__summary'] = Templar(loader=DataLoader(), variables=variables).template(trust_as_template(task[0]['vars']['__summary']))
     templar = Templar(loader=DataLoader(), variables=variables)
     passed = templar.evaluate_conditional(trust_as_template(args['that']))

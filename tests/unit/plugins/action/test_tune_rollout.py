@@ -3,6 +3,7 @@
 ansible-playbook gives them; and the contract with the tune role (one variable per host,
 __tcp_tune_rollout), checked against the role's own task files so that the two cannot drift apart."""
 
+import hashlib
 import json
 import os
 import re
@@ -273,8 +274,10 @@ def test_the_role_sets_the_rollout_data_with_the_keys_the_action_reads():
     assert [name for name, _value in setters] == ['rollout_gate.yml', 'rollout_gate.yml', 'stop.yml']
     first, wave, put_back = [value for _name, value in setters]
     assert tuple(first) == action.HOST_KEYS
-    gate_register = [r for name, r in registered('netops.tcp.tune_rollout')]
+    gate_register = [r for name, r in registered('netops.tcp.tune_rollout') if name != 'summary.yml']
     assert gate_register == ['__tcp_tune_wave']
+    # phase=summary reads the result "Apply the profile" registers.
+    assert ('main.yml', action.RESULT) in registered('netops.tcp.sysctl_tune')
     assert wave == "{{ %s | combine({'%s': %s}) }}" % (FACT, action.WAVE, gate_register[0])
     put_back_register = [r for name, r in registered('netops.tcp.sysctl_tune') if name == 'stop.yml']
     assert put_back == "{{ %s | combine({'%s': %s}) }}" % (FACT, action.PUT_BACK, put_back_register[0])
@@ -335,7 +338,7 @@ def test_the_role_calls_the_action_with_its_documented_options_only():
             bool(spec.get('required')), name
     calls = [t['netops.tcp.tune_rollout'] for items in role_tasks().values() for t in items
              if action_of(t) == 'netops.tcp.tune_rollout']
-    assert sorted(c['phase'] for c in calls) == ['gate', 'report']
+    assert sorted(c['phase'] for c in calls) == ['gate', 'report', 'summary']
     assert all(set(c) <= set(action.SPEC) and c['dest'] for c in calls)
 
 
@@ -353,7 +356,8 @@ def test_a_run_that_measures_nothing_skips_the_rollout_whole():
     includes = [t for t in main if action_of(t) == 'ansible.builtin.include_tasks']
     assert [(t['ansible.builtin.include_tasks'] if isinstance(t['ansible.builtin.include_tasks'], str)
              else t['ansible.builtin.include_tasks']['file'], t['when']) for t in includes] == [
-        ('rollout_before.yml', '__tcp_tune_gated | bool'), ('rollout_gate.yml', '__tcp_tune_gated | bool')]
+        ('rollout_before.yml', '__tcp_tune_gated | bool'), ('rollout_gate.yml', '__tcp_tune_gated | bool'),
+        ('summary.yml', 'tcp_tune_stats | bool')]  # the job's artifacts: no rollout step
     assert [action_of(t) for t in main if t not in includes] == [
         'ansible.builtin.set_fact', 'netops.tcp.sysctl_tune', 'ansible.builtin.assert', 'ansible.builtin.debug']
     gated = role_file('vars', 'main.yml')['__tcp_tune_gated']
@@ -365,3 +369,48 @@ def test_a_run_that_measures_nothing_skips_the_rollout_whole():
     assert plan['check_mode'] is True and plan['netops.tcp.sysctl_tune'] == {}
     assert includes[0]['ansible.builtin.include_tasks']['apply']['module_defaults']['netops.tcp.sysctl_tune'] == \
         apply['netops.tcp.sysctl_tune']
+
+
+def summary(hostvars, everyone, running, dest=None, check_mode=False):
+    task = mock.MagicMock(args={'phase': 'summary', 'profile': 'tight_tw@1', 'dest': dest}, async_val=0,
+                          check_mode=check_mode, action='netops.tcp.tune_rollout')
+    connection = mock.MagicMock()
+    connection._shell.tmpdir = None
+    plugin = action.ActionModule(task, connection, mock.MagicMock(), DataLoader(), mock.MagicMock())
+    plugin._load_name = 'netops.tcp.tune_rollout'
+    return plugin.run(task_vars={'hostvars': hostvars, 'ansible_play_hosts_all': everyone,
+                                 'ansible_play_hosts': running})['stats']
+
+
+def applied(*keys, **over):
+    return dict({'changed': bool(keys), 'applied': [{'key': k} for k in keys], 'mismatches': []}, **over)
+
+
+def test_the_summary_splits_the_hosts_counts_the_keys_and_names_a_bounded_few():
+    hostvars = dict(('web-%02d' % n, {action.RESULT: applied('net.ipv4.tcp_fin_timeout')}) for n in range(25))
+    hostvars['db-1'] = {action.RESULT: applied('net.ipv4.tcp_fin_timeout', 'net.core.somaxconn',
+                                               mismatches=[{'key': 'net.core.somaxconn'}])}
+    hostvars['db-2'] = {action.RESULT: applied()}
+    hostvars['down'] = {action.RESULT: {'failed': True, 'msg': 'boom'}}
+    hostvars['later'] = {}
+    everyone = ['db-1', 'db-2', 'down', 'later'] + sorted(n for n in hostvars if n.startswith('web'))
+    stats = summary(hostvars, everyone, [n for n in everyone if n != 'down'], check_mode=True)
+    assert stats == {
+        'profile': 'tight_tw@1', 'check_mode': True, 'hosts': 29, 'changed': 26, 'unchanged': 1, 'failed': 1,
+        'not_reached': 1, 'changed_hosts': ['db-1'] + ['web-%02d' % n for n in range(19)], 'failed_hosts': ['down'],
+        'mismatched_hosts': ['db-1'], 'applied_keys': {'net.ipv4.tcp_fin_timeout': 26, 'net.core.somaxconn': 1},
+        'rollout': None}
+    assert len(json.dumps(stats)) < 1024
+
+
+def test_the_summary_of_a_measured_rollout_gives_its_waves_and_the_reports_checksum(tmp_path):
+    hostvars = {'canary': {FACT: measured(), action.RESULT: applied('net.ipv4.tcp_max_tw_buckets')}, 'web-2': {}}
+    keep_wave(hostvars, gate(hostvars, ['canary'], ['canary', 'web-2'], dest=str(tmp_path)))
+    hostvars['web-2'] = {FACT: measured(tw_overflow=900), action.RESULT: applied('net.ipv4.tcp_max_tw_buckets')}
+    keep_wave(hostvars, gate(hostvars, ['web-2'], ['canary', 'web-2'], dest=str(tmp_path)))
+    stats = summary(hostvars, ['canary', 'web-2'], ['canary', 'web-2'], dest=str(tmp_path))
+    digest = hashlib.sha256((tmp_path / 'rollout.json').read_bytes()).hexdigest()
+    assert stats['rollout'] == {'waves': 2, 'stopped_at': 2, 'worse_hosts': ['web-2'], 'put_back': 0,
+                                'report': {'dest': str(tmp_path), 'sha256': digest}}
+    assert summary(hostvars, ['canary', 'web-2'], ['canary', 'web-2'], dest=str(tmp_path / 'none'))['rollout'][
+        'report'] == {'dest': str(tmp_path / 'none'), 'sha256': None}
