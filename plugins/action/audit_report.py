@@ -6,8 +6,10 @@ written as it goes: memory holds the summary and the worst hosts, not the fleet'
 the entries come from the report.json of audits run in slices instead, read side by side in name
 order: the merged report is the one a single run over all their hosts writes."""
 
+import glob
 import heapq
 import os
+import re
 import time
 
 from ansible.errors import AnsibleActionFail
@@ -22,6 +24,7 @@ from ansible_collections.netops.tcp.plugins.plugin_utils import _report_files as
 from ansible_collections.netops.tcp.plugins.plugin_utils._cache import CachedFacts, Unreadable
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
+MAGIC = re.compile(r'[*?[]')
 SPEC = dict(
     hosts=dict(type='list', elements='str'),
     expected_profile=dict(type='str', default=''),
@@ -38,6 +41,22 @@ SPEC = dict(
     merge=dict(type='list', elements='path', default=[]),
     stats_hosts=dict(type='int', default=20),
 )
+
+
+def expand(paths):
+    """``paths`` with each pattern (``*``, ``?``, ``[``) replaced by the directories it matches, in name
+    order: the slices of a sliced job write to directories of a name the merge cannot know (AWX's
+    awx_job_id). A pattern that matches none fails, naming it."""
+    found = []
+    for path in paths:
+        if not MAGIC.search(path):
+            found.append(path)
+            continue
+        matches = sorted(p for p in glob.glob(path) if os.path.isdir(p))
+        if not matches:
+            raise AnsibleActionFail('audit_report: merge: %s matches no directory' % path)
+        found.extend(matches)
+    return found
 
 
 def _tagged(index, handle, shown):
@@ -129,9 +148,9 @@ class ActionModule(ControllerAction):
                         else:
                             yield name, host_audit.entry(facts, expected_for, args['thresholds'], previous.get(name),
                                                          args['record_name'], args['source'], max_age, now)
-                partials = self._open_partials(args['merge'], parts) if args['merge'] else None
+                partials, shown = self._open_partials(args['merge'], parts) if args['merge'] else (None, None)
                 try:
-                    for name, entry in _merged(partials, [os.path.abspath(p) for p in args['merge']]) if partials else judged():
+                    for name, entry in _merged(partials, shown) if partials else judged():
                         fleet.add(name, entry)
                         out.host(name, entry)
                 except ValueError as exc:
@@ -162,9 +181,10 @@ class ActionModule(ControllerAction):
     @staticmethod
     def _open_partials(paths, parts):
         """The report.json of each partial report directory, opened as ``dest``'s last report is (no link
-        followed, a regular file only); each opened thing is added to ``parts``."""
-        handles = []
-        for path in paths:
+        followed, a regular file only); each opened thing is added to ``parts``. Returns (handles, the
+        directories in that order): a pattern stands for the directories it matches, in name order."""
+        handles, where_all = [], []
+        for path in expand(paths):
             where = os.path.abspath(path)
             try:
                 directory = files.Directory.open(where)
@@ -178,4 +198,5 @@ class ActionModule(ControllerAction):
                                         'finished its audit' % where)
             parts.append(handle)
             handles.append(handle)
-        return handles
+            where_all.append(where)
+        return handles, where_all

@@ -119,3 +119,14 @@ def test_partial_reports_that_overlap_or_are_broken_fail_naming_the_file_and_lin
         assert not dest.exists() or os.listdir(str(dest)) == []
     with pytest.raises(AnsibleActionFail, match='^audit_report: merge and hosts are exclusive'):
         fleet.run(dest=str(dest), merge=[str(one)], hosts=['db-1'])
+
+
+def test_a_pattern_stands_for_the_slices_directories_and_one_matching_none_fails(fleet, tmp_path):
+    for number, hosts in enumerate([HOSTS[:3], HOSTS[3:]]):
+        fleet.run(dest=str(tmp_path / 'run-7' / ('slice-%d' % (40 + number))), hosts=hosts)
+    whole, merged = tmp_path / 'whole', tmp_path / 'merged'
+    fleet.run(dest=str(whole))
+    fleet.run(dest=str(merged), merge=[str(tmp_path / 'run-7' / 'slice-*')])
+    assert files_of(merged) == files_of(whole)
+    with pytest.raises(AnsibleActionFail, match=r'^audit_report: merge: .*/run-8/slice-\* matches no directory$'):
+        fleet.run(dest=str(merged), merge=[str(tmp_path / 'run-8' / 'slice-*')])
