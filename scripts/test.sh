@@ -77,11 +77,13 @@ stage_molecule() {
 }
 
 stage_pytest() {
-  # The namespace tests run real podman containers beside the hosts (tests/integration/test_namespaces_netns.py).
+  # The namespace tests run real podman containers beside the hosts (tests/integration/test_namespaces_netns.py);
+  # the AWX tests run jobs in the execution environment, built from this checkout (tests/integration/test_ee_runner.py).
   # shellcheck source=scripts/podman.sh
   source "$ROOT/scripts/podman.sh"
   podman_ready
   image localhost/netops-tcp-deb12:latest bookworm
+  bash "$ROOT/scripts/ee.sh"
   log "unit, fault-injection and integration tests"
   python -m pytest tests/unit tests/faults tests/integration -p no:cacheprovider ${pytest_args[@]+"${pytest_args[@]}"}
 }

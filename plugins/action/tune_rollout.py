@@ -193,7 +193,7 @@ class ActionModule(ControllerAction):
         """The run so far in a few hundred bytes, for set_stats (the job's artifacts in AWX): the hosts
         changed, unchanged, failed and not reached, the keys applied, and the rollout's waves with its
         report's checksum when the run measured."""
-        everyone = list(task_vars.get('ansible_play_hosts_all', []))
+        everyone = sorted(task_vars.get('ansible_play_hosts_all', []))
         running = set(task_vars.get('ansible_play_hosts', []))
         changed, unchanged, mismatched, failed, keys = [], [], [], [], {}
         for name in everyone:

@@ -147,7 +147,7 @@ stats:
     - The run so far in a few hundred bytes (O(phase=summary)). C(hosts) counts the play's hosts; C(changed),
       C(unchanged), C(failed) (failed or unreachable) and C(not_reached) split them; C(changed_hosts),
       C(failed_hosts) and C(mismatched_hosts) (the kernel reported other values than were written) name the
-      first 20 of each; C(applied_keys) counts per key the hosts it was applied on.
+      first 20 of each in name order; C(applied_keys) counts per key the hosts it was applied on.
     - C(rollout) is null when the run measured nothing; else C(waves) judged, C(stopped_at) (the wave that got
       worse, or null), C(worse_hosts), C(put_back) (hosts put back) and C(report) (its C(dest) and the C(sha256)
       of C(rollout.json)).
