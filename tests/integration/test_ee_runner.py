@@ -20,6 +20,7 @@ import sys
 
 import pytest
 
+from ansible_collections.netops.tcp.plugins.module_utils.gather._host import DEFAULT_FACT
 from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
 IMAGE = os.environ.get('NETOPS_TCP_EE_IMAGE') or subprocess.run(
@@ -160,7 +161,7 @@ def test_tune_in_check_mode_then_for_real_gives_the_summary_as_the_jobs_artifact
         True, 'web_frontend@2', 2, 2, 0)
     assert summary['applied_keys'][FIN] == 2 and summary['rollout'] is None
     assert dict((h.name, h.sysctl(FIN)) for h in fleet.hosts) == before  # check mode changed nothing
-    assert all(h.read('/etc/ansible/facts.d/netops_tcp.fact') is None for h in fleet.hosts)
+    assert all(h.read(DEFAULT_FACT) is None for h in fleet.hosts)
 
     real = job.run('tune.yml', {'tcp_tune_profile': 'web_frontend'})
     assert (real.status, real.rc) == ('successful', '0'), real.where()
@@ -170,7 +171,7 @@ def test_tune_in_check_mode_then_for_real_gives_the_summary_as_the_jobs_artifact
     assert summary['applied_keys'][FIN] == 2 and summary['mismatched_hosts'] == []
     for host in fleet.hosts:
         assert host.sysctl(FIN) == '30'
-        assert json.loads(host.read('/etc/ansible/facts.d/netops_tcp.fact'))['profile'] == 'web_frontend'
+        assert json.loads(host.read(DEFAULT_FACT))['profile'] == 'web_frontend'
     again = job.run('tune.yml', {'tcp_tune_profile': 'web_frontend'})
     assert (again.status, again.artifacts['netops_tcp_tune']['changed'], again.artifacts['netops_tcp_tune']['unchanged']) == (
         'successful', 0, 2)
