@@ -9,7 +9,6 @@ it, or a host without one of its keys, fails the gate naming the host and what i
 tests/unit/plugins/action/test_tune_rollout.py checks the role's tasks against the names here.
 """
 
-import contextlib
 import datetime
 import hashlib
 import json
@@ -233,13 +232,15 @@ class ActionModule(ControllerAction):
         if not dest:
             return None
         where = os.path.abspath(dest)
+        digest = None
         try:
             directory = files.Directory.open(where)
-            with directory or contextlib.nullcontext():
-                handle = directory.open_read('rollout.json') if directory else None
-                if handle is None:
-                    return {'dest': where, 'sha256': None}
-                with handle:
-                    return {'dest': where, 'sha256': hashlib.sha256(handle.read()).hexdigest()}
+            if directory is not None:
+                with directory:
+                    handle = directory.open_read('rollout.json')
+                    if handle is not None:
+                        with handle:
+                            digest = hashlib.sha256(handle.read()).hexdigest()
         except OSError:
-            return {'dest': where, 'sha256': None}
+            pass
+        return {'dest': where, 'sha256': digest}

@@ -101,7 +101,7 @@ def partial_entries(handle, shown):
             item = None
         if not isinstance(item, dict) or len(item) != 1:
             raise ValueError('%s line %d: not one host\'s entry ("name": {...})' % (shown, number))
-        name, entry = next(iter(item.items()))
+        [(name, entry)] = item.items()
         problem = _bad_entry(entry)
         if problem:
             raise ValueError('%s line %d: host %s: %s' % (shown, number, name, problem))
