@@ -176,6 +176,21 @@ def test_tune_in_check_mode_then_for_real_gives_the_summary_as_the_jobs_artifact
     assert (again.status, again.artifacts['netops_tcp_tune']['changed'], again.artifacts['netops_tcp_tune']['unchanged']) == (
         'successful', 0, 2)
 
+    # A rollout that measures writes its report to a volume; the artifacts name it with its checksum.
+    # Two hosts go in two waves (the canary, then 10% rounded up); the last wave's summary is the run's.
+    reports = volume(tmp_path)
+    rollout = job.run('tune.yml', {'tcp_tune_profile': 'lb_backend', 'tcp_tune_soak': 1,
+                                   'tcp_tune_report_dir': '/reports/rollout'}, volumes=['%s:/reports:Z' % reports])
+    assert (rollout.status, rollout.rc) == ('successful', '0'), rollout.where()
+    summary = rollout.artifacts['netops_tcp_tune']
+    written = (reports / 'rollout' / 'rollout.json').read_bytes()
+    assert (summary['profile'], summary['changed']) == ('lb_backend@2', 2)
+    assert summary['rollout'] == {'waves': 2, 'stopped_at': None, 'worse_hosts': [], 'put_back': 0,
+                                  'report': {'dest': '/reports/rollout', 'sha256': sha256(written)}}
+    waves = json.loads(written)['waves']
+    assert [len(w['hosts']) for w in waves] == [1, 1]
+    assert sorted(name for w in waves for name in w['hosts']) == sorted(h.name for h in fleet.hosts)
+
 
 def test_audit_live_to_a_volume_and_a_report_host_fails_on_drift_with_the_summary_kept(ssh_fleet, tmp_path):
     fleet = ssh_fleet(2)
