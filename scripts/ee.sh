@@ -4,8 +4,9 @@
 # with netops.tcp from a tarball of this checkout. Skips the build when nothing it reads changed.
 #   scripts/ee.sh                  build if needed; prints the image name and its size
 #   scripts/ee.sh --print-image    print the image name only (builds nothing)
+# NETOPS_TCP_EE_IMAGE names the image (two checkouts on one machine each build their own).
 set -euo pipefail
-IMAGE=localhost/netops-tcp-ee:latest
+IMAGE="${NETOPS_TCP_EE_IMAGE:-localhost/netops-tcp-ee:latest}"
 BASE=localhost/netops-tcp-ee-base:trixie
 if [[ "${1:-}" == --print-image ]]; then echo "$IMAGE"; exit 0; fi
 
@@ -82,6 +83,7 @@ else
     --container-runtime podman "${build_args[@]}" --extra-build-cli-args "$podman_args --label netops.tcp.inputs=$inputs"
   # Untagged leftovers of ours (the image this one replaces, the galaxy and builder stages): they all
   # carry the base's label. Never a cache worth keeping: whatever triggers a build changes them.
-  podman image prune -f --filter label=netops.tcp.recipe >/dev/null
+  # One a running job still uses (another checkout's, CI's) stays, until the next build.
+  podman image prune -f --filter label=netops.tcp.recipe >/dev/null 2>&1 || log "some leftover images are in use: kept"
 fi
 echo "$IMAGE $(( $(podman image inspect --format '{{.Size}}' "$IMAGE") / 1000000 )) MB"

@@ -40,22 +40,20 @@ SPEC = dict(
     query=dict(type='str', default=''),
     merge=dict(type='list', elements='path', default=[]),
     stats_hosts=dict(type='int', default=20),
+    previous=dict(type='path'),
 )
 
 
 def expand(paths):
     """``paths`` with each pattern (``*``, ``?``, ``[``) replaced by the directories it matches, in name
     order: the slices of a sliced job write to directories of a name the merge cannot know (AWX's
-    awx_job_id). A pattern that matches none fails, naming it."""
+    awx_job_id). A pattern that matches none fails, naming it; a directory named twice counts once."""
     found = []
     for path in paths:
-        if not MAGIC.search(path):
-            found.append(path)
-            continue
-        matches = sorted(p for p in glob.glob(path) if os.path.isdir(p))
+        matches = sorted(p for p in glob.glob(path) if os.path.isdir(p)) if MAGIC.search(path) else [path]
         if not matches:
             raise AnsibleActionFail('audit_report: merge: %s matches no directory' % path)
-        found.extend(matches)
+        found.extend(p for p in (os.path.abspath(m) for m in matches) if p not in found)
     return found
 
 
@@ -108,8 +106,9 @@ class ActionModule(ControllerAction):
             return None
 
         try:
-            expected_for(None)  # the profile every host should run: an unknown one fails the audit here
-            findings.check_thresholds(args['thresholds'])
+            if not args['merge']:  # a merge judges nothing again
+                expected_for(None)  # the profile every host should run: an unknown one fails the audit here
+                findings.check_thresholds(args['thresholds'])
         except SettingsError as exc:
             raise AnsibleActionFail('audit_report: the expected profile: %s' % exc)
         except ValueError as exc:
@@ -123,7 +122,7 @@ class ActionModule(ControllerAction):
         max_age = args['max_age'] if args['source'] == 'cache' else None
         fleet = fleet_summary.Fleet(args['fail_on'])
         directory = out = previous = None
-        parts = []  # the partial reports' directories and files, closed at the end
+        parts = []  # the partial reports' directories and files, the previous report's directory: closed at the end
         try:
             try:
                 directory = files.Directory.open(dest, create=not self._task.check_mode)
@@ -131,9 +130,12 @@ class ActionModule(ControllerAction):
                     report_files.remove_stale_temps(directory)
                 # The last report.json gives the counters of the last audit, a host at a time; what is
                 # there is read as untrusted, and a file that would not change is not written again.
-                previous = report_files.Previous.open(directory)
+                if args['previous'] is None:
+                    previous = report_files.Previous.open(directory)
             except OSError as exc:
                 raise AnsibleActionFail('audit_report: dest: %s; nothing was written' % files.describe(exc))
+            if args['previous'] is not None:
+                previous = self._previous(args['previous'], parts)
             try:
                 out = report_files.ReportFiles(None if self._task.check_mode else directory, keep=bool(args['query']))
                 now = time.time()
@@ -154,10 +156,11 @@ class ActionModule(ControllerAction):
                         fleet.add(name, entry)
                         out.host(name, entry)
                 except ValueError as exc:
-                    raise AnsibleActionFail('audit_report: merge: %s; nothing was written' % exc)
+                    raise AnsibleActionFail('audit_report: %s: %s; nothing was written'
+                                            % ('merge' if partials else 'the audit', exc))
                 # report.json was hashed as the counters were read from it: not read a second time.
-                existing = dict((name, previous.digest() if name == 'report.json' else report_files.digest_of(directory, name))
-                                for name in report_files.NAMES)
+                existing = dict((name, previous.digest() if name == 'report.json' and args['previous'] is None
+                                 else report_files.digest_of(directory, name)) for name in report_files.NAMES)
                 out.end(fleet)
                 checksum = out.digest()
                 report = out.report() if args['query'] else None  # the one step that holds every host
@@ -179,13 +182,25 @@ class ActionModule(ControllerAction):
         return result
 
     @staticmethod
+    def _previous(path, parts):
+        """The last report.json of another directory than ``dest`` (a slice reads the last merged fleet
+        report's counters), opened as ``dest``'s is; none there is an audit's first run."""
+        where = os.path.abspath(path)
+        try:
+            directory = files.Directory.open(where)
+            if directory:
+                parts.append(directory)
+            return report_files.Previous.open(directory)
+        except OSError as exc:
+            raise AnsibleActionFail('audit_report: previous: %s; nothing was written' % files.describe(exc))
+
+    @staticmethod
     def _open_partials(paths, parts):
         """The report.json of each partial report directory, opened as ``dest``'s last report is (no link
         followed, a regular file only); each opened thing is added to ``parts``. Returns (handles, the
         directories in that order): a pattern stands for the directories it matches, in name order."""
         handles, where_all = [], []
-        for path in expand(paths):
-            where = os.path.abspath(path)
+        for where in expand(paths):
             try:
                 directory = files.Directory.open(where)
                 if directory:

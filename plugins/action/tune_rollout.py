@@ -10,7 +10,6 @@ tests/unit/plugins/action/test_tune_rollout.py checks the role's tasks against t
 """
 
 import datetime
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.netops.tcp.plugins.module_utils.common import _files as files
 from ansible_collections.netops.tcp.plugins.module_utils.judge import _health as health
+from ansible_collections.netops.tcp.plugins.plugin_utils import _report_files as report_files
 from ansible_collections.netops.tcp.plugins.plugin_utils import _rollout as rollout
 from ansible_collections.netops.tcp.plugins.plugin_utils._controller import ControllerAction
 
@@ -198,9 +198,9 @@ class ActionModule(ControllerAction):
         for name in everyone:
             values = hostvars[name] if name in hostvars else {}
             outcome = values[RESULT] if RESULT in values else None
-            if name not in running:
+            if name not in running or (isinstance(outcome, Mapping) and outcome.get('failed')):
                 failed.append(name)  # failed or unreachable: Ansible left it out of the play
-            elif isinstance(outcome, Mapping) and not outcome.get('failed'):
+            elif isinstance(outcome, Mapping):
                 (changed if outcome.get('changed') else unchanged).append(name)
                 if outcome.get('mismatches'):
                     mismatched.append(name)
@@ -237,10 +237,7 @@ class ActionModule(ControllerAction):
             directory = files.Directory.open(where)
             if directory is not None:
                 with directory:
-                    handle = directory.open_read('rollout.json')
-                    if handle is not None:
-                        with handle:
-                            digest = hashlib.sha256(handle.read()).hexdigest()
+                    digest = report_files.digest_of(directory, 'rollout.json')
         except OSError:
             pass
         return {'dest': where, 'sha256': digest}

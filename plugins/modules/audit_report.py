@@ -114,10 +114,20 @@ options:
         run over all their hosts writes, byte for byte; the slices' findings and counter rises are kept as judged.
       - A host in two reports, a report without its summary (cut short), or a line that is not a host's entry
         fails the task naming the file and the line, and nothing is written.
-      - Exclusive with O(hosts); O(source), O(expected_profile) and the thresholds are not used.
+      - Each element is a directory or a glob pattern (C(/srv/tcp-audit/run-1/slice-*)) standing for the
+        directories it matches, in name order; a pattern that matches none fails.
+      - Exclusive with O(hosts); O(source), O(expected_profile), the thresholds and O(previous) are not used.
     type: list
     elements: path
     default: []
+  previous:
+    description:
+      - The directory whose C(report.json) is the last audit, whose counters the rises since the last audit are
+        judged against; by default O(dest)'s own.
+      - A slice of a sliced audit writes into a directory of its own that has no last report; giving it the last
+        merged fleet report's directory judges its hosts as a single recurring run over the fleet does.
+      - None there is a first run (counters judged since boot, as information).
+    type: path
   stats_hosts:
     description: How many of the worst hosts with findings RV(stats) lists (0 to 1000); the others are counted.
     type: int

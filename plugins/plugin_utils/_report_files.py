@@ -72,8 +72,14 @@ def _bad_entry(entry):
     if not isinstance(entry, dict) or not isinstance(entry.get('findings'), list):
         return 'the entry is not a mapping with a list of findings'
     for item in entry['findings']:
-        if not isinstance(item, dict) or item.get('severity') not in SEVERITIES or not isinstance(item.get('kind'), str):
-            return 'a finding without a kind or with a severity other than %s' % ', '.join(SEVERITIES)
+        if not (isinstance(item, dict) and item.get('severity') in SEVERITIES and isinstance(item.get('kind'), str)
+                and isinstance(item.get('message'), str) and isinstance(item.get('key', 0), (str, type(None)))):
+            return 'a finding without a kind, key and message, or with a severity other than %s' % ', '.join(SEVERITIES)
+    states = entry.get('states') or {}
+    if not isinstance(states, dict) or not all(type(n) is int for n in states.values()):
+        return 'states that are not counts of sockets'
+    if not isinstance(entry.get('record'), (dict, type(None))) or not isinstance(entry.get('kernel'), (str, type(None))):
+        return 'a record that is not a mapping or a kernel release that is not text'
     return None
 
 

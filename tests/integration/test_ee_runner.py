@@ -23,7 +23,7 @@ import pytest
 from ansible_collections.netops.tcp.plugins.module_utils.gather._host import DEFAULT_FACT
 from ansible_collections.netops.tcp.tests.integration.harness import ROOT
 
-IMAGE = os.environ.get('NETOPS_TCP_EE_IMAGE') or subprocess.run(
+IMAGE = subprocess.run(  # NETOPS_TCP_EE_IMAGE names another
     ['bash', os.path.join(ROOT, 'scripts', 'ee.sh'), '--print-image'], capture_output=True, text=True, check=True).stdout.strip()
 RUNNER = os.path.join(os.path.dirname(sys.executable), 'ansible-runner')
 FIN = 'net.ipv4.tcp_fin_timeout'
@@ -186,10 +186,32 @@ def test_tune_in_check_mode_then_for_real_gives_the_summary_as_the_jobs_artifact
     written = (reports / 'rollout' / 'rollout.json').read_bytes()
     assert (summary['profile'], summary['changed']) == ('lb_backend@2', 2)
     assert summary['rollout'] == {'waves': 2, 'stopped_at': None, 'worse_hosts': [], 'put_back': 0,
-                                  'report': {'dest': '/reports/rollout', 'sha256': sha256(written)}}
+                                  'report': {'host': 'localhost', 'dest': '/reports/rollout', 'sha256': sha256(written)}}
     waves = json.loads(written)['waves']
     assert [len(w['hosts']) for w in waves] == [1, 1]
     assert sorted(name for w in waves for name in w['hosts']) == sorted(h.name for h in fleet.hosts)
+
+    # The same to a report host (by address, outside the inventory): each wave's report lands there.
+    keeper, remote = fleet.hosts[1], '/var/lib/netops-tcp-reports/rollout'
+    shipped = job.run('tune.yml', {'tcp_tune_profile': 'web_frontend', 'tcp_tune_soak': 1,
+                                   'tcp_tune_report_dir': remote, 'tcp_tune_report_host': keeper.address})
+    assert (shipped.status, shipped.rc) == ('successful', '0'), shipped.where()
+    there = keeper.read(remote + '/rollout.json')
+    assert shipped.artifacts['netops_tcp_tune']['rollout']['report'] == {
+        'host': keeper.address, 'dest': remote, 'sha256': sha256(there.encode())}
+    assert len(json.loads(there)['waves']) == 2 and fleet.hosts[0].read(remote + '/rollout.json') is None
+    assert not os.path.exists(remote)  # the host's own /var/lib, not this machine's
+    assert sorted(keeper.run('ls', remote).stdout.split()) == ['rollout.html', 'rollout.json', 'rollout.md']
+
+    # A wave that fails still sums up the run as far as it went: the canary failed, the rest not reached.
+    broken = job.run('tune.yml', {'tcp_tune_profile': 'web_frontend', 'tcp_tune_profile_version': 99})
+    assert (broken.status, broken.rc) == ('failed', '2'), broken.where()
+    summary = broken.artifacts['netops_tcp_tune']
+    assert (summary['profile'], summary['hosts'], summary['changed'], summary['failed'], summary['not_reached']) == (
+        'web_frontend@99', 2, 0, 1, 1)
+    assert summary['failed_hosts'] == [broken.task_events('Resolve the profile on the controller',
+                                                          'runner_on_failed')[0]['event_data']['host']]
+    assert all(h.sysctl(FIN) == '30' for h in fleet.hosts)  # web_frontend, as the run before left them
 
 
 def test_audit_live_to_a_volume_and_a_report_host_fails_on_drift_with_the_summary_kept(ssh_fleet, tmp_path):
@@ -226,6 +248,15 @@ def test_audit_live_to_a_volume_and_a_report_host_fails_on_drift_with_the_summar
     assert sorted(other.run('ls', remote).stdout.split()) == ['report.html', 'report.json', 'report.md', 'report.xml']
     assert json.loads(there)['hosts'][drifted.name]['findings'][0]['actual'] == '45'
     assert drifted.read(remote + '/report.json') is None
+
+    # Check mode reads the last report from there all the same and copies nothing back.
+    drifted.run('sysctl', '-qw', '%s=30' % FIN, check=True)
+    checked = job.run('audit.yml', {'tcp_audit_report_dir': remote, 'tcp_audit_report_host': other.name,
+                                    'tcp_audit_expected_profile': 'web_frontend'}, check=True)
+    assert (checked.status, checked.rc) == ('successful', '0'), checked.where()
+    assert checked.artifacts['netops_tcp_audit']['hosts_with_findings'] == 0
+    assert other.read(remote + '/report.json') == there
+    assert not checked.task_events('Put the report on the report host', 'runner_on_ok')
 
 
 def test_audit_from_the_jobs_fact_cache_and_metrics_in_the_ee(ssh_fleet, tmp_path):
@@ -270,7 +301,7 @@ def test_three_slices_on_a_report_host_merged_are_the_report_of_one_run(ssh_flee
     # slice's report goes to a directory of its own (awx_job_id in AWX).
     for number in range(3):
         part = Job(tmp_path, fleet, 'slice-%d' % number, hosts=fleet.hosts[number::3])
-        run = part.run('audit.yml', dict(common, tcp_audit_report_dir='/srv/reports/run-1/slice-%d' % (100 + number)))
+        run = part.run('audit.yml', dict(common, tcp_audit_report_dir='/var/lib/netops-tcp-reports/run-1/slice-%d' % (100 + number)))
         assert run.status == 'successful', run.where()
         assert run.artifacts['netops_tcp_audit']['hosts'] == len(fleet.hosts[number::3])
     reports = volume(tmp_path)
@@ -279,14 +310,14 @@ def test_three_slices_on_a_report_host_merged_are_the_report_of_one_run(ssh_flee
                                               volumes=['%s:/reports:Z' % reports])
     assert whole.status == 'successful', whole.where()
     merge = Job(tmp_path, fleet, 'merge', hosts=[])
-    merged = merge.run('audit.yml', dict(common, tcp_audit_report_dir='/srv/reports/fleet',
-                                         tcp_audit_merge=['/srv/reports/run-1/slice-*']))
+    merged = merge.run('audit.yml', dict(common, tcp_audit_report_dir='/var/lib/netops-tcp-reports/fleet',
+                                         tcp_audit_merge=['/var/lib/netops-tcp-reports/run-1/slice-*']))
     assert (merged.status, merged.rc) == ('successful', '0'), merged.where()
     assert not [e for e in merged.events if e['event'] == 'runner_on_ok' and e['event_data']['host'] != 'localhost']
     fetched = merged.task_events("Bring each slice's report.json from the report host", 'runner_item_on_ok')
     assert sorted(e['event_data']['res']['item'] for e in fetched) == [
-        '/srv/reports/run-1/slice-%d' % n for n in (100, 101, 102)]
-    text = keeper.read('/srv/reports/fleet/report.json')
+        '/var/lib/netops-tcp-reports/run-1/slice-%d' % n for n in (100, 101, 102)]
+    text = keeper.read('/var/lib/netops-tcp-reports/fleet/report.json')
     one, fleet_report = json.loads((reports / 'whole' / 'report.json').read_bytes()), json.loads(text)
     # Live figures (the sockets of the job's own SSH sessions, counters) move between two runs; the
     # judged parts do not, and every summary count is the same.
@@ -296,6 +327,7 @@ def test_three_slices_on_a_report_host_merged_are_the_report_of_one_run(ssh_flee
         assert fleet_report['hosts'][name]['findings'] == entry['findings'], name
         assert fleet_report['hosts'][name]['record'] == entry['record'], name
     stats, unsliced = merged.artifacts['netops_tcp_audit'], whole.artifacts['netops_tcp_audit']
-    assert stats['report'] == {'host': keeper.address, 'dest': '/srv/reports/fleet', 'sha256': sha256(text.encode())}
+    assert stats['report'] == {'host': keeper.address, 'dest': '/var/lib/netops-tcp-reports/fleet', 'sha256': sha256(text.encode())}
     assert dict(stats, report=None) == dict(unsliced, report=None)
     assert [w['host'] for w in stats['worst']] == sorted(h.name for h in fleet.hosts[1::2])
+    assert not os.path.exists('/var/lib/netops-tcp-reports')  # the report host's own /var/lib, not this machine's

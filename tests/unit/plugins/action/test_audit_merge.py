@@ -107,8 +107,12 @@ def test_partial_reports_that_overlap_or_are_broken_fail_naming_the_file_and_lin
         ([broken(tmp_path, 'order', lines[0] + lines[2].rstrip('\n') + ',\n' + lines[1].rstrip(',\n') + '\n' + ''.join(lines[3:]))],
          '%s/order/report.json line 3: host db-1 comes after db-2' % tmp_path),
         ([broken(tmp_path, 'shape', lines[0] + '"db-1": {"findings": [{"kind": "drift", "severity": "fatal"}]}\n'
-                 + ''.join(lines[3:]))], '%s/shape/report.json line 2: host db-1: a finding without a kind or with a '
-                                         'severity other than info, warning, critical' % tmp_path),
+                 + ''.join(lines[3:]))], '%s/shape/report.json line 2: host db-1: a finding without a kind, key and '
+                                         'message, or with a severity other than info, warning, critical' % tmp_path),
+        ([broken(tmp_path, 'nokey', lines[0] + '"db-1": {"findings": [{"kind": "drift", "severity": "info", "message": "m"}]}\n'
+                 + ''.join(lines[3:]))], '%s/nokey/report.json line 2: host db-1: a finding without a kind, key' % tmp_path),
+        ([broken(tmp_path, 'states', lines[0] + '"db-1": {"findings": [], "states": {"LISTEN": "1"}}\n'
+                 + ''.join(lines[3:]))], '%s/states/report.json line 2: host db-1: states that are not counts' % tmp_path),
         ([str(tmp_path / 'absent')], '%s/absent has no report.json: every slice must have finished its audit' % tmp_path),
     ]
     dest = tmp_path / 'merged'
@@ -128,5 +132,42 @@ def test_a_pattern_stands_for_the_slices_directories_and_one_matching_none_fails
     fleet.run(dest=str(whole))
     fleet.run(dest=str(merged), merge=[str(tmp_path / 'run-7' / 'slice-*')])
     assert files_of(merged) == files_of(whole)
+    # A slice named and matched too is one slice.
+    fleet.run(dest=str(merged), merge=[str(tmp_path / 'run-7' / 'slice-40') + '/', str(tmp_path / 'run-7' / 'slice-*')])
+    assert files_of(merged) == files_of(whole)
     with pytest.raises(AnsibleActionFail, match=r'^audit_report: merge: .*/run-8/slice-\* matches no directory$'):
         fleet.run(dest=str(merged), merge=[str(tmp_path / 'run-8' / 'slice-*')])
+
+
+def test_slices_that_read_the_last_merged_report_are_judged_as_a_recurring_single_run(fleet, tmp_path):
+    """Counters rise between two audits: the slices of the second, each in a new directory, read the
+    first merged report (previous) and judge the rises as the unsliced second run does."""
+    slices = [HOSTS[0::3], HOSTS[1::3], HOSTS[2::3]]
+
+    def sliced(run, previous=None):
+        for number, hosts in enumerate(slices):
+            fleet.run(dest=str(tmp_path / run / ('slice-%d' % number)), hosts=hosts,
+                      **({'previous': previous} if previous else {}))
+        merged = tmp_path / run / 'fleet'
+        fleet.run(dest=str(merged), merge=[str(tmp_path / run / 'slice-*')], previous=str(tmp_path / 'unused'))
+        return merged
+
+    whole = tmp_path / 'whole'
+    for n in range(7):
+        fleet.gathered('db-%d' % n, facts(overflows=100))
+    fleet.run(dest=str(whole))
+    first = sliced('run-1')
+    assert files_of(first) == files_of(whole)
+    for n in range(7):
+        fleet.gathered('db-%d' % n, facts(overflows=100 + (5000 if n == 2 else 0)))
+    fleet.run(dest=str(whole))  # reads its own last report
+    second = sliced('run-2', previous=str(first))
+    assert files_of(second) == files_of(whole)
+    rose = [f for f in json.loads((second / 'report.json').read_text())['hosts']['db-2']['findings']
+            if f['kind'] == 'listen_overflow']
+    assert [f['severity'] for f in rose] == ['warning']
+    # Without it each slice is a first run: the same counters are only known since boot.
+    blind = sliced('run-3')
+    entry = json.loads((blind / 'report.json').read_text())['hosts']['db-2']
+    assert [f['severity'] for f in entry['findings'] if f['kind'] == 'listen_overflow'] == ['info']
+    assert files_of(blind) != files_of(whole)

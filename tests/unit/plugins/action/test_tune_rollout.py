@@ -359,7 +359,8 @@ def test_a_run_that_measures_nothing_skips_the_rollout_whole():
         ('rollout_before.yml', '__tcp_tune_gated | bool'), ('rollout_gate.yml', '__tcp_tune_gated | bool'),
         ('summary.yml', 'tcp_tune_stats | bool')]  # the job's artifacts: no rollout step
     assert [action_of(t) for t in main if t not in includes] == [
-        'ansible.builtin.set_fact', 'netops.tcp.sysctl_tune', 'ansible.builtin.assert', 'ansible.builtin.debug']
+        'ansible.builtin.set_fact', 'netops.tcp.sysctl_tune', 'ansible.builtin.assert', 'ansible.builtin.debug',
+        'ansible.builtin.file']  # the report host's staging directory removed
     gated = role_file('vars', 'main.yml')['__tcp_tune_gated']
     for word in ('tcp_tune_soak', 'tcp_tune_gate', "tcp_tune_state == 'present'", 'not ansible_check_mode'):
         assert word in gated, word
@@ -369,6 +370,27 @@ def test_a_run_that_measures_nothing_skips_the_rollout_whole():
     assert plan['check_mode'] is True and plan['netops.tcp.sysctl_tune'] == {}
     assert includes[0]['ansible.builtin.include_tasks']['apply']['module_defaults']['netops.tcp.sysctl_tune'] == \
         apply['netops.tcp.sysctl_tune']
+
+
+def test_the_run_is_summed_up_and_its_staging_removed_also_when_a_wave_fails():
+    """One block holds the run; its always sums it up (stop.yml fails inside it) and removes the
+    rollout report's private directory, the one the report host's copy came from."""
+    [block] = role_file('tasks', 'main.yml')
+    summing, removing = block['always']
+    assert (summing['ansible.builtin.include_tasks'], summing['when']) == ('summary.yml', 'tcp_tune_stats | bool')
+    staging = [t for t in tasks('rollout_gate.yml') if action_of(t) == 'ansible.builtin.tempfile']
+    assert [t['register'] for t in staging] == ['__tcp_tune_staging']
+    assert removing['ansible.builtin.file'] == {'path': '{{ __tcp_tune_staging.path }}', 'state': 'absent'}
+    assert (removing['delegate_to'], removing['become'], staging[0]['become']) == ('localhost', False, False)
+    assert 'summary.yml' not in str(tasks('stop.yml'))
+    # Each write of the report goes to the report host: after the gate, and after a put back.
+    for name, phase in (('rollout_gate.yml', 'gate'), ('stop.yml', 'report')):
+        order = [action_of(t) if action_of(t) != 'netops.tcp.tune_rollout' else t['netops.tcp.tune_rollout']['phase']
+                 for t in tasks(name)]
+        assert order[order.index(phase) + 1] == 'ansible.builtin.include_tasks', name
+    ship = tasks('ship.yml')
+    assert [(action_of(t), t['delegate_to'], t['ansible.builtin.copy']['src']) for t in ship] == [
+        ('ansible.builtin.copy', '{{ tcp_tune_report_host }}', '{{ __tcp_tune_staging.path }}/')]
 
 
 def summary(hostvars, everyone, running, dest=None, check_mode=False):
@@ -393,11 +415,13 @@ def test_the_summary_splits_the_hosts_counts_the_keys_and_names_a_bounded_few():
     hostvars['db-2'] = {action.RESULT: applied()}
     hostvars['down'] = {action.RESULT: {'failed': True, 'msg': 'boom'}}
     hostvars['later'] = {}
-    everyone = ['db-1', 'db-2', 'down', 'later'] + sorted(n for n in hostvars if n.startswith('web'))
+    hostvars['ignored'] = {action.RESULT: {'failed': True, 'msg': 'boom'}}  # failed, still in the play (ignore_errors)
+    everyone = ['web-%02d' % n for n in range(25)] + ['later', 'ignored', 'down', 'db-2', 'db-1']
     stats = summary(hostvars, everyone, [n for n in everyone if n != 'down'], check_mode=True)
     assert stats == {
-        'profile': 'tight_tw@1', 'check_mode': True, 'hosts': 29, 'changed': 26, 'unchanged': 1, 'failed': 1,
-        'not_reached': 1, 'changed_hosts': ['db-1'] + ['web-%02d' % n for n in range(19)], 'failed_hosts': ['down'],
+        'profile': 'tight_tw@1', 'check_mode': True, 'hosts': 30, 'changed': 26, 'unchanged': 1, 'failed': 2,
+        'not_reached': 1, 'changed_hosts': ['db-1'] + ['web-%02d' % n for n in range(19)],
+        'failed_hosts': ['down', 'ignored'],
         'mismatched_hosts': ['db-1'], 'applied_keys': {'net.ipv4.tcp_fin_timeout': 26, 'net.core.somaxconn': 1},
         'rollout': None}
     assert len(json.dumps(stats)) < 1024
