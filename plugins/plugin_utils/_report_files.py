@@ -76,7 +76,7 @@ def _bad_entry(entry):
                 and isinstance(item.get('message'), str) and isinstance(item.get('key', 0), (str, type(None)))):
             return 'a finding without a kind, key and message, or with a severity other than %s' % ', '.join(SEVERITIES)
     states = entry.get('states') or {}
-    if not isinstance(states, dict) or not all(type(n) is int for n in states.values()):
+    if not isinstance(states, dict) or not all(isinstance(n, int) and not isinstance(n, bool) for n in states.values()):
         return 'states that are not counts of sockets'
     if not isinstance(entry.get('record'), (dict, type(None))) or not isinstance(entry.get('kernel'), (str, type(None))):
         return 'a record that is not a mapping or a kernel release that is not text'
