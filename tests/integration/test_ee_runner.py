@@ -7,7 +7,7 @@ ssh-agent, env/extravars, the fact cache in artifacts/<ident>/fact_cache); the c
 the image's user (1000) and joins the fleet's hub network namespace to reach the hosts. Each test
 reads what AWX stores of a job: the status and rc, the job events, and the set_stats artifacts of
 the playbook_on_stats event; and checks them against the hosts themselves (sysctl inside each, ss,
-the report files byte for byte)."""
+the report files byte for byte). ansible-navigator runs the audit in the same image too."""
 
 import glob
 import hashlib
@@ -331,3 +331,59 @@ def test_three_slices_on_a_report_host_merged_are_the_report_of_one_run(ssh_flee
     assert dict(stats, report=None) == dict(unsliced, report=None)
     assert [w['host'] for w in stats['worst']] == sorted(h.name for h in fleet.hosts[1::2])
     assert not os.path.exists('/var/lib/netops-tcp-reports')  # the report host's own /var/lib, not this machine's
+
+
+NAVIGATOR_MOUNTS = """set -e
+# ansible-navigator wants a /dev/mqueue; this machine has none. Inside this mount namespace alone:
+# /dev as an overlay (its new directory lands in the test's upper layer) with the mounts it hides
+# (pts, shm) bound back, and a POSIX message queue file system on /dev/mqueue.
+mkdir -p "$1/orig"
+mount --rbind /dev "$1/orig"
+mount -t overlay overlay -o lowerdir=/dev,upperdir="$1/up",workdir="$1/work" /dev
+for sub in pts shm; do mount --rbind "$1/orig/$sub" "/dev/$sub"; done
+mkdir -p /dev/mqueue
+mount -t mqueue mqueue /dev/mqueue
+shift
+exec "$@"
+"""
+
+
+def test_ansible_navigator_runs_the_audit_in_the_ee_and_its_artifact_says_what_failed(ssh_fleet, tmp_path):
+    fleet = ssh_fleet(2)
+    tuned = Job(tmp_path, fleet, 'tune').run('tune.yml', {'tcp_tune_profile': 'web_frontend'})
+    assert tuned.status == 'successful', tuned.where()
+    drifted = fleet.hosts[0]
+    drifted.run('sysctl', '-qw', '%s=45' % FIN, check=True)
+    job = Job(tmp_path, fleet, 'navigator')
+    with open(os.path.join(job.dir, 'inventory', 'hosts'), 'a') as handle:
+        handle.write('ansible_ssh_private_key_file=/keys/id\n')  # under [all:vars], the last section
+    os.makedirs(str(tmp_path / 'keys'))
+    shutil.copy(fleet.key, str(tmp_path / 'keys' / 'id'))
+    reports, layers = volume(tmp_path), tmp_path / 'dev'
+    for layer in ('up', 'work'):
+        (layers / layer).mkdir(parents=True)
+    artifact, mqueue = tmp_path / 'audit-artifact.json', os.path.exists('/dev/mqueue')
+    navigator = [os.path.join(os.path.dirname(sys.executable), 'ansible-navigator'), 'run', 'project/audit.yml',
+                 '-i', 'inventory/hosts', '--mode', 'stdout', '--eei', IMAGE, '--pull-policy', 'never', '--ce', 'podman',
+                 '--co=--network=ns:/run/netns/%s' % fleet.hub, '--eev', '%s:/reports:Z' % reports,
+                 '--eev', '%s:/keys:Z' % (tmp_path / 'keys'), '--pae', 'true', '--pas', str(artifact),
+                 '--lf', str(tmp_path / 'navigator.log'),
+                 '-e', json.dumps({'tcp_audit_report_dir': '/reports/fleet', 'tcp_audit_expected_profile': 'web_frontend',
+                                   'tcp_audit_fail_on': 'warning'})]
+    # navigator hands ANSIBLE_* variables on to the EE: none of this machine's (its collections path).
+    outside = dict((k, v) for k, v in os.environ.items() if not k.startswith('ANSIBLE_'))
+    proc = subprocess.run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', NAVIGATOR_MOUNTS, 'mounts',
+                           str(layers)] + navigator, cwd=job.dir, capture_output=True, text=True, timeout=300,
+                          check=False, env=dict(outside, HOME=str(tmp_path), ANSIBLE_HOST_KEY_CHECKING='False'))
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert os.path.exists('/dev/mqueue') == mqueue  # this machine's /dev as it was
+    report = json.loads((reports / 'fleet' / 'report.json').read_bytes())
+    assert sorted(report['hosts']) == sorted(h.name for h in fleet.hosts)
+    finding = report['hosts'][drifted.name]['findings'][0]
+    assert (finding['key'], finding['actual'], finding['expected']) == (FIN, '45', '30')
+    played = json.loads(artifact.read_text())
+    assert played['status'] == 'failed'
+    failed = [t for play in played['plays'] for t in play['tasks']
+              if t['task'] == 'Summary, query and findings at or above warning']
+    assert [(t['host'], t['__result']) for t in failed] == [(drifted.name, 'Failed')]
+    assert failed[0]['res']['msg'].startswith('1 findings at or above warning, on [%r]' % drifted.name)
