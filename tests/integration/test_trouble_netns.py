@@ -70,9 +70,17 @@ def test_a_syn_flood_is_found_while_it_lasts_and_not_after(isolated_hosts, tmp_p
                                           'their SYN queue limit now: 0.0.0.0:8080 (SYN_RECV %d, limit 511). '
                                           % (3000 - syn_recv, syn_recv))
 
-    # Still going: cookies rise since the last audit while the queue is full. (A queue full of requests nobody
-    # answers retries less - syn_ack_recalc - so the first wave's requests are gone after about 7 s and part
-    # of this wave is queued instead: the kernel's counter says how many got cookies.)
+    # Still going: cookies rise since the last audit while the queue is full. The first wave's requests time
+    # out over up to a minute (tcp_synack_retries 5, fewer for some: syn_ack_recalc), at moments that race the
+    # next audit's gathering; so they go first (one SYN-ACK retry), and the second wave fills an empty queue
+    # that holds for seconds, longer than the audit takes to gather. The kernel's counter says how many got
+    # cookies.
+    host.run('sysctl', '-qw', 'net.ipv4.tcp_synack_retries=1', check=True)
+    deadline = time.time() + 30
+    while ss_count(host, 'state', 'syn-recv', 'sport', '= :8080') and time.time() < deadline:
+        time.sleep(0.2)
+    assert ss_count(host, 'state', 'syn-recv', 'sport', '= :8080') == 0
+    host.run('sysctl', '-qw', 'net.ipv4.tcp_synack_retries=5', check=True)
     before = counters(host, 'TcpExtTCPReqQFullDoCookies')['TcpExtTCPReqQFullDoCookies']
     flood(1000)
     cookies = counters(host, 'TcpExtTCPReqQFullDoCookies')['TcpExtTCPReqQFullDoCookies'] - before
