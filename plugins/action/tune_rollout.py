@@ -199,7 +199,7 @@ class ActionModule(ControllerAction):
             values = hostvars[name] if name in hostvars else {}
             outcome = values[RESULT] if RESULT in values else None
             if name not in running or (isinstance(outcome, Mapping) and outcome.get('failed')):
-                failed.append(name)  # failed or unreachable: Ansible left it out of the play
+                failed.append(name)  # failed or unreachable (out of the play), or failed with ignore_errors
             elif isinstance(outcome, Mapping):
                 (changed if outcome.get('changed') else unchanged).append(name)
                 if outcome.get('mismatches'):
